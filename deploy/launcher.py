@@ -1,0 +1,201 @@
+"""Run the whole system in the foreground: every nameko service and the gateway.
+
+``python -m deploy.launcher`` (what ``make run`` does): finds or starts
+RabbitMQ and PostgreSQL, migrates every database, starts the five services
+(``nameko run``) and the gateway (gunicorn), loads the demo data on first
+start and prints the URL and the demo logins. Ctrl-C stops everything.
+
+The tests start the same :class:`System` with their own databases and vhost.
+"""
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from services.common import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+SERVICE_CLASSES = {
+    "registry": "services.registry.service:RegistryService",
+    "rounds": "services.rounds.service:RoundsService",
+    "enrollment": "services.enrollment.service:EnrollmentService",
+    "confirmation": "services.confirmation.service:ConfirmationService",
+    "reporting": "services.reporting.service:ReportingService",
+}
+
+log = logging.getLogger("lec")
+
+
+class System:
+    """The services and the gateway as child processes."""
+
+    def __init__(self, env=None, port=8000, host="127.0.0.1", log_dir=None, echo=False):
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        # eventlet's deprecation notice would open every service log
+        self.env.setdefault("PYTHONWARNINGS", "ignore")
+        self.env["PORT"] = str(port)
+        self.env["HOST"] = host
+        self.port = port
+        self.host = host
+        self.url = f"http://{host}:{port}"
+        self.log_dir = Path(log_dir or ROOT / ".lec" / "logs")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.echo = echo
+        self.procs = {}
+
+    # -- processes ----------------------------------------------------------------
+    def _spawn(self, name, argv):
+        logfile = open(self.log_dir / f"{name}.log", "ab", buffering=0)
+        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, start_new_session=True,
+                                stdout=subprocess.PIPE if self.echo else logfile,
+                                stderr=subprocess.STDOUT)
+        if self.echo:
+            threading.Thread(target=self._pump, args=(name, proc, logfile), daemon=True).start()
+        self.procs[name] = proc
+        return proc
+
+    @staticmethod
+    def _pump(name, proc, logfile):
+        for line in iter(proc.stdout.readline, b""):
+            logfile.write(line)
+            sys.stdout.write(f"{name:>12} | {line.decode('utf-8', 'replace')}")
+            sys.stdout.flush()
+
+    def migrate(self):
+        subprocess.run([str(BIN / "python"), "-m", "services.common.migrate"], cwd=ROOT,
+                       env=self.env, check=True)
+
+    def start_service(self, name):
+        return self._spawn(name, [str(BIN / "nameko"), "run", "--config",
+                                  str(ROOT / "deploy" / "nameko.yml"), SERVICE_CLASSES[name]])
+
+    def start_gateway(self):
+        return self._spawn("gateway", [str(BIN / "gunicorn"), "-c",
+                                       str(ROOT / "gateway" / "gunicorn_conf.py"), "gateway.wsgi:app"])
+
+    def start(self, services=None):
+        for name in services or SERVICE_CLASSES:
+            self.start_service(name)
+        self.start_gateway()
+
+    def restart(self, name):
+        self.stop_process(name)
+        return self.start_gateway() if name == "gateway" else self.start_service(name)
+
+    def kill(self, name):
+        """SIGKILL: the process dies without any clean-up (a crash)."""
+        proc = self.procs.pop(name, None)
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stop_process(self, name, timeout=15):
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stop(self):
+        for name in list(self.procs):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for name, proc in list(self.procs.items()):
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.procs.clear()
+
+    def dead(self):
+        return {name: proc.returncode for name, proc in self.procs.items() if proc.poll() is not None}
+
+    def wait_ready(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            dead = self.dead()
+            if dead:
+                raise RuntimeError(f"processes exited during start: {dead}; logs in {self.log_dir}")
+            try:
+                resp = requests.get(self.url + "/readyz", timeout=10)
+                last = resp.text
+                if resp.status_code == 200:
+                    return resp.json()
+            except requests.RequestException as exc:
+                last = str(exc)
+            time.sleep(0.5)
+        raise RuntimeError(f"the system was not ready within {timeout}s: {last}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Run the whole LEC system in the foreground.")
+    parser.add_argument("--port", type=int, default=settings.env_int("PORT", 8000))
+    parser.add_argument("--host", default=settings.env("HOST", "127.0.0.1"))
+    parser.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    from deploy import infra
+    infra.ensure_rabbitmq()
+    infra.ensure_postgres(allow_embedded=True, data_dir=ROOT / ".lec" / "pgdata")
+
+    system = System(port=args.port, host=args.host, echo=True)
+    stopping = threading.Event()
+
+    def on_signal(signum, frame):
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("migrating databases ...", flush=True)
+        system.migrate()
+        system.start()
+        print("starting services and gateway ...", flush=True)
+        system.wait_ready(timeout=120)
+        logins = []
+        if not args.no_demo:
+            from deploy import demo
+            logins = demo.load(system.url)
+        banner(system.url, logins)
+        while not stopping.is_set():
+            dead = system.dead()
+            if dead:
+                print(f"process exited: {dead}; stopping", flush=True)
+                return 1
+            stopping.wait(1)
+        return 0
+    finally:
+        print("stopping ...", flush=True)
+        system.stop()
+
+
+def banner(url, logins):
+    lines = ["", "=" * 72, f"  LEC is running at {url}/", f"  API: {url}/api/v1   OpenAPI: {url}/api/v1/openapi.json",
+             "", "  Logins (username / password / what it is):"]
+    for username, password, what in logins:
+        lines.append(f"    {username:<22} {password:<16} {what}")
+    lines += ["", "  Ctrl-C stops everything.", "=" * 72, ""]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

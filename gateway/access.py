@@ -1,0 +1,265 @@
+"""Authentication and hierarchical authorisation: the one place they happen.
+
+Every resource declares a :class:`Policy` for each HTTP method it answers
+(``policies = {"GET": UnitInPath("id"), ...}``). :class:`AccessMiddleware`
+applies it before any responder runs, and :func:`check_policies` refuses to
+build the app when a responder has none, so no route can forget it.
+
+The unit a request is about is looked up through :class:`UnitDirectory`, a
+cache of the registry's units that the registry's ``unit_changed`` events
+invalidate. Outside the caller's subtree a unit does not exist (404).
+"""
+import collections
+import logging
+import threading
+import time
+
+from kombu import Connection, Consumer, Queue
+from nameko.standalone.events import get_event_exchange
+
+from gateway.auth import actor_from_token, bearer
+from services.common.errors import LecError, forbidden, not_found, validation_error
+
+log = logging.getLogger(__name__)
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+# -- the cache of org units --------------------------------------------------------
+
+class UnitDirectory:
+    """unit id -> registry record (id, type, status, path ...), cached."""
+
+    def __init__(self, rpc, ttl=300.0, size=100_000):
+        self.rpc = rpc
+        self.ttl = ttl
+        self.size = size
+        self._cache = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self._listener = None
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, unit_id):
+        return self.get_many([unit_id]).get(unit_id)
+
+    def get_many(self, ids):
+        now = time.monotonic()
+        found, missing = {}, []
+        with self._lock:
+            for unit_id in ids:
+                entry = self._cache.get(unit_id)
+                if entry is not None and entry[0] > now:
+                    self._cache.move_to_end(unit_id)
+                    found[unit_id] = entry[1]
+                    self.hits += 1
+                else:
+                    missing.append(unit_id)
+        if missing:
+            self.misses += len(missing)
+            units = self.rpc.call("registry", "get_units", missing)
+            with self._lock:
+                for unit in units:
+                    self._cache[unit["id"]] = (now + self.ttl, unit)
+                    found[unit["id"]] = unit
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+        return found
+
+    def invalidate(self, unit_id):
+        with self._lock:
+            self._cache.pop(unit_id, None)
+
+    def clear(self):
+        with self._lock:
+            self._cache.clear()
+
+    # registry events keep the cache honest
+    def listen(self, amqp_uri):
+        if self._listener is None:
+            self._listener = threading.Thread(target=self._listen, args=(amqp_uri,),
+                                              name="unit-cache-invalidation", daemon=True)
+            self._listener.start()
+
+    def _listen(self, amqp_uri):
+        exchange = get_event_exchange("registry", {})
+        while True:
+            try:
+                with Connection(amqp_uri, heartbeat=30) as conn:
+                    queue = Queue(exchange=exchange, routing_key="unit_changed", exclusive=True,
+                                  auto_delete=True, durable=False)
+                    with Consumer(conn, queues=[queue], callbacks=[self._on_event], accept=["json"]):
+                        self.clear()  # events may have been missed while disconnected
+                        while True:
+                            try:
+                                conn.drain_events(timeout=30)
+                            except TimeoutError:
+                                conn.heartbeat_check()
+            except Exception as exc:
+                log.warning("unit cache listener reconnecting: %s", exc)
+                self.clear()
+                time.sleep(2)
+
+    def _on_event(self, body, message):
+        try:
+            unit = (body or {}).get("unit") or {}
+            if "id" in unit:
+                self.invalidate(unit["id"])
+        finally:
+            message.ack()
+
+
+# -- policies ------------------------------------------------------------------------
+
+def _int(value, name):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise validation_error({name: ["must be an integer"]})
+
+
+class Policy:
+    public = False
+    roles = None
+
+    def __init__(self, roles=None):
+        self.roles = tuple(roles) if roles else None
+
+    def check_role(self, actor):
+        if self.roles and actor.role not in self.roles:
+            raise forbidden(f"this is for {', '.join(self.roles)} users")
+
+    def authorise(self, req, params, ctx):
+        """Raise unless the request may go on; may put the target unit on ``req.context``."""
+        self.check_role(req.context.actor)
+
+
+class Public(Policy):
+    public = True
+
+    def authorise(self, req, params, ctx):
+        pass
+
+
+class Authenticated(Policy):
+    """Any signed-in user (of the given roles); the service filters by subtree."""
+
+
+def require_unit(ctx, actor, unit_id, what="org unit"):
+    unit = ctx.units.get(unit_id)
+    if unit is None or not actor.can_read(unit["path"]):
+        raise not_found(what)
+    return unit
+
+
+class UnitInPath(Policy):
+    """The unit named in the URL must be the caller's own or beneath it.
+    ``strict``: beneath it only (acting on a unit from above)."""
+
+    def __init__(self, param="id", roles=None, strict=False):
+        super().__init__(roles)
+        self.param = param
+        self.strict = strict
+
+    def authorise(self, req, params, ctx):
+        actor = req.context.actor
+        unit = require_unit(ctx, actor, _int(params.get(self.param), self.param))
+        self.check_role(actor)
+        if self.strict and unit["path"] == actor.path:
+            raise forbidden("this is done by a user of a unit above")
+        req.context.unit = unit
+
+
+class UnitInQuery(Policy):
+    """``?org_unit_id=`` must be in the caller's subtree; absent, it is the caller's own unit."""
+
+    def __init__(self, param="org_unit_id", roles=None, default_own=True):
+        super().__init__(roles)
+        self.param = param
+        self.default_own = default_own
+
+    def authorise(self, req, params, ctx):
+        actor = req.context.actor
+        self.check_role(actor)
+        raw = req.get_param(self.param)
+        if raw in (None, ""):
+            req.context.unit = ctx.units.get(actor.org_unit_id) if self.default_own else None
+            return
+        req.context.unit = require_unit(ctx, actor, _int(raw, self.param))
+
+
+class UnitInBody(Policy):
+    """The unit named by a field of the JSON body must be in the caller's subtree."""
+
+    def __init__(self, field, roles=None):
+        super().__init__(roles)
+        self.field = field
+
+    def authorise(self, req, params, ctx):
+        actor = req.context.actor
+        self.check_role(actor)
+        body = req.get_media()
+        if not isinstance(body, dict):
+            raise validation_error({"_schema": ["expected a JSON object"]})
+        raw = body.get(self.field)
+        if raw is None:
+            return  # the service reports the missing field
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise validation_error({self.field: ["must be an integer"]})
+        req.context.unit = require_unit(ctx, actor, raw)
+
+
+class Resolved(Policy):
+    """The unit is found by a function ``(req, params, ctx) -> unit path`` (for
+    resources that belong to a unit, such as a learner); None means not found."""
+
+    def __init__(self, resolve, roles=None, what="resource"):
+        super().__init__(roles)
+        self.resolve = resolve
+        self.what = what
+
+    def authorise(self, req, params, ctx):
+        actor = req.context.actor
+        path = self.resolve(req, params, ctx)
+        if path is None or not actor.can_read(path):
+            raise not_found(self.what)
+        self.check_role(actor)
+
+
+# -- the middleware ---------------------------------------------------------------------
+
+def policy_for(resource, method):
+    policies = getattr(resource, "policies", None) or {}
+    if method == "HEAD":
+        method = "GET"
+    return policies.get(method)
+
+
+def responder_methods(resource):
+    return [m for m in HTTP_METHODS if callable(getattr(resource, f"on_{m.lower()}", None))]
+
+
+def check_policies(routes):
+    """Refuse to start when any responder lacks an access policy."""
+    missing = [f"{method} {uri}" for uri, resource in routes
+               for method in responder_methods(resource) if policy_for(resource, method) is None]
+    if missing:
+        raise RuntimeError("routes without an access policy: " + ", ".join(missing))
+
+
+class AccessMiddleware:
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def process_resource(self, req, resp, resource, params):
+        req.context.actor = None
+        req.context.unit = None
+        if resource is None or req.method == "OPTIONS":
+            return
+        policy = policy_for(resource, req.method)
+        if policy is None:
+            raise LecError("method_not_allowed", f"{req.method} is not allowed here")
+        if not policy.public:
+            token = bearer(req.get_header("Authorization"))
+            req.context.actor = actor_from_token(token, self.ctx.config.jwt_secret)
+        policy.authorise(req, params, self.ctx)

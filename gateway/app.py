@@ -1,0 +1,67 @@
+"""The gateway: ``create_app(config)`` builds the Falcon app; gunicorn loads
+``gateway.wsgi:app``."""
+import importlib
+import logging
+import os
+
+import falcon
+
+from gateway import errors
+from gateway.access import AccessMiddleware, Public, check_policies
+from gateway.config import GatewayConfig
+from gateway.context import AppContext
+from gateway.middleware import BodyLimit, RequestId
+from gateway.openapi import build_spec
+from gateway.resources.health import Healthz, OpenApi, Readyz
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1"
+STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+
+# each module has ROUTES = [(path under /api/v1, resource class taking ctx)]
+RESOURCE_MODULES = [
+    "gateway.resources.platform",
+]
+
+
+class Portal:
+    """The portal page (a single page using this API)."""
+    policies = {"GET": Public()}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp):
+        resp.content_type = falcon.MEDIA_HTML
+        with open(os.path.join(STATIC, "index.html"), "rb") as fh:
+            resp.data = fh.read()
+
+
+def api_routes(ctx):
+    routes = []
+    for name in RESOURCE_MODULES:
+        module = importlib.import_module(name)
+        for path, resource_cls in module.ROUTES:
+            routes.append((PREFIX + path, resource_cls(ctx)))
+    return routes
+
+
+def create_app(config=None, ctx=None):
+    config = config or GatewayConfig()
+    ctx = ctx or AppContext(config)
+    app = falcon.App(middleware=[RequestId(), BodyLimit(config.max_body), AccessMiddleware(ctx)])
+    app.req_options.strip_url_path_trailing_slash = True
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler()
+    errors.install(app)
+
+    routes = api_routes(ctx)
+    routes += [("/healthz", Healthz(ctx)), ("/readyz", Readyz(ctx)), ("/", Portal(ctx))]
+    routes.append((PREFIX + "/openapi.json", OpenApi(ctx, build_spec(routes, PREFIX))))
+    check_policies(routes)
+    for uri, resource in routes:
+        app.add_route(uri, resource)
+    app.add_static_route("/static", STATIC)
+    if config.listen_events:
+        ctx.units.listen(config.amqp_uri)
+    return app

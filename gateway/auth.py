@@ -1,0 +1,51 @@
+"""Short-lived signed access tokens (JWT, HS256)."""
+import datetime as dt
+import uuid
+
+import jwt
+
+from services.common.context import Actor
+from services.common.errors import LecError
+
+ISSUER = "lec"
+
+
+def issue_token(user, secret, ttl):
+    now = dt.datetime.now(dt.timezone.utc)
+    claims = {
+        "iss": ISSUER,
+        "sub": str(user["id"]),
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "nbf": now - dt.timedelta(seconds=5),
+        "exp": now + dt.timedelta(seconds=ttl),
+        "username": user["username"],
+        "role": user["role"],
+        "org_unit_id": user["org_unit_id"],
+        "path": user["path"],
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def actor_from_token(token, secret):
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER,
+                            options={"require": ["exp", "iat", "sub", "iss"]})
+    except jwt.ExpiredSignatureError:
+        raise LecError("unauthorized", "the access token has expired")
+    except jwt.InvalidTokenError:
+        raise LecError("unauthorized", "the access token is not valid")
+    try:
+        return Actor(user_id=int(claims["sub"]), username=claims["username"], role=claims["role"],
+                     org_unit_id=int(claims["org_unit_id"]), path=claims["path"])
+    except (KeyError, TypeError, ValueError):
+        raise LecError("unauthorized", "the access token is not valid")
+
+
+def bearer(header):
+    if not header:
+        raise LecError("unauthorized", "an Authorization: Bearer token is required")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise LecError("unauthorized", "an Authorization: Bearer token is required")
+    return token.strip()

@@ -1,0 +1,15 @@
+"""gunicorn settings for the gateway (thread workers: gunicorn >= 26 has no eventlet worker)."""
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+worker_class = "gthread"
+workers = int(os.environ.get("LEC_GATEWAY_WORKERS", "2"))
+threads = int(os.environ.get("LEC_GATEWAY_THREADS", "8"))
+timeout = int(os.environ.get("LEC_GATEWAY_TIMEOUT", "600"))
+graceful_timeout = 10
+keepalive = 5
+preload_app = False  # proxies and listener threads must be made after fork
+accesslog = os.environ.get("LEC_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("LEC_LOG_LEVEL", "info").lower()
+max_requests = int(os.environ.get("LEC_GATEWAY_MAX_REQUESTS", "0"))

@@ -1,0 +1,179 @@
+"""Auth, me, org units, users and rounds."""
+import falcon
+
+from gateway.access import Authenticated, Public, UnitInBody, UnitInPath, UnitInQuery
+from gateway.auth import issue_token
+from gateway.context import json_body, paging
+
+DEPARTMENT = ("department",)
+
+
+class Token:
+    policies = {"POST": Public()}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp):
+        body = json_body(req)
+        user = self.ctx.call(req, "registry", "authenticate", body.get("username"), body.get("password"))
+        token = issue_token(user, self.ctx.config.jwt_secret, self.ctx.config.token_ttl)
+        resp.media = {
+            "access_token": token, "token_type": "bearer", "expires_in": self.ctx.config.token_ttl,
+            "user": {k: user[k] for k in ("id", "username", "role", "org_unit_id")},
+        }
+
+
+class Me:
+    policies = {"GET": Authenticated()}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp):
+        actor = req.context.actor
+        user = self.ctx.call(req, "registry", "get_user", actor.user_id)
+        user["org_unit"] = self.ctx.units.get(actor.org_unit_id)
+        resp.media = user
+
+
+class OrgUnits:
+    policies = {"POST": UnitInBody("parent_id")}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp):
+        resp.media = self.ctx.call(req, "registry", "create_unit", json_body(req))
+        resp.status = falcon.HTTP_201
+        resp.location = f"/api/v1/org-units/{resp.media['id']}"
+
+
+class OrgUnit:
+    policies = {"GET": UnitInPath("id")}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id):
+        resp.media = self.ctx.call(req, "registry", "get_unit", id)
+
+
+class OrgUnitChildren:
+    policies = {"GET": UnitInPath("id")}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id):
+        resp.media = self.ctx.call(req, "registry", "list_children", id, type=req.get_param("type"),
+                                   status=req.get_param("status"), **paging(req))
+
+
+class OrgUnitVerify:
+    policies = {"POST": UnitInPath("id", roles=("province", "department"), strict=True)}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp, id):
+        resp.media = self.ctx.call(req, "registry", "verify_unit", id)
+        self.ctx.units.invalidate(id)
+
+
+class OrgUnitClose:
+    policies = {"POST": UnitInPath("id", strict=True)}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp, id):
+        resp.media = self.ctx.call(req, "registry", "close_unit", id, json_body(req))
+        self.ctx.units.invalidate(id)
+
+
+class Users:
+    policies = {"POST": UnitInBody("org_unit_id"), "GET": UnitInQuery("org_unit_id", default_own=False)}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp):
+        resp.media = self.ctx.call(req, "registry", "create_user", json_body(req))
+        resp.status = falcon.HTTP_201
+
+    def on_get(self, req, resp):
+        unit = req.context.unit
+        resp.media = self.ctx.call(req, "registry", "list_users",
+                                   org_unit_id=unit["id"] if unit else None, **paging(req))
+
+
+class Rounds:
+    policies = {"POST": Authenticated(roles=DEPARTMENT), "GET": Authenticated()}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp):
+        resp.media = self.ctx.call(req, "rounds", "create_round", json_body(req))
+        resp.status = falcon.HTTP_201
+        resp.location = f"/api/v1/rounds/{resp.media['id']}"
+
+    def on_get(self, req, resp):
+        resp.media = self.ctx.call(req, "rounds", "list_rounds",
+                                   academic_year=req.get_param("academic_year"), **paging(req))
+
+
+class Round:
+    policies = {"GET": Authenticated(), "PATCH": Authenticated(roles=DEPARTMENT)}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id):
+        resp.media = self.ctx.call(req, "rounds", "get_round", id)
+
+    def on_patch(self, req, resp, id):
+        resp.media = self.ctx.call(req, "rounds", "update_round", id, json_body(req))
+
+
+class RoundExtensions:
+    policies = {"POST": UnitInBody("org_unit_id", roles=("department", "province")),
+                "GET": Authenticated()}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp, id):
+        resp.media = self.ctx.call(req, "rounds", "add_extension", id, json_body(req))
+        resp.status = falcon.HTTP_201
+
+    def on_get(self, req, resp, id):
+        resp.media = self.ctx.call(req, "rounds", "list_extensions", id)
+
+
+class RoundWindow:
+    """Is the round open for a unit (the caller's own by default)?"""
+    policies = {"GET": UnitInQuery("org_unit_id")}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id):
+        resp.media = self.ctx.call(req, "rounds", "window", id, req.context.unit["path"])
+
+
+ROUTES = [
+    ("/auth/token", Token),
+    ("/me", Me),
+    ("/org-units", OrgUnits),
+    ("/org-units/{id:int}", OrgUnit),
+    ("/org-units/{id:int}/children", OrgUnitChildren),
+    ("/org-units/{id:int}/verify", OrgUnitVerify),
+    ("/org-units/{id:int}/close", OrgUnitClose),
+    ("/users", Users),
+    ("/rounds", Rounds),
+    ("/rounds/{id:int}", Round),
+    ("/rounds/{id:int}/extensions", RoundExtensions),
+    ("/rounds/{id:int}/window", RoundWindow),
+]

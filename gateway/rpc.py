@@ -1,0 +1,71 @@
+"""RPC from gunicorn threads: one nameko ``ClusterRpcProxy`` per thread
+(a proxy shared between threads deadlocks), created lazily after fork, with a
+timeout on every call. The acting user and request id travel as context data."""
+import logging
+import socket
+import threading
+
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
+from nameko.amqp.publish import UndeliverableMessage
+from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.context import ACTOR_KEY, REQUEST_ID_KEY
+from services.common.errors import LecError
+
+log = logging.getLogger(__name__)
+
+
+class RpcClient:
+    def __init__(self, amqp_uri, timeout):
+        self.config = {"AMQP_URI": amqp_uri}
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _proxy(self, timeout):
+        key = timeout or self.timeout
+        proxies = getattr(self._local, "proxies", None)
+        if proxies is None:
+            proxies = self._local.proxies = {}
+        if key not in proxies:
+            holder = ClusterRpcProxy(self.config, timeout=key)
+            proxies[key] = (holder, holder.start())
+        return proxies[key]
+
+    def _discard(self, timeout):
+        key = timeout or self.timeout
+        holder, _ = getattr(self._local, "proxies", {}).pop(key, (None, None))
+        if holder is not None:
+            try:
+                holder.stop()
+            except Exception:  # the connection is already broken
+                pass
+
+    def call(self, service, method, *args, actor=None, request_id=None, timeout=None, **kwargs):
+        try:
+            holder, proxy = self._proxy(timeout)
+        except (OSError, AMQPError, KombuError) as exc:
+            raise LecError("service_unavailable", f"message broker unavailable: {exc}")
+        data = {}
+        if actor is not None:
+            data[ACTOR_KEY] = actor.to_json()
+        if request_id:
+            data[REQUEST_ID_KEY] = request_id
+        holder._worker_ctx.data = data
+        try:
+            return getattr(getattr(proxy, service), method)(*args, **kwargs)
+        except LecError:
+            raise
+        except RpcTimeout:
+            self._discard(timeout)
+            raise LecError("service_unavailable",
+                           f"{service} did not answer within {timeout or self.timeout:g}s")
+        except (UnknownService, UndeliverableMessage):
+            raise LecError("service_unavailable", f"{service} is not running")
+        except MethodNotFound as exc:
+            raise LecError("service_unavailable", f"{service}.{method} is not available: {exc}")
+        except (socket.error, OSError, AMQPError, KombuError) as exc:
+            self._discard(timeout)
+            log.warning("rpc %s.%s failed: %s", service, method, exc)
+            raise LecError("service_unavailable", f"message broker unavailable: {exc}")

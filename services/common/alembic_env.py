@@ -1,0 +1,28 @@
+"""The body of every service's Alembic ``env.py``: online migrations only,
+serialised by a PostgreSQL advisory lock so that replicas starting together
+migrate once."""
+from alembic import context
+from sqlalchemy import text
+
+from services.common.db import make_engine
+
+MIGRATION_LOCK = 74_930_001
+
+
+def run(target_metadata):
+    config = context.config
+    url = config.get_main_option("sqlalchemy.url")
+    engine = make_engine(url, pool_size=1)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+        connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata,
+                              compare_type=True)
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+            connection.commit()
+    engine.dispose()

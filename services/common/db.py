@@ -1,0 +1,196 @@
+"""Database access for a nameko service: one engine per container, a unit of
+work per use case, audit rows and outbox events written in the same
+transaction as the change they describe.
+"""
+import logging
+import uuid
+from contextlib import contextmanager
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import MetaData, create_engine, insert
+from sqlalchemy.orm import sessionmaker
+
+from services.common import settings
+from services.common.context import REQUEST_ID_KEY, actor_from_context
+from services.common.jsonutil import isoformat, plain, utcnow
+from services.common.tables import add_common_tables
+
+log = logging.getLogger(__name__)
+
+COMMON = add_common_tables(MetaData())
+
+_psycopg_patched = False
+
+
+def _cooperative_psycopg():
+    """Make psycopg2 yield to other green threads while it waits on the socket."""
+    global _psycopg_patched
+    if _psycopg_patched:
+        return
+    try:
+        from eventlet import patcher
+        if not patcher.is_monkey_patched("socket"):
+            return
+        from psycogreen.eventlet import patch_psycopg
+        patch_psycopg()
+        _psycopg_patched = True
+    except ImportError:  # pragma: no cover - eventlet is a dependency
+        pass
+
+
+def make_engine(url, pool_size=10, **kwargs):
+    _cooperative_psycopg()
+    return create_engine(
+        settings.normalise_db_url(url),
+        pool_size=pool_size,
+        max_overflow=kwargs.pop("max_overflow", pool_size),
+        pool_pre_ping=True,
+        pool_timeout=kwargs.pop("pool_timeout", 30),
+        pool_recycle=1800,
+        **kwargs,
+    )
+
+
+def make_event(event_type, body, actor=None):
+    """The envelope every event carries: id, type, version, time, then the body."""
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "type": event_type,
+        "version": 1,
+        "occurred_at": isoformat(utcnow()),
+    }
+    event.update(plain(body))
+    if actor is not None and "actor" not in event:
+        event["actor"] = {"user_id": actor.user_id, "username": actor.username}
+    return event
+
+
+class UnitOfWork:
+    """A transaction: commit applies the change, its audit rows and its events
+    together; leaving the block without commit rolls everything back."""
+
+    def __init__(self, session, actor=None, request_id=None, on_events=None):
+        self.session = session
+        self.actor = actor
+        self.request_id = request_id
+        self._on_events = on_events
+        self._emitted = False
+        self.events = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def execute(self, statement, params=None):
+        return self.session.execute(statement, params)
+
+    def emit(self, event_type, body, include_actor=True):
+        """Queue an event in the outbox; the relay publishes it after commit."""
+        event = make_event(event_type, body, self.actor if include_actor else None)
+        self.session.execute(insert(COMMON.outbox).values(
+            event_id=event["event_id"], event_type=event_type, payload=event))
+        self._emitted = True
+        self.events.append(event)
+        return event
+
+    def audit(self, action, entity, entity_id=None, details=None):
+        actor = self.actor
+        self.session.execute(insert(COMMON.audit_log).values(
+            actor_id=actor.user_id if actor else None,
+            actor_username=actor.username if actor else "system",
+            actor_unit_id=actor.org_unit_id if actor else None,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            details=plain(details) if details is not None else None,
+            request_id=self.request_id,
+        ))
+
+    def commit(self):
+        self.session.commit()
+        if self._emitted and self._on_events is not None:
+            self._on_events()
+        self._emitted = False
+
+
+class DbHandle:
+    """What a service worker sees as ``self.db``."""
+
+    def __init__(self, provider, actor=None, request_id=None):
+        self._provider = provider
+        self.actor = actor
+        self.request_id = request_id
+
+    @property
+    def engine(self):
+        return self._provider.engine
+
+    def uow(self):
+        return UnitOfWork(self._provider.Session(), self.actor, self.request_id,
+                          self._provider.wake_relay)
+
+    @contextmanager
+    def session(self):
+        """A read-only session (rolled back at the end)."""
+        session = self._provider.Session()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+
+class Database(DependencyProvider):
+    """Engine per container, unit of work per call, and the outbox relay.
+
+    The database URL comes from the container config key ``<SERVICE>_DB_URL``
+    or from the environment (``services.common.settings.database_url``).
+    """
+
+    def __init__(self, service_name, relay=True, on_start=None):
+        self.service_name = service_name
+        self.relay_enabled = relay
+        self.on_start = on_start
+        self.engine = None
+        self.Session = None
+        self.relay = None
+
+    def setup(self):
+        config = self.container.config
+        url = config.get(f"{self.service_name.upper()}_DB_URL") or settings.database_url(self.service_name)
+        workers = int(config.get("max_workers", 10))
+        self.engine = make_engine(url, pool_size=workers + 4)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        if self.relay_enabled:
+            from services.common.outbox import OutboxRelay
+            self.relay = OutboxRelay(
+                self.engine, self.service_name,
+                config.get("AMQP_URI") or settings.amqp_uri(), config=config)
+
+    def start(self):
+        if self.on_start is not None:
+            self.on_start(self.engine)
+        if self.relay is not None:
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self):
+        if self.relay is not None:
+            self.relay.stop()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def wake_relay(self):
+        if self.relay is not None:
+            self.relay.wake()
+
+    def get_dependency(self, worker_ctx):
+        data = worker_ctx.data or {}
+        return DbHandle(self, actor_from_context(data), data.get(REQUEST_ID_KEY))

@@ -1,0 +1,67 @@
+"""Tables every service database has: outbox, inbox, failed events, audit log.
+
+Each service adds them to its own ``MetaData`` with :func:`add_common_tables`,
+and its first migration creates them with :func:`create_common_tables`.
+A later change to these tables needs a migration in every service.
+"""
+from types import SimpleNamespace
+
+from sqlalchemy import (
+    BigInteger, Column, DateTime, Index, Integer, MetaData, Table, Text, UniqueConstraint,
+    func, text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+
+def add_common_tables(metadata):
+    outbox = Table(
+        "outbox", metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
+        Column("event_type", Text, nullable=False),
+        Column("payload", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+    inbox = Table(
+        "inbox", metadata,
+        Column("handler", Text, primary_key=True),
+        Column("event_id", UUID(as_uuid=False), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    failed_events = Table(
+        "failed_events", metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("handler", Text, nullable=False),
+        Column("event_id", Text, nullable=False),
+        Column("event_type", Text),
+        Column("payload", JSONB, nullable=False),
+        Column("error", Text, nullable=False),
+        Column("attempts", Integer, nullable=False, server_default="1"),
+        Column("first_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        UniqueConstraint("handler", "event_id", name="uq_failed_events_handler_event"),
+    )
+    audit_log = Table(
+        "audit_log", metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("actor_id", BigInteger),
+        Column("actor_username", Text),
+        Column("actor_unit_id", BigInteger),
+        Column("action", Text, nullable=False),
+        Column("entity", Text, nullable=False),
+        Column("entity_id", Text),
+        Column("details", JSONB),
+        Column("request_id", Text),
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+    )
+    return SimpleNamespace(outbox=outbox, inbox=inbox, failed_events=failed_events, audit_log=audit_log)
+
+
+def create_common_tables(op):
+    """Called from each service's first Alembic revision."""
+    metadata = MetaData()
+    tables = add_common_tables(metadata)
+    metadata.create_all(bind=op.get_bind(), tables=list(vars(tables).values()))

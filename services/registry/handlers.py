@@ -1,0 +1,331 @@
+"""Registry use cases. Each takes a unit of work (or a session for reads) and
+the acting user, checks authority with the rules of ``services.common.hierarchy``
+and returns plain JSON-ready dicts."""
+import datetime as dt
+import logging
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from eventlet import tpool
+from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from services.common import hierarchy, settings
+from services.common.context import Actor
+from services.common.errors import LecError, conflict, forbidden, not_found, validation_error
+from services.common.jsonutil import plain
+from services.common.validation import load, page
+from services.registry.models import org_units, users
+from services.registry.schemas import CloseUnit, Credentials, OrgUnitCreate, UserCreate
+
+log = logging.getLogger(__name__)
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("a password nobody has")
+
+UNIT_FIELDS = ("id", "code", "name", "type", "parent_id", "status", "affiliation", "path",
+               "depth", "closed_on", "created_at", "verified_at", "version")
+USER_FIELDS = ("id", "username", "role", "org_unit_id", "active", "created_at", "last_login_at")
+
+
+def _actor(actor):
+    return actor or Actor.system()
+
+
+def unit_dict(row):
+    m = row._mapping
+    return plain({k: m[k] for k in UNIT_FIELDS})
+
+
+def user_dict(row):
+    m = row._mapping
+    return plain({k: m[k] for k in USER_FIELDS})
+
+
+def hash_password(password):
+    return tpool.execute(_hasher.hash, password)
+
+
+def _verify(password_hash, password):
+    try:
+        return tpool.execute(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# -- reads -------------------------------------------------------------------
+
+def _unit_row(session, unit_id, lock=False):
+    stmt = select(org_units).where(org_units.c.id == unit_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).first()
+
+
+def _readable_unit(session, actor, unit_id, lock=False, what="org unit"):
+    try:
+        unit_id = int(unit_id)
+    except (TypeError, ValueError):
+        raise not_found(what)
+    row = _unit_row(session, unit_id, lock)
+    if row is None:
+        raise not_found(what)
+    _actor(actor).require_read(row.path, what)
+    return row
+
+
+def get_unit(session, actor, unit_id):
+    return unit_dict(_readable_unit(session, actor, unit_id))
+
+
+def get_units(session, ids):
+    ids = [int(i) for i in ids or []]
+    if not ids:
+        return []
+    rows = session.execute(select(org_units).where(org_units.c.id.in_(ids))).all()
+    return [unit_dict(r) for r in rows]
+
+
+def list_children(session, actor, unit_id, type=None, status=None, limit=None, offset=None,
+                  unpaged=False):
+    parent = _readable_unit(session, actor, unit_id)
+    cond = [org_units.c.parent_id == parent.id]
+    errors = {}
+    if type:
+        if type not in hierarchy.UNIT_TYPES:
+            errors["type"] = [f"one of {', '.join(hierarchy.UNIT_TYPES)}"]
+        cond.append(org_units.c.type == type)
+    if status:
+        if status not in hierarchy.STATUSES:
+            errors["status"] = [f"one of {', '.join(hierarchy.STATUSES)}"]
+        cond.append(org_units.c.status == status)
+    if errors:
+        raise validation_error(errors)
+    stmt = select(org_units).where(and_(*cond)).order_by(org_units.c.code)
+    total = session.execute(select(func.count()).select_from(org_units).where(and_(*cond))).scalar_one()
+    if not unpaged:
+        limit, offset = page(limit, offset)
+        stmt = stmt.limit(limit).offset(offset)
+    return {"items": [unit_dict(r) for r in session.execute(stmt)], "total": total}
+
+
+def subtree(session, unit_id, types=None, statuses=None):
+    """Every unit beneath ``unit_id`` (not itself), optionally filtered."""
+    root = _unit_row(session, int(unit_id))
+    if root is None:
+        raise not_found("org unit")
+    cond = [org_units.c.path.like(root.path + "%"), org_units.c.id != root.id]
+    if types:
+        cond.append(org_units.c.type.in_(list(types)))
+    if statuses:
+        cond.append(org_units.c.status.in_(list(statuses)))
+    rows = session.execute(select(org_units).where(and_(*cond)).order_by(org_units.c.path))
+    return [unit_dict(r) for r in rows]
+
+
+def is_ancestor(session, ancestor_id, unit_id):
+    rows = {r.id: r.path for r in session.execute(
+        select(org_units.c.id, org_units.c.path).where(org_units.c.id.in_([int(ancestor_id), int(unit_id)])))}
+    if len(rows) < 2 and int(ancestor_id) != int(unit_id):
+        return False
+    return hierarchy.is_strict_ancestor(rows.get(int(ancestor_id)), rows.get(int(unit_id)))
+
+
+# -- org-unit changes ----------------------------------------------------------
+
+def _emit_unit(uow, change, row):
+    unit = unit_dict(row)
+    uow.emit("unit_changed", {"change": change, "unit": unit})
+    return unit
+
+
+def create_unit(uow, actor, data):
+    actor = _actor(actor)
+    data = load(OrgUnitCreate(), data)
+    parent = _readable_unit(uow.session, actor, data["parent_id"], what="parent unit")
+    if not hierarchy.can_create_under(actor.path, parent.path):
+        raise forbidden("units are created only inside your own subtree")
+    expected_parent = hierarchy.PARENT_TYPE[data["type"]]
+    if parent.type != expected_parent:
+        raise validation_error({"parent_id": [f"a {data['type']} belongs under a {expected_parent}, "
+                                              f"not a {parent.type}"]})
+    if parent.status == "closed":
+        raise conflict("the parent unit is closed")
+    if uow.execute(select(org_units.c.id).where(org_units.c.code == data["code"])).first():
+        raise conflict(f"code {data['code']} is already used")
+    # institutions recorded by an LAO wait for a province or department to verify them
+    status = "pending" if data["type"] in hierarchy.LEAF_TYPES and actor.role == "lao" else "active"
+    unit_id = uow.execute(select(func.nextval("org_units_id_seq"))).scalar_one()
+    try:
+        with uow.session.begin_nested():
+            uow.execute(insert(org_units).values(
+                id=unit_id, code=data["code"], name=data["name"], type=data["type"],
+                parent_id=parent.id, path=hierarchy.make_path(parent.path, unit_id),
+                depth=parent.depth + 1, status=status, affiliation=data.get("affiliation"),
+                created_by=actor.user_id or None,
+                verified_at=None if status == "pending" else func.now(),
+            ))
+    except IntegrityError:
+        raise conflict(f"code {data['code']} is already used")
+    row = _unit_row(uow.session, unit_id)
+    uow.audit("create", "org_unit", unit_id, {"code": row.code, "type": row.type, "status": status,
+                                              "parent_id": parent.id})
+    unit = _emit_unit(uow, "created", row)
+    uow.commit()
+    return unit
+
+
+def verify_unit(uow, actor, unit_id):
+    actor = _actor(actor)
+    row = _readable_unit(uow.session, actor, unit_id, lock=True)
+    if not hierarchy.can_verify(actor.role, actor.path, row.path):
+        raise forbidden("only a province or department user above the unit verifies it")
+    if row.status != "pending":
+        raise conflict(f"the unit is {row.status}, not pending")
+    uow.execute(update(org_units).where(org_units.c.id == row.id).values(
+        status="active", verified_at=func.now(), verified_by=actor.user_id or None,
+        updated_at=func.now(), version=org_units.c.version + 1))
+    row = _unit_row(uow.session, row.id)
+    uow.audit("verify", "org_unit", row.id, {"code": row.code})
+    unit = _emit_unit(uow, "verified", row)
+    uow.commit()
+    return unit
+
+
+def close_unit(uow, actor, unit_id, data):
+    actor = _actor(actor)
+    data = load(CloseUnit(), data or {})
+    row = _readable_unit(uow.session, actor, unit_id, lock=True)
+    if not hierarchy.can_close(actor.path, row.path):
+        raise forbidden("a unit is closed by a user of a unit above it")
+    if row.status == "closed":
+        raise conflict("the unit is already closed")
+    open_children = uow.execute(select(func.count()).select_from(org_units).where(
+        org_units.c.parent_id == row.id, org_units.c.status != "closed")).scalar_one()
+    if open_children:
+        raise conflict(f"close the {open_children} unit(s) under it first")
+    uow.execute(update(org_units).where(org_units.c.id == row.id).values(
+        status="closed", closed_on=data["closed_on"], updated_at=func.now(),
+        version=org_units.c.version + 1))
+    row = _unit_row(uow.session, row.id)
+    uow.audit("close", "org_unit", row.id, {"code": row.code, "closed_on": data["closed_on"]})
+    unit = _emit_unit(uow, "closed", row)
+    uow.commit()
+    return unit
+
+
+# -- accounts --------------------------------------------------------------------
+
+def create_user(uow, actor, data):
+    actor = _actor(actor)
+    data = load(UserCreate(), data)
+    unit = _readable_unit(uow.session, actor, data["org_unit_id"])
+    role = hierarchy.ROLE_OF_TYPE.get(unit.type)
+    if role is None:
+        raise validation_error({"org_unit_id": ["schools of other affiliations have no accounts"]})
+    if unit.status == "closed":
+        raise conflict("the unit is closed")
+    if uow.execute(select(users.c.id).where(func.lower(users.c.username) == data["username"].lower())).first():
+        raise conflict("username already taken")
+    try:
+        with uow.session.begin_nested():
+            user_id = uow.execute(insert(users).values(
+                username=data["username"], password_hash=hash_password(data["password"]),
+                org_unit_id=unit.id, role=role, created_by=actor.user_id or None,
+            ).returning(users.c.id)).scalar_one()
+    except IntegrityError:
+        raise conflict("username already taken")
+    uow.audit("create", "user", user_id, {"username": data["username"], "org_unit_id": unit.id,
+                                          "role": role})
+    row = uow.execute(select(users).where(users.c.id == user_id)).first()
+    uow.commit()
+    return user_dict(row)
+
+
+def list_users(session, actor, org_unit_id=None, limit=None, offset=None):
+    actor = _actor(actor)
+    limit, offset = page(limit, offset)
+    if org_unit_id not in (None, ""):
+        unit = _readable_unit(session, actor, org_unit_id)
+        cond = users.c.org_unit_id == unit.id
+    else:
+        cond = org_units.c.path.like(actor.path + "%")
+    base = select(users).join(org_units, org_units.c.id == users.c.org_unit_id).where(cond)
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    rows = session.execute(base.order_by(users.c.username).limit(limit).offset(offset))
+    return {"items": [user_dict(r) for r in rows], "total": total}
+
+
+def get_user(session, actor, user_id):
+    row = session.execute(select(users, org_units.c.path.label("path"))
+                          .join(org_units, org_units.c.id == users.c.org_unit_id)
+                          .where(users.c.id == int(user_id))).first()
+    if row is None:
+        raise not_found("user")
+    _actor(actor).require_read(row.path, "user")
+    return dict(user_dict(row), path=row.path)
+
+
+def authenticate(uow, username, password):
+    """Check a password; repeated failures lock the account for a while."""
+    creds = load(Credentials(), {"username": username, "password": password})
+    row = uow.execute(
+        select(users, org_units.c.path.label("path"), org_units.c.status.label("unit_status"),
+               func.now().label("now"))
+        .join(org_units, org_units.c.id == users.c.org_unit_id)
+        .where(func.lower(users.c.username) == creds["username"].lower())
+        .with_for_update(of=users)).first()
+    if row is None:
+        _verify(_DUMMY_HASH, creds["password"])  # same cost whether or not the name exists
+        raise LecError("invalid_credentials", "wrong username or password")
+    if row.locked_until is not None and row.locked_until > row.now:
+        retry_after = max(1, int((row.locked_until - row.now).total_seconds() + 0.999))
+        raise LecError("rate_limited", "too many failed logins; try again later",
+                       {"retry_after": retry_after})
+    ok = _verify(row.password_hash, creds["password"])
+    if not ok or not row.active or row.unit_status == "closed":
+        failures = row.failed_logins + 1
+        values = {"failed_logins": failures}
+        if failures >= settings.env_int("LEC_LOGIN_MAX_FAILURES", 5):
+            values = {"failed_logins": 0, "locked_until": row.now + dt.timedelta(
+                seconds=settings.env_int("LEC_LOGIN_LOCK_SECONDS", 300))}
+            uow.audit("lock", "user", row.id, {"failures": failures})
+        uow.execute(update(users).where(users.c.id == row.id).values(**values))
+        uow.commit()
+        raise LecError("invalid_credentials", "wrong username or password")
+    uow.execute(update(users).where(users.c.id == row.id).values(
+        failed_logins=0, locked_until=None, last_login_at=func.now()))
+    uow.commit()
+    return dict(user_dict(row), path=row.path)
+
+
+# -- bootstrap -------------------------------------------------------------------
+
+BOOTSTRAP_LOCK = 74_930_002
+DEV_ADMIN_USERNAME = "admin"
+DEV_ADMIN_PASSWORD = "lec-admin-2566"
+
+
+def bootstrap(engine):
+    """With an empty registry, create the department unit and its first account."""
+    username = settings.env("LEC_ADMIN_USERNAME")
+    password = settings.env("LEC_ADMIN_PASSWORD")
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": BOOTSTRAP_LOCK})
+        if conn.execute(select(org_units.c.id).where(org_units.c.type == "department")).first():
+            return False
+        if not username or not password:
+            log.warning("LEC_ADMIN_USERNAME/LEC_ADMIN_PASSWORD not set: creating the development "
+                        "account %s / %s - set them in any real deployment",
+                        DEV_ADMIN_USERNAME, DEV_ADMIN_PASSWORD)
+            username, password = username or DEV_ADMIN_USERNAME, password or DEV_ADMIN_PASSWORD
+        unit_id = conn.execute(select(func.nextval("org_units_id_seq"))).scalar_one()
+        conn.execute(insert(org_units).values(
+            id=unit_id, code=settings.env("LEC_DEPARTMENT_CODE", "DLA"),
+            name=settings.env("LEC_DEPARTMENT_NAME", "กรมส่งเสริมการปกครองท้องถิ่น"),
+            type="department", parent_id=None, path=hierarchy.make_path(None, unit_id), depth=0,
+            status="active", verified_at=func.now()))
+        conn.execute(insert(users).values(username=username, password_hash=_hasher.hash(password),
+                                          org_unit_id=unit_id, role="department"))
+        log.info("bootstrap: department unit %s and account %s created", unit_id, username)
+        return True

@@ -1,0 +1,57 @@
+"""Registry tables: org units (materialised paths) and accounts."""
+from sqlalchemy import (
+    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
+    MetaData, SmallInteger, Table, Text, func, text,
+)
+
+from services.common.tables import add_common_tables
+
+metadata = MetaData()
+common = add_common_tables(metadata)
+
+org_units = Table(
+    "org_units", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("code", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("parent_id", BigInteger, ForeignKey("org_units.id"), index=True),
+    Column("path", Text, nullable=False, unique=True),
+    Column("depth", SmallInteger, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("affiliation", Text),
+    Column("closed_on", Date),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", BigInteger),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("verified_at", DateTime(timezone=True)),
+    Column("verified_by", BigInteger),
+    CheckConstraint("type IN ('department','province','lao','school','cdc','other_school')",
+                    name="ck_org_units_type"),
+    CheckConstraint("status IN ('pending','active','closed')", name="ck_org_units_status"),
+    CheckConstraint("(type = 'department') = (parent_id IS NULL)", name="ck_org_units_root"),
+    CheckConstraint("(type = 'other_school') = (affiliation IS NOT NULL)",
+                    name="ck_org_units_affiliation"),
+    Index("ix_org_units_path_prefix", "path", postgresql_ops={"path": "text_pattern_ops"}),
+    Index("uq_org_units_one_department", "type", unique=True,
+          postgresql_where=text("type = 'department'")),
+    Index("ix_org_units_parent_type", "parent_id", "type", "status"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("org_unit_id", BigInteger, ForeignKey("org_units.id"), nullable=False, index=True),
+    Column("role", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("last_login_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", BigInteger),
+    CheckConstraint("role IN ('department','province','lao','institution')", name="ck_users_role"),
+    Index("uq_users_username_lower", func.lower(text("username")), unique=True),
+)

@@ -1,0 +1,66 @@
+"""Registry payloads: what RPCs accept and return (and what the gateway documents)."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from services.common.hierarchy import ROLES, STATUSES, UNIT_TYPES
+
+CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$",
+                       error="1-32 letters, digits, '.', '_' or '-'")
+AFFILIATION = validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$", error="a lower-case code such as obec or bpp")
+
+
+class OrgUnitCreate(ma.Schema):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    type = fields.String(required=True, validate=validate.OneOf(UNIT_TYPES[1:]))
+    parent_id = fields.Integer(required=True, strict=True)
+    affiliation = fields.String(load_default=None, allow_none=True, validate=AFFILIATION)
+
+    @ma.validates_schema
+    def affiliation_only_for_other_schools(self, data, **kwargs):
+        if data.get("type") == "other_school" and not data.get("affiliation"):
+            raise ma.ValidationError("required for other_school", "affiliation")
+        if data.get("type") != "other_school" and data.get("affiliation"):
+            raise ma.ValidationError("only other_school units have an affiliation", "affiliation")
+
+
+class OrgUnit(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    type = fields.String(validate=validate.OneOf(UNIT_TYPES))
+    parent_id = fields.Integer(allow_none=True)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    affiliation = fields.String(allow_none=True)
+    path = fields.String(metadata={"description": "ids from the root, as /1/7/42/"})
+    depth = fields.Integer()
+    closed_on = fields.Date(allow_none=True)
+    created_at = fields.AwareDateTime()
+    verified_at = fields.AwareDateTime(allow_none=True)
+    version = fields.Integer()
+
+
+class CloseUnit(ma.Schema):
+    closed_on = fields.Date(required=True)
+
+
+class UserCreate(ma.Schema):
+    username = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{2,63}$", error="3-64 letters, digits, '.', '_', '@' or '-'"))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    org_unit_id = fields.Integer(required=True, strict=True)
+
+
+class User(ma.Schema):
+    id = fields.Integer()
+    username = fields.String()
+    role = fields.String(validate=validate.OneOf(ROLES))
+    org_unit_id = fields.Integer()
+    active = fields.Boolean()
+    created_at = fields.AwareDateTime()
+    last_login_at = fields.AwareDateTime(allow_none=True)
+
+
+class Credentials(ma.Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))

@@ -1,0 +1,74 @@
+"""Registry service: the org-unit hierarchy, institutions and accounts."""
+
+from services.common.db import Database
+from services.common.base import HealthMixin, rpc
+from services.registry import handlers
+
+
+class RegistryService(HealthMixin):
+    name = "registry"
+    db = Database("registry", on_start=handlers.bootstrap)
+
+    # -- accounts
+    @rpc
+    def authenticate(self, username, password):
+        with self.db.uow() as uow:
+            return handlers.authenticate(uow, username, password)
+
+    @rpc
+    def create_user(self, data):
+        with self.db.uow() as uow:
+            return handlers.create_user(uow, self.db.actor, data)
+
+    @rpc
+    def get_user(self, user_id):
+        with self.db.session() as session:
+            return handlers.get_user(session, self.db.actor, user_id)
+
+    @rpc
+    def list_users(self, org_unit_id=None, limit=None, offset=None):
+        with self.db.session() as session:
+            return handlers.list_users(session, self.db.actor, org_unit_id, limit, offset)
+
+    # -- org units
+    @rpc
+    def create_unit(self, data):
+        with self.db.uow() as uow:
+            return handlers.create_unit(uow, self.db.actor, data)
+
+    @rpc
+    def verify_unit(self, unit_id):
+        with self.db.uow() as uow:
+            return handlers.verify_unit(uow, self.db.actor, unit_id)
+
+    @rpc
+    def close_unit(self, unit_id, data):
+        with self.db.uow() as uow:
+            return handlers.close_unit(uow, self.db.actor, unit_id, data)
+
+    @rpc
+    def get_unit(self, unit_id):
+        with self.db.session() as session:
+            return handlers.get_unit(session, self.db.actor, unit_id)
+
+    @rpc
+    def get_units(self, ids):
+        """Batch read for other services (no actor check; callers are trusted)."""
+        with self.db.session() as session:
+            return handlers.get_units(session, ids)
+
+    @rpc
+    def list_children(self, unit_id, type=None, status=None, limit=None, offset=None, unpaged=False):
+        with self.db.session() as session:
+            return handlers.list_children(session, self.db.actor, unit_id, type, status, limit,
+                                          offset, unpaged)
+
+    @rpc
+    def subtree(self, unit_id, types=None, statuses=None):
+        with self.db.session() as session:
+            return handlers.subtree(session, unit_id, types, statuses)
+
+    @rpc
+    def is_ancestor(self, ancestor_id, unit_id):
+        with self.db.session() as session:
+            return handlers.is_ancestor(session, ancestor_id, unit_id)

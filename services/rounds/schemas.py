@@ -1,0 +1,207 @@
+"""Round payloads and the per-round settings (age range, subsidy rates and days).
+
+Every subsidy figure is a setting of the round, never code: cabinet
+resolutions change them. Defaults are those in force since FY2023 / AY2024.
+"""
+import datetime as dt
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from services.common.jsonutil import BANGKOK
+
+SCHOOL_GRADES = ("k1", "k2", "k3", "p1", "p2", "p3", "p4", "p5", "p6",
+                 "m1", "m2", "m3", "m4", "m5", "m6")
+CDC_GRADES = ("cdc",)
+ALL_GRADES = SCHOOL_GRADES + CDC_GRADES
+KINDERGARTEN_TO_P6 = SCHOOL_GRADES[:9]
+
+ROUND_STATES = ("scheduled", "open", "closed", "finalized")
+
+
+class Instant(fields.Field):
+    """An ISO 8601 instant. A naive time is Bangkok wall time; a bare date
+    means the start of that day, or with ``end_of_day`` the midnight that ends
+    it (a deadline day closes at midnight at its end)."""
+
+    def __init__(self, end_of_day=False, **kwargs):
+        super().__init__(**kwargs)
+        self.end_of_day = end_of_day
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ma.ValidationError("an ISO 8601 date or date-time")
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                day = dt.date.fromisoformat(text)
+                if self.end_of_day:
+                    day += dt.timedelta(days=1)
+                return dt.datetime.combine(day, dt.time(0), tzinfo=BANGKOK)
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ma.ValidationError("an ISO 8601 date or date-time")
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=BANGKOK)
+        return parsed
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        return value.astimezone(BANGKOK).isoformat()
+
+
+# -- settings --------------------------------------------------------------------
+
+class CdcAge(ma.Schema):
+    min_years = fields.Integer(load_default=2, validate=validate.Range(0, 10))
+    max_years = fields.Integer(load_default=5, validate=validate.Range(0, 10))
+
+    @ma.validates_schema
+    def ordered(self, data, **kwargs):
+        if data.get("min_years", 2) > data.get("max_years", 5):
+            raise ma.ValidationError("min_years must not exceed max_years", "max_years")
+
+
+class LunchTier(ma.Schema):
+    min_pupils = fields.Integer(required=True, validate=validate.Range(min=1))
+    max_pupils = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    rate = fields.Float(required=True, validate=validate.Range(min=0))
+
+
+DEFAULT_TIERS = [
+    {"min_pupils": 1, "max_pupils": 40, "rate": 36.0},
+    {"min_pupils": 41, "max_pupils": 100, "rate": 27.0},
+    {"min_pupils": 101, "max_pupils": 120, "rate": 24.0},
+    {"min_pupils": 121, "max_pupils": None, "rate": 22.0},
+]
+
+
+def _grades(choices, default):
+    return fields.List(fields.String(validate=validate.OneOf(choices)), load_default=list(default),
+                       validate=validate.Length(min=0, max=len(choices)))
+
+
+class SchoolLunch(ma.Schema):
+    days = fields.Integer(load_default=200, validate=validate.Range(0, 366))
+    grades = _grades(SCHOOL_GRADES, KINDERGARTEN_TO_P6)
+    tiers = fields.List(fields.Nested(LunchTier), load_default=lambda: [dict(t) for t in DEFAULT_TIERS],
+                        validate=validate.Length(min=1))
+
+    @ma.validates("tiers")
+    def contiguous(self, tiers, **kwargs):
+        expected = 1
+        for i, tier in enumerate(tiers):
+            if tier["min_pupils"] != expected:
+                raise ma.ValidationError(f"tier {i + 1} must start at {expected} pupils")
+            last = i == len(tiers) - 1
+            if tier.get("max_pupils") is None:
+                if not last:
+                    raise ma.ValidationError("only the last tier may be open-ended")
+            else:
+                if tier["max_pupils"] < tier["min_pupils"]:
+                    raise ma.ValidationError(f"tier {i + 1} ends before it starts")
+                expected = tier["max_pupils"] + 1
+        if tiers[-1].get("max_pupils") is not None:
+            raise ma.ValidationError("the last tier must be open-ended (max_pupils null)")
+
+
+class CdcLunch(ma.Schema):
+    days = fields.Integer(load_default=245, validate=validate.Range(0, 366))
+    rate = fields.Float(load_default=21.0, validate=validate.Range(min=0))
+
+
+class Lunch(ma.Schema):
+    school = fields.Nested(SchoolLunch, load_default=lambda: SchoolLunch().load({}))
+    cdc = fields.Nested(CdcLunch, load_default=lambda: CdcLunch().load({}))
+
+
+class SchoolMilk(ma.Schema):
+    days = fields.Integer(load_default=260, validate=validate.Range(0, 366))
+    grades = _grades(SCHOOL_GRADES, KINDERGARTEN_TO_P6)
+    price_per_pack = fields.Float(load_default=7.35, validate=validate.Range(min=0))
+    packs_per_day = fields.Integer(load_default=1, validate=validate.Range(0, 10))
+
+
+class CdcMilk(ma.Schema):
+    days = fields.Integer(load_default=260, validate=validate.Range(0, 366))
+    price_per_pack = fields.Float(load_default=7.35, validate=validate.Range(min=0))
+    packs_per_day = fields.Integer(load_default=1, validate=validate.Range(0, 10))
+
+
+class Milk(ma.Schema):
+    school = fields.Nested(SchoolMilk, load_default=lambda: SchoolMilk().load({}))
+    cdc = fields.Nested(CdcMilk, load_default=lambda: CdcMilk().load({}))
+
+
+class RoundSettings(ma.Schema):
+    cdc_age = fields.Nested(CdcAge, load_default=lambda: CdcAge().load({}),
+                            metadata={"description": "age in completed years at the census date"})
+    lunch = fields.Nested(Lunch, load_default=lambda: Lunch().load({}))
+    milk = fields.Nested(Milk, load_default=lambda: Milk().load({}))
+
+
+def default_settings():
+    return RoundSettings().load({})
+
+
+# -- rounds ----------------------------------------------------------------------
+
+class RoundCreate(ma.Schema):
+    academic_year = fields.Integer(required=True, strict=True, validate=validate.Range(
+        2500, 2800, error="academic years are in the Buddhist era (e.g. 2569 = 2026 CE)"))
+    number = fields.Integer(required=True, strict=True, validate=validate.OneOf((1, 2)))
+    census_date = fields.Date(required=True)
+    opens_at = Instant(required=True)
+    closes_at = Instant(required=True, end_of_day=True)
+    settings = fields.Nested(RoundSettings, load_default=default_settings)
+
+    @ma.validates_schema
+    def window(self, data, **kwargs):
+        if "opens_at" in data and "closes_at" in data and data["opens_at"] >= data["closes_at"]:
+            raise ma.ValidationError("must be after opens_at", "closes_at")
+
+
+class RoundUpdate(ma.Schema):
+    opens_at = Instant()
+    closes_at = Instant(end_of_day=True)
+    settings = fields.Nested(RoundSettings)
+
+
+class Round(ma.Schema):
+    id = fields.Integer()
+    academic_year = fields.Integer()
+    number = fields.Integer()
+    census_date = fields.Date()
+    opens_at = Instant()
+    closes_at = Instant()
+    settings = fields.Nested(RoundSettings)
+    state = fields.String(validate=validate.OneOf(ROUND_STATES))
+    finalized_at = Instant(allow_none=True)
+    created_at = Instant()
+
+
+class ExtensionCreate(ma.Schema):
+    org_unit_id = fields.Integer(required=True, strict=True)
+    closes_at = Instant(required=True, end_of_day=True)
+
+
+class Extension(ma.Schema):
+    id = fields.Integer()
+    round_id = fields.Integer()
+    org_unit_id = fields.Integer()
+    org_unit_path = fields.String()
+    closes_at = Instant()
+    created_at = Instant()
+
+
+class Window(ma.Schema):
+    round_id = fields.Integer()
+    unit_path = fields.String()
+    state = fields.String(validate=validate.OneOf(ROUND_STATES))
+    open = fields.Boolean()
+    opens_at = Instant()
+    closes_at = Instant(metadata={"description": "the deadline for this unit, extensions included"})
+    extended = fields.Boolean()

@@ -1,0 +1,33 @@
+"""In-process tests of one service's code against its real test database."""
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from services.common import settings
+from services.common.db import DbHandle, make_engine
+
+
+class LocalProvider:
+    """Just enough of the Database dependency for handlers called in-process."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.Session = sessionmaker(engine, expire_on_commit=False)
+        self.wakes = 0
+
+    def wake_relay(self):
+        self.wakes += 1
+
+
+@pytest.fixture(scope="session")
+def engines(lec_env):
+    made = {s: make_engine(settings.database_url(s), pool_size=5) for s in settings.SERVICES}
+    yield made
+    for engine in made.values():
+        engine.dispose()
+
+
+@pytest.fixture
+def db_for(engines):
+    def make(service, actor=None):
+        return DbHandle(LocalProvider(engines[service]), actor=actor)
+    return make

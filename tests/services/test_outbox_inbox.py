@@ -1,0 +1,117 @@
+"""The transactional outbox and the idempotent inbox, on real PostgreSQL and RabbitMQ."""
+import uuid
+
+import pytest
+from sqlalchemy import select, text
+
+from services.common.db import COMMON
+from services.common.inbox import process_event
+from services.common.outbox import OutboxRelay
+from tests.events import EventCollector
+
+
+@pytest.fixture
+def relay_name():
+    return f"outboxtest{uuid.uuid4().hex[:6]}"
+
+
+def pending_ids(engine, marker):
+    with engine.connect() as conn:
+        return conn.execute(select(COMMON.outbox.c.id).where(
+            COMMON.outbox.c.published_at.is_(None),
+            COMMON.outbox.c.payload["marker"].astext == marker)).scalars().all()
+
+
+def test_events_leave_only_after_commit(db_for, engines, lec_env, relay_name):
+    engine = engines["registry"]
+    db = db_for("registry")
+    marker = uuid.uuid4().hex
+    collector = EventCollector(lec_env["AMQP_URI"], relay_name, ["thing_done"])
+    try:
+        with db.uow() as uow:
+            uow.emit("thing_done", {"marker": marker, "n": 1})
+            # leaving without commit rolls back the event with the change
+        assert pending_ids(engine, marker) == []
+        with db.uow() as uow:
+            uow.emit("thing_done", {"marker": marker, "n": 2})
+            uow.commit()
+        assert len(pending_ids(engine, marker)) == 1
+        relay = OutboxRelay(engine, relay_name, lec_env["AMQP_URI"])
+        while relay.publish_batch():
+            pass
+        event = collector.wait_for(lambda e: e.get("marker") == marker)
+        assert event["n"] == 2 and event["type"] == "thing_done" and event["version"] == 1
+        assert pending_ids(engine, marker) == []
+        assert [e for e in collector.drain(0.5) if e.get("marker") == marker] == [event]
+    finally:
+        collector.close()
+
+
+def test_rows_wait_while_the_broker_is_away(db_for, engines, lec_env, relay_name):
+    engine = engines["registry"]
+    db = db_for("registry")
+    marker = uuid.uuid4().hex
+    with db.uow() as uow:
+        for i in range(3):
+            uow.emit("thing_done", {"marker": marker, "n": i})
+        uow.commit()
+    dead = OutboxRelay(engine, relay_name, "pyamqp://guest:guest@127.0.0.1:1/")
+    with pytest.raises(Exception):
+        dead.publish_batch()
+    assert len(pending_ids(engine, marker)) == 3  # nothing lost, nothing marked
+    collector = EventCollector(lec_env["AMQP_URI"], relay_name, ["thing_done"])
+    try:
+        relay = OutboxRelay(engine, relay_name, lec_env["AMQP_URI"])
+        while relay.publish_batch():
+            pass
+        collector.wait_for(lambda e: e.get("marker") == marker and e["n"] == 2)
+        got = sorted(e["n"] for e in collector.drain(0.3) if e.get("marker") == marker)
+        assert got == [0, 1, 2]  # in order of commit
+        assert pending_ids(engine, marker) == []
+    finally:
+        collector.close()
+
+
+def test_inbox_applies_each_event_once_and_keeps_failures(db_for, engines):
+    db = db_for("reporting")
+    event = {"event_id": str(uuid.uuid4()), "type": "thing_done", "n": 1}
+    applied = []
+
+    def apply(uow):
+        applied.append(event["n"])
+
+    assert process_event(db, "handler_a", event, apply) is True
+    assert process_event(db, "handler_a", event, apply) is False  # redelivery
+    assert process_event(db, "handler_b", event, apply) is True   # another handler applies its own
+    assert applied == [1, 1]
+
+    failing = {"event_id": str(uuid.uuid4()), "type": "thing_done"}
+
+    def boom(uow):
+        uow.execute(text("SELECT 1"))
+        raise RuntimeError("database constraint or bug")
+
+    assert process_event(db, "handler_a", failing, boom) is False
+    assert process_event(db, "handler_a", failing, boom) is False
+    with engines["reporting"].connect() as conn:
+        row = conn.execute(select(COMMON.failed_events).where(
+            COMMON.failed_events.c.event_id == failing["event_id"])).one()
+        assert row.attempts == 2 and "database constraint" in row.error
+        assert row.payload == failing
+        # a failed event is not marked as processed
+        assert conn.execute(select(COMMON.inbox).where(
+            COMMON.inbox.c.event_id == failing["event_id"])).first() is None
+    # when the cause is fixed the retry applies it and clears the failure
+    assert process_event(db, "handler_a", failing, apply) is True
+    with engines["reporting"].connect() as conn:
+        assert conn.execute(select(COMMON.failed_events).where(
+            COMMON.failed_events.c.event_id == failing["event_id"])).first() is None
+
+
+def test_event_without_id_is_kept_not_dropped(db_for, engines):
+    db = db_for("reporting")
+    assert process_event(db, "handler_x", {"type": "mystery"}, lambda uow: None) is False
+    with engines["reporting"].connect() as conn:
+        rows = conn.execute(select(COMMON.failed_events).where(
+            COMMON.failed_events.c.handler == "handler_x")).all()
+    assert rows and rows[-1].payload == {"type": "mystery"}

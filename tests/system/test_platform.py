@@ -1,0 +1,58 @@
+"""Health, readiness, OpenAPI, size limits and error shapes."""
+from openapi_spec_validator import validate
+
+
+def test_healthz_and_readyz(api):
+    assert api.get("/healthz").json() == {"status": "ok"}
+    r = api.get("/readyz")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "ready"
+    assert body["checks"]["broker"]["ok"] is True
+    for service in ("registry", "rounds", "enrollment", "confirmation", "reporting"):
+        assert body["checks"][service]["ok"] is True, service
+        assert body["checks"][service]["database"] == "ok"
+
+
+def test_openapi_document_is_valid_and_lists_the_contract(api):
+    r = api.get("/api/v1/openapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    validate(doc)
+    paths = doc["paths"]
+    for path, method in [("/auth/token", "post"), ("/me", "get"), ("/org-units", "post"),
+                         ("/org-units/{id}", "get"), ("/org-units/{id}/children", "get"),
+                         ("/org-units/{id}/verify", "post"), ("/org-units/{id}/close", "post"),
+                         ("/users", "post"), ("/users", "get"), ("/rounds", "post"), ("/rounds", "get"),
+                         ("/rounds/{id}", "get"), ("/rounds/{id}", "patch"),
+                         ("/rounds/{id}/extensions", "post")]:
+        assert method in paths.get(path, {}), (path, method)
+    assert "security" not in paths["/auth/token"]["post"]
+    assert paths["/me"]["get"]["security"] == [{"bearer": []}]
+    assert "Error" in doc["components"]["schemas"]
+
+
+def test_unknown_route_is_json_404(api, admin):
+    r = admin.get("/no-such-thing")
+    assert r.status_code == 404
+    assert r.json()["code"] == "not_found"
+
+
+def test_body_over_the_limit_is_413(api, admin):
+    r = admin.post("/org-units", data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["code"] == "payload_too_large"
+
+
+def test_json_that_is_not_an_object_is_a_validation_error(admin):
+    r = admin.post("/org-units", json=[1, 2, 3])
+    assert r.status_code == 422
+    assert r.json()["code"] == "validation_error"
+
+
+def test_portal_page_is_served(api):
+    r = api.get("/")
+    assert r.status_code == 200
+    assert "text/html" in r.headers["Content-Type"]
+    assert "LEC" in r.text
