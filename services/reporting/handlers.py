@@ -1,0 +1,252 @@
+"""Applying the owners' events to the read model.
+
+Each function runs inside the unit of work of ``services.common.inbox`` (which
+has already made sure the event is applied once). Facts carry their owner's
+version: an event older than the fact already stored changes nothing, so
+redelivered and out-of-order events leave the same result. The aggregates
+move by the difference between the old and the new fact, on the unit and on
+every unit above it.
+"""
+import logging
+
+from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.common.jsonutil import plain
+from services.common.validation import load
+from services.reporting import domain
+from services.reporting.models import (
+    confirmations, headcounts, learner_counts, learners, other_counts, rounds, units,
+)
+from services.reporting.schemas import (
+    ConfirmationEvent, HeadcountEvent, LearnerEvent, RoundEvent, UnitChanged,
+)
+
+log = logging.getLogger(__name__)
+
+# an advisory lock per round: event handlers share it, a rebuild takes it alone
+ROUND_LOCK = 74_930_050
+
+
+def round_lock_key(round_id):
+    return ROUND_LOCK * 2**32 + int(round_id) % 2**32
+
+
+def share_round(uow, round_id):
+    uow.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": round_lock_key(round_id)})
+
+
+def lock_round(uow, round_id):
+    uow.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": round_lock_key(round_id)})
+
+
+# -- reference data ---------------------------------------------------------------
+
+UNIT_COLUMNS = ("code", "name", "type", "parent_id", "path", "depth", "status", "affiliation",
+                "closed_on", "version")
+
+
+def upsert_units(uow, unit_dicts):
+    """Store units (registry records), each only if newer than the one stored."""
+    rows = [{"id": u["id"], **{k: u.get(k) for k in UNIT_COLUMNS}} for u in unit_dicts]
+    for row in rows:
+        row["version"] = row["version"] or 1
+    if not rows:
+        return 0
+    stmt = pg_insert(units).values(sorted(rows, key=lambda r: r["id"]))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[units.c.id],
+        set_={k: stmt.excluded[k] for k in UNIT_COLUMNS},
+        where=units.c.version < stmt.excluded.version,
+    )
+    return uow.execute(stmt).rowcount
+
+
+def apply_unit_changed(uow, event):
+    data = load(UnitChanged(), event)
+    return upsert_units(uow, [data["unit"]])
+
+
+ROUND_COLUMNS = ("academic_year", "number", "census_date", "opens_at", "closes_at", "finalized_at",
+                 "settings", "version")
+
+
+def upsert_round(uow, round_data):
+    data = load(RoundEvent(), {"round": round_data})["round"]
+    row = {"id": data["id"], **{k: data.get(k) for k in ROUND_COLUMNS}}
+    row["settings"] = plain(row["settings"])
+    stmt = pg_insert(rounds).values(row)
+    set_ = {k: stmt.excluded[k] for k in ROUND_COLUMNS}
+    set_["finalized_at"] = func.coalesce(rounds.c.finalized_at, stmt.excluded.finalized_at)
+    stmt = stmt.on_conflict_do_update(index_elements=[rounds.c.id], set_=set_,
+                                      where=rounds.c.version <= stmt.excluded.version)
+    return uow.execute(stmt).rowcount
+
+
+def apply_round_event(uow, event):
+    return upsert_round(uow, event.get("round"))
+
+
+def finalize_round(uow, round_id, at):
+    """The department confirmed: the round is final (the first time counts)."""
+    return uow.execute(update(rounds).where(rounds.c.id == round_id, rounds.c.finalized_at.is_(None))
+                       .values(finalized_at=at)).rowcount
+
+
+def round_known(session, round_id):
+    return session.execute(select(rounds.c.id).where(rounds.c.id == round_id)).first() is not None
+
+
+# -- learners ---------------------------------------------------------------------
+
+FACT_COLUMNS = ("version", "institution_id", "institution_path", "grade", "sex", "id_kind", "age", "active")
+
+
+def _fact(row):
+    return {k: getattr(row, k) for k in FACT_COLUMNS}
+
+
+def apply_learner_event(uow, event):
+    data = load(LearnerEvent(), event)
+    return apply_learner(uow, data["round_id"], data["learner"]["id"], domain.learner_fact(data["learner"]))
+
+
+def apply_learner(uow, round_id, learner_id, fact):
+    share_round(uow, round_id)
+    key = {"round_id": round_id, "learner_id": learner_id}
+    inserted = uow.execute(pg_insert(learners).values(**key, **fact)
+                           .on_conflict_do_nothing().returning(learners.c.learner_id)).first()
+    old = None
+    if inserted is None:
+        row = uow.execute(select(learners).where(learners.c.round_id == round_id,
+                                                 learners.c.learner_id == learner_id)
+                          .with_for_update()).one()
+        if not domain.is_newer(row.version, fact["version"]):
+            return False
+        old = _fact(row)
+        uow.execute(update(learners).where(learners.c.round_id == round_id,
+                                           learners.c.learner_id == learner_id)
+                    .values(**fact, updated_at=func.now()))
+    add_learner_counts(uow, round_id, domain.learner_deltas(old, fact))
+    return True
+
+
+LEARNER_KEY = ("unit_id", "grade", "sex", "id_kind", "age")
+OTHER_KEY = ("unit_id", "grade")
+
+
+def move_counts(uow, table, key_names, round_id, deltas):
+    """Add ``deltas`` ({key tuple: change}) to an aggregate table.
+
+    Rows a count grows into are created first (at 0); then each row moves in
+    key order, so concurrent events lock rows in the same order. The table's
+    CHECK (n >= 0) refuses a count below zero, and so does a decrement of a
+    row that does not exist: an impossible history fails loudly."""
+    if not deltas:
+        return
+    growing = [dict(zip(key_names, key), round_id=round_id, n=0) for key, d in deltas.items() if d > 0]
+    if growing:
+        uow.execute(pg_insert(table).values(growing).on_conflict_do_nothing())
+    for key, change in sorted(deltas.items()):
+        moved = uow.execute(update(table).where(table.c.round_id == round_id,
+                                                *[table.c[k] == v for k, v in zip(key_names, key)])
+                            .values(n=table.c.n + change))
+        if moved.rowcount != 1:
+            raise ValueError(f"{table.name}: the count of {key} would fall below zero")
+
+
+def add_learner_counts(uow, round_id, deltas):
+    move_counts(uow, learner_counts, LEARNER_KEY, round_id, deltas)
+
+
+# -- other-affiliation schools ---------------------------------------------------------
+
+def apply_headcount_event(uow, event):
+    data = load(HeadcountEvent(), event)
+    school = data["school"]
+    by_grade = {g: n for g, n in data["counts"]["by_grade"].items() if n}
+    fact = {"version": data["version"], "lao_id": data["lao_id"], "school_path": school["path"],
+            "closed": bool(school["closed"]), "by_grade": by_grade, "total": sum(by_grade.values())}
+    return apply_headcount(uow, data["round_id"], school["id"], fact)
+
+
+def apply_headcount(uow, round_id, school_id, fact):
+    share_round(uow, round_id)
+    key = {"round_id": round_id, "school_id": school_id}
+    inserted = uow.execute(pg_insert(headcounts).values(**key, **fact)
+                           .on_conflict_do_nothing().returning(headcounts.c.school_id)).first()
+    old = None
+    if inserted is None:
+        row = uow.execute(select(headcounts).where(headcounts.c.round_id == round_id,
+                                                   headcounts.c.school_id == school_id)
+                          .with_for_update()).one()
+        if not domain.is_newer(row.version, fact["version"]):
+            return False
+        old = {"school_path": row.school_path, "by_grade": row.by_grade}
+        uow.execute(update(headcounts).where(headcounts.c.round_id == round_id,
+                                             headcounts.c.school_id == school_id)
+                    .values(**fact, updated_at=func.now()))
+    add_other_counts(uow, round_id, domain.headcount_deltas(old, fact))
+    return True
+
+
+def add_other_counts(uow, round_id, deltas):
+    move_counts(uow, other_counts, OTHER_KEY, round_id, deltas)
+
+
+# -- confirmations ---------------------------------------------------------------------
+
+def username_of(who, actor=None):
+    """``confirmed_by`` may be a name or a user record; the event's actor stands in."""
+    if isinstance(who, dict):
+        who = who.get("username") or who.get("user_id")
+    if who is None and isinstance(actor, dict):
+        who = actor.get("username")
+    return None if who is None else str(who)
+
+
+def confirmation_fact(event, state):
+    data = load(ConfirmationEvent(), event)
+    unit = data["org_unit"]
+    confirmed = state == "confirmed"
+    counts = data.get("counts") or {}
+    return data["round"]["id"], {
+        "unit_id": unit["id"],
+        "unit_type": unit["type"],
+        "unit_path": unit["path"],
+        "state": state,
+        "changed_at": data["occurred_at"],
+        "seq": data.get("seq") or 0,
+        "confirmed_at": (data.get("confirmed_at") or data["occurred_at"]) if confirmed else None,
+        "confirmed_by": username_of(data.get("confirmed_by"), data.get("actor")) if confirmed else None,
+        "counts": domain.counts_dict(counts.get("by_grade") or {}) if confirmed and counts else None,
+        "other_schools": plain(data.get("other_schools")) if confirmed else None,
+        "reason": data.get("reason"),
+    }
+
+
+def apply_confirmation_event(uow, event, state):
+    round_id, fact = confirmation_fact(event, state)
+    return apply_confirmation(uow, round_id, fact)
+
+
+def apply_confirmation(uow, round_id, fact):
+    """The unit's state after its newest confirmation event (by the owner's order)."""
+    share_round(uow, round_id)
+    stmt = pg_insert(confirmations).values(round_id=round_id, **fact)
+    columns = [c for c in fact if c != "unit_id"]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[confirmations.c.round_id, confirmations.c.unit_id],
+        set_={**{c: stmt.excluded[c] for c in columns}, "updated_at": func.now()},
+        where=tuple_(confirmations.c.seq, confirmations.c.changed_at)
+        < tuple_(stmt.excluded.seq, stmt.excluded.changed_at),
+    )
+    return uow.execute(stmt).rowcount > 0
+
+
+def apply_finalized_event(uow, event):
+    """``round_finalized``: the department confirmed, so the round is final."""
+    round_id, fact = confirmation_fact(event, "confirmed")
+    apply_confirmation(uow, round_id, fact)
+    finalize_round(uow, round_id, fact["changed_at"])
+    return round_id

@@ -1,0 +1,324 @@
+"""Rebuilding the read model from the owners, and checking it against them.
+
+``rebuild`` (new deployment, repair) reads the registry's units, the rounds,
+every learner fact and headcount from enrollment and the confirmation states,
+then, holding the round's lock (event handlers wait meanwhile), merges them
+with what events brought in the meantime (a fact changed after the rebuild
+started wins) and recounts every aggregate in SQL.
+
+``check`` compares the counts of every school, CDC and other-affiliation
+school with enrollment's live ``counts``, and the confirmation states with
+the confirmation service's.
+
+Command line (talks to the running reporting service)::
+
+    python -m services.reporting.rebuild                 # every round
+    python -m services.reporting.rebuild --round 12
+    python -m services.reporting.rebuild --check --round 12
+"""
+import argparse
+import csv
+import io
+import json
+import logging
+import sys
+
+from sqlalchemy import select, text
+
+from services.common import settings
+from services.common.context import Actor
+from services.common.errors import LecError, forbidden
+from services.common.jsonutil import plain
+from services.reporting import domain, handlers, queries
+from services.reporting.models import rounds, units
+
+log = logging.getLogger(__name__)
+
+PAGE = 20_000          # learner facts per enrollment call
+STATE_BATCH = 5_000    # units per confirmation/enrollment call
+COUNT_BATCH = 2_000
+
+
+def _require_operator(actor):
+    actor = actor or Actor.system()
+    if not (actor.is_system or actor.role == "department"):
+        raise forbidden("only the department rebuilds or checks the reports")
+
+
+# -- learning a round or unit the events have not brought yet -------------------------
+
+def ensure_reference(db, round_id, unit_id, rounds_rpc, registry_rpc):
+    with db.session() as session:
+        need_round = round_id is not None and queries.find_round(session, round_id) is None
+        need_unit = unit_id is not None and queries.find_unit(session, unit_id) is None
+    if not (need_round or need_unit):
+        return
+    round_data = rounds_rpc.get_round(int(round_id)) if need_round else None
+    found = registry_rpc.get_units([int(unit_id)]) if need_unit else []
+    with db.uow() as uow:
+        if round_data:
+            handlers.upsert_round(uow, round_data)
+        handlers.upsert_units(uow, found)
+        uow.commit()
+
+
+# -- rebuild -----------------------------------------------------------------------------
+
+def _department_id(db, registry_rpc, root_id=None):
+    if root_id:
+        return int(root_id)
+    with db.session() as session:
+        known = session.execute(select(units.c.id).where(units.c.type == "department")).scalar()
+    if known:
+        return known
+    # the registry creates the department first; walk up from the first unit to be sure
+    unit = next(iter(registry_rpc.get_units([1])), None)
+    while unit is not None and unit["type"] != "department" and unit.get("parent_id"):
+        unit = next(iter(registry_rpc.get_units([unit["parent_id"]])), None)
+    if unit is None or unit["type"] != "department":
+        raise LecError("not_found", "the department unit is unknown; give its id (--root)")
+    return unit["id"]
+
+
+def _all_rounds(rounds_rpc):
+    items, offset = [], 0
+    while True:
+        page = rounds_rpc.list_rounds(limit=1000, offset=offset)
+        items += page["items"]
+        offset += len(page["items"])
+        if not page["items"] or offset >= page["total"]:
+            return items
+
+
+def _paged(call, round_id):
+    items, after = [], 0
+    while True:
+        page = call(round_id, after_id=after, limit=PAGE)
+        items += page["items"]
+        after = page.get("next_after")
+        if not after:
+            return items
+
+
+def rebuild(db, round_id, registry_rpc, rounds_rpc, enrollment_rpc, confirmation_rpc, root_id=None):
+    _require_operator(db.actor)
+    with db.session() as session:
+        started = queries.now(session)
+    root = _department_id(db, registry_rpc, root_id)
+    all_units = registry_rpc.get_units([root]) + registry_rpc.subtree(root)
+    with db.uow() as uow:
+        for i in range(0, len(all_units), 5000):
+            handlers.upsert_units(uow, all_units[i:i + 5000])
+        uow.commit()
+    wanted = _all_rounds(rounds_rpc)
+    if round_id is not None:
+        wanted = [r for r in wanted if r["id"] == int(round_id)]
+        if not wanted:
+            raise LecError("not_found", "round not found")
+    with db.uow() as uow:
+        for rnd in wanted:
+            handlers.upsert_round(uow, rnd)
+        uow.commit()
+    confirming = [u["id"] for u in all_units if u["type"] != "other_school"]
+    done = []
+    for rnd in wanted:
+        facts = _paged(enrollment_rpc.learner_facts, rnd["id"])
+        heads = _paged(enrollment_rpc.headcounts, rnd["id"])
+        states = {}
+        for i in range(0, len(confirming), STATE_BATCH):
+            states.update(confirmation_rpc.states(rnd["id"], confirming[i:i + STATE_BATCH]))
+        with db.uow() as uow:
+            counts = rebuild_round(uow, rnd["id"], facts, heads, states, started,
+                                   {u["id"]: u for u in all_units})
+            uow.commit()
+        done.append({"round_id": rnd["id"], **counts})
+        log.info("rebuilt round %s: %s", rnd["id"], counts)
+    return {"units": len(all_units), "rounds": done}
+
+
+def rebuild_round(uow, round_id, facts, heads, states, started, unit_by_id):
+    """Replace one round's facts with the owners' snapshot, keeping what events
+    changed after ``started``, and recount. Runs under the round's lock."""
+    handlers.lock_round(uow, round_id)
+    learner_rows = []
+    for learner in facts:
+        fact = domain.learner_fact(learner)
+        learner_rows.append((round_id, int(learner["id"]), fact["version"], fact["institution_id"],
+                             fact["institution_path"], fact["grade"], fact["sex"], fact["id_kind"],
+                             fact["age"], fact["active"]))
+    merge_learners(uow, round_id, learner_rows, started)
+    head_rows = []
+    for h in heads:
+        by_grade = {g: int(n) for g, n in (h["counts"].get("by_grade") or {}).items() if int(n)}
+        head_rows.append((round_id, int(h["school"]["id"]), int(h["version"]), int(h["lao_id"]),
+                          h["school"]["path"], bool(h["school"].get("closed")), json.dumps(by_grade),
+                          sum(by_grade.values())))
+    merge_headcounts(uow, round_id, head_rows, started)
+    merge_confirmations(uow, round_id, states, started, unit_by_id)
+    recount(uow, round_id)
+    return {"learners": len(learner_rows), "headcounts": len(head_rows),
+            "confirmed": sum(1 for s in states.values() if s.get("state") == "confirmed")}
+
+
+def _copy(uow, table, columns, rows):
+    """COPY rows into a temporary table shaped like ``table``."""
+    uow.execute(text(f"CREATE TEMP TABLE tmp_{table} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"))
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    for row in rows:
+        writer.writerow([("t" if v else "f") if isinstance(v, bool) else v for v in row])
+    buf.seek(0)
+    raw = uow.session.connection().connection
+    with raw.cursor() as cur:
+        cur.copy_expert(f"COPY tmp_{table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buf)
+
+
+LEARNER_COLUMNS = ("round_id", "learner_id", "version", "institution_id", "institution_path", "grade",
+                   "sex", "id_kind", "age", "active")
+HEADCOUNT_COLUMNS = ("round_id", "school_id", "version", "lao_id", "school_path", "closed", "by_grade", "total")
+
+
+def _merge(uow, table, key, columns, rows, round_id, started):
+    _copy(uow, table, columns, rows)
+    cols = ", ".join(columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("round_id", key))
+    uow.execute(text(f"""
+        DELETE FROM {table} f WHERE f.round_id = :r AND f.updated_at < :started
+          AND NOT EXISTS (SELECT 1 FROM tmp_{table} t WHERE t.{key} = f.{key})"""),
+                {"r": round_id, "started": started})
+    uow.execute(text(f"""
+        INSERT INTO {table} ({cols}) SELECT {cols} FROM tmp_{table}
+        ON CONFLICT (round_id, {key}) DO UPDATE SET {updates}, updated_at = now()
+        WHERE {table}.version <= excluded.version"""))
+
+
+def merge_learners(uow, round_id, rows, started):
+    _merge(uow, "rp_learners", "learner_id", LEARNER_COLUMNS, rows, round_id, started)
+
+
+def merge_headcounts(uow, round_id, rows, started):
+    _merge(uow, "rp_headcounts", "school_id", HEADCOUNT_COLUMNS, rows, round_id, started)
+
+
+def merge_confirmations(uow, round_id, states, started, unit_by_id):
+    """The confirmation service's states, as of ``started`` (events after it win)."""
+    uow.execute(text("""DELETE FROM rp_confirmations WHERE round_id = :r AND changed_at < :started
+                        AND NOT (unit_id = ANY(:ids))"""),
+                {"r": round_id, "started": started, "ids": [int(i) for i in states]})
+    for unit_id, state in states.items():
+        unit = unit_by_id.get(int(unit_id))
+        if unit is None:
+            continue
+        confirmed = state.get("state") == "confirmed"
+        counts = state.get("counts") or {}
+        handlers.apply_confirmation(uow, round_id, {
+            "unit_id": unit["id"], "unit_type": unit["type"], "unit_path": unit["path"],
+            "state": "confirmed" if confirmed else "open", "changed_at": started, "seq": 0,
+            "confirmed_at": state.get("confirmed_at") if confirmed else None,
+            "confirmed_by": handlers.username_of(state.get("confirmed_by")) if confirmed else None,
+            "counts": domain.counts_dict(counts.get("by_grade") or {}) if confirmed else None,
+            "other_schools": plain(state.get("other_schools")) if confirmed else None,
+            "reason": None,
+        })
+
+
+RECOUNT_LEARNERS = """
+INSERT INTO rp_learner_counts (round_id, unit_id, grade, sex, id_kind, age, n)
+SELECT :r, a.unit_id, i.grade, i.sex, i.id_kind, i.age, sum(i.n)
+FROM (SELECT institution_path, grade, sex, id_kind, age, count(*) AS n
+      FROM rp_learners WHERE round_id = :r AND active
+      GROUP BY institution_path, grade, sex, id_kind, age) i
+CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from i.institution_path), '/')::bigint[]) AS a(unit_id)
+GROUP BY a.unit_id, i.grade, i.sex, i.id_kind, i.age
+"""
+
+RECOUNT_OTHERS = """
+INSERT INTO rp_other_counts (round_id, unit_id, grade, n)
+SELECT :r, a.unit_id, g.key, sum(g.value::int)
+FROM rp_headcounts h
+CROSS JOIN LATERAL jsonb_each_text(h.by_grade) AS g
+CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from h.school_path), '/')::bigint[]) AS a(unit_id)
+WHERE h.round_id = :r
+GROUP BY a.unit_id, g.key
+HAVING sum(g.value::int) > 0
+"""
+
+
+def recount(uow, round_id):
+    """Every aggregate of the round, from its facts."""
+    uow.execute(text("DELETE FROM rp_learner_counts WHERE round_id = :r"), {"r": round_id})
+    uow.execute(text(RECOUNT_LEARNERS), {"r": round_id})
+    uow.execute(text("DELETE FROM rp_other_counts WHERE round_id = :r"), {"r": round_id})
+    uow.execute(text(RECOUNT_OTHERS), {"r": round_id})
+
+
+# -- check -------------------------------------------------------------------------------------
+
+def check(db, round_id, enrollment_rpc, confirmation_rpc=None):
+    """Compare every institution's and other school's counts (and the
+    confirmation states) with the owners'. ``ok`` is False on any difference."""
+    _require_operator(db.actor)
+    with db.session() as session:
+        rnd = queries.round_row(session, round_id)
+        members = session.execute(select(units.c.id, units.c.code, units.c.type, units.c.path)
+                                  .where(units.c.type.in_(("school", "cdc", "other_school")))
+                                  .order_by(units.c.id)).all()
+        ours = queries.unit_counts(session, rnd.id, [m.id for m in members])
+        our_states = queries.confirmation_states(session, rnd.id)
+    mismatches, owner_total = [], 0
+    for i in range(0, len(members), COUNT_BATCH):
+        batch = members[i:i + COUNT_BATCH]
+        theirs = enrollment_rpc.counts(rnd.id, [m.id for m in batch])
+        for m in batch:
+            owner = domain.counts_dict((theirs.get(str(m.id)) or {}).get("by_grade") or {})
+            owner_total += owner["total"]
+            mine = domain.counts_dict(ours.get(m.id, {}))
+            if owner != mine:
+                mismatches.append({"unit": {"id": m.id, "code": m.code, "type": m.type},
+                                   "reporting": mine, "owner": owner})
+    state_mismatches = []
+    if confirmation_rpc is not None:
+        theirs = {}
+        with db.session() as session:
+            ids = [r.id for r in session.execute(select(units.c.id).where(units.c.type != "other_school"))]
+        for i in range(0, len(ids), STATE_BATCH):
+            theirs.update(confirmation_rpc.states(rnd.id, ids[i:i + STATE_BATCH]))
+        for unit_id in ids:
+            owner_state = (theirs.get(str(unit_id)) or {}).get("state", "open")
+            mine = our_states.get(unit_id, "open")
+            if owner_state != mine:
+                state_mismatches.append({"unit_id": unit_id, "reporting": mine, "owner": owner_state})
+    return {"round_id": rnd.id, "units_checked": len(members), "owner_total": owner_total,
+            "reporting_total": sum(sum(v.values()) for v in ours.values()),
+            "mismatches": mismatches, "state_mismatches": state_mismatches,
+            "ok": not mismatches and not state_mismatches}
+
+
+# -- command line --------------------------------------------------------------------------------
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Rebuild the reporting read model from the owners' "
+                                                 "data, or check it against them.")
+    parser.add_argument("--round", type=int, help="only this round (required with --check)")
+    parser.add_argument("--check", action="store_true", help="compare with the owners; change nothing")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the answer")
+    args = parser.parse_args(argv)
+    if args.check and args.round is None:
+        parser.error("--check needs --round")
+    from nameko.standalone.rpc import ClusterRpcProxy
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=args.timeout) as proxy:
+        try:
+            if args.check:
+                result = proxy.reporting.check(args.round)
+            else:
+                result = proxy.reporting.rebuild(args.round)
+        except LecError as exc:
+            print(f"{exc.code}: {exc.description}", file=sys.stderr)
+            return 2
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0 if result.get("ok", True) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
