@@ -1,6 +1,8 @@
 """The gateway: ``create_app(config)`` builds the Falcon app; gunicorn loads
 ``gateway.wsgi:app``."""
+import functools
 import importlib
+import json
 import logging
 import os
 
@@ -54,7 +56,9 @@ def create_app(config=None, ctx=None):
     app = falcon.App(middleware=[RequestId(), MetricsMiddleware(), BodyLimit(config.max_body),
                                  AccessMiddleware(ctx)])
     app.req_options.strip_url_path_trailing_slash = True
-    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler()
+    # Thai text goes out as UTF-8, not as \u escapes
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(
+        dumps=functools.partial(json.dumps, ensure_ascii=False))
     errors.install(app)
 
     routes = api_routes(ctx)
