@@ -53,17 +53,28 @@ def learner_body(grade):
             "sex": _rng.choice("MF"), "birth_date": BIRTH.get(grade, "2016-05-01"), "grade": grade}
 
 
-def add_learner(client, rid, iid, grade, status=201):
-    return client.ok("POST", f"/rounds/{rid}/institutions/{iid}/learners", status, json=learner_body(grade))
+def post_learner(client, rid, iid, grade):
+    return client.post(f"/rounds/{rid}/institutions/{iid}/learners", json=learner_body(grade))
+
+
+def add_learner(client, rid, iid, grade):
+    r = post_learner(client, rid, iid, grade)
+    assert r.status_code == 201, r.text
+    return r.json()
 
 
 def add_learners(client, rid, iid, grades):
     return [add_learner(client, rid, iid, g) for g in grades]
 
 
-def set_headcount(client, rid, school_id, counts, status=200):
-    return client.ok("PUT", f"/rounds/{rid}/institutions/{school_id}/headcount", status,
-                     json={"counts": counts})
+def put_headcount(client, rid, school_id, counts):
+    return client.put(f"/rounds/{rid}/institutions/{school_id}/headcount", json={"counts": counts})
+
+
+def set_headcount(client, rid, school_id, counts):
+    r = put_headcount(client, rid, school_id, counts)
+    assert r.status_code == 200, r.text
+    return r.json()
 
 
 def by_grade(grades):
