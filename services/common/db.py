@@ -98,6 +98,17 @@ class UnitOfWork:
         self.events.append(event)
         return event
 
+    def emit_many(self, event_type, bodies, include_actor=True):
+        """Queue many events of one type with one multi-row insert (bulk changes)."""
+        actor = self.actor if include_actor else None
+        events = [make_event(event_type, body, actor) for body in bodies]
+        if events:
+            self.session.execute(insert(COMMON.outbox), [
+                {"event_id": e["event_id"], "event_type": event_type, "payload": e} for e in events])
+            self._emitted = True
+            self.events.extend(events)
+        return events
+
     def audit(self, action, entity, entity_id=None, details=None):
         actor = self.actor
         self.session.execute(insert(COMMON.audit_log).values(
