@@ -203,7 +203,7 @@ class Census:
         return self.state.get(unit["id"]) != "confirmed" and all(
             self.state.get(c["id"]) == "confirmed" for c in self.children(unit))
 
-    def confirm(self, unit, who="tester"):
+    def confirm(self, unit, who=1):
         if not self.can_confirm(unit):
             return None
         counts = self.counts_of(unit)
@@ -211,7 +211,8 @@ class Census:
         self.sealed[unit["id"]] = counts
         body = {"round": {"id": self.round_id, "academic_year": self.academic_year, "number": self.number},
                 "org_unit": {"id": unit["id"], "code": unit["code"], "type": unit["type"], "path": unit["path"]},
-                "counts": {"total": sum(counts.values()), "by_grade": counts}, "confirmed_by": who}
+                "counts": {"total": sum(counts.values()), "by_grade": counts}, "confirmed_by": who,
+                "confirmed_at": (T0 + dt.timedelta(milliseconds=self.clock)).isoformat()}
         if unit["type"] == "lao":
             schools = [{"id": s["id"], "code": s["code"], "closed": self.headcounts.get(s["id"], {}).get("closed", False),
                         "counts": {"total": sum(self.counts_of(s).values()), "by_grade": self.counts_of(s)}}
@@ -230,7 +231,8 @@ class Census:
         return self._emit("confirmation", "unit_revoked", {
             "round": {"id": self.round_id, "academic_year": self.academic_year, "number": self.number},
             "org_unit": {"id": unit["id"], "code": unit["code"], "type": unit["type"], "path": unit["path"]},
-            "counts": {"total": sum(counts.values()), "by_grade": counts}, "reason": reason})
+            "counts": {"total": sum(counts.values()), "by_grade": counts}, "reason": reason,
+            "revoked_by": 1, "confirmed_by": 1})
 
     # -- a random session of work --------------------------------------------------------
     def play(self, steps):

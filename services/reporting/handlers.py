@@ -9,7 +9,7 @@ every unit above it.
 """
 import logging
 
-from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.common.jsonutil import plain
@@ -216,7 +216,6 @@ def confirmation_fact(event, state):
         "unit_path": unit["path"],
         "state": state,
         "changed_at": data["occurred_at"],
-        "seq": data.get("seq") or 0,
         "confirmed_at": (data.get("confirmed_at") or data["occurred_at"]) if confirmed else None,
         "confirmed_by": username_of(data.get("confirmed_by"), data.get("actor")) if confirmed else None,
         "counts": domain.counts_dict(counts.get("by_grade") or {}) if confirmed and counts else None,
@@ -231,15 +230,16 @@ def apply_confirmation_event(uow, event, state):
 
 
 def apply_confirmation(uow, round_id, fact):
-    """The unit's state after its newest confirmation event (by the owner's order)."""
+    """The unit's state after its newest confirmation event: the events carry no
+    per-unit version, so their ``occurred_at`` orders them (the confirmation
+    service emits them while it holds the unit's row lock)."""
     share_round(uow, round_id)
     stmt = pg_insert(confirmations).values(round_id=round_id, **fact)
     columns = [c for c in fact if c != "unit_id"]
     stmt = stmt.on_conflict_do_update(
         index_elements=[confirmations.c.round_id, confirmations.c.unit_id],
         set_={**{c: stmt.excluded[c] for c in columns}, "updated_at": func.now()},
-        where=tuple_(confirmations.c.seq, confirmations.c.changed_at)
-        < tuple_(stmt.excluded.seq, stmt.excluded.changed_at),
+        where=confirmations.c.changed_at < stmt.excluded.changed_at,
     )
     return uow.execute(stmt).rowcount > 0
 

@@ -141,7 +141,6 @@ confirmations = Table(
     # the owner's order of this unit's confirmations: an event older than the
     # stored one changes nothing
     Column("changed_at", DateTime(timezone=True), nullable=False),
-    Column("seq", BigInteger, nullable=False, server_default="0"),
     Column("confirmed_at", DateTime(timezone=True)),
     Column("confirmed_by", Text),
     Column("counts", JSONB),

@@ -528,8 +528,10 @@ def _other_schools(session, round_id, unit):
 
 # -- tables ------------------------------------------------------------------------------------------
 
-def form_table(session, actor, round_id, unit_id, key):
-    if key not in tables.FORMS:
+def form_table(session, actor, round_id, unit_id, form):
+    """A province form by its key or its enclosure number (2-5)."""
+    key = tables.form_key(form)
+    if key is None:
         raise not_found("report form")
     return tables.FORMS[key](form_data(session, actor, round_id, unit_id))
 

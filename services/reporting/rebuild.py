@@ -213,7 +213,7 @@ def merge_confirmations(uow, round_id, states, started, unit_by_id):
         counts = state.get("counts") or {}
         handlers.apply_confirmation(uow, round_id, {
             "unit_id": unit["id"], "unit_type": unit["type"], "unit_path": unit["path"],
-            "state": "confirmed" if confirmed else "open", "changed_at": started, "seq": 0,
+            "state": "confirmed" if confirmed else "open", "changed_at": started,
             "confirmed_at": state.get("confirmed_at") if confirmed else None,
             "confirmed_by": handlers.username_of(state.get("confirmed_by")) if confirmed else None,
             "counts": domain.counts_dict(counts.get("by_grade") or {}) if confirmed else None,

@@ -120,7 +120,6 @@ class ConfirmationEvent(_Lenient):
     confirmed_at = fields.AwareDateTime(allow_none=True)
     confirmed_by = fields.Raw(allow_none=True)
     reason = fields.String(allow_none=True)
-    seq = fields.Integer(load_default=0)
     actor = fields.Dict(allow_none=True)
 
 

@@ -339,6 +339,13 @@ REPORTS = {
 }
 
 
+def form_key(form):
+    """``lao-schools`` or ``2`` (its enclosure number) -> the form's key, or None."""
+    if form in FORM_TITLES:
+        return form
+    return next((k for k, (enclosure, _) in FORM_TITLES.items() if str(enclosure) == str(form)), None)
+
+
 def form_index():
     """The forms, in the order of the letter's enclosures."""
     return [{"key": key, "enclosure": enclosure, "title": title}

@@ -121,7 +121,6 @@ def upgrade():
         sa.Column("unit_path", sa.Text, nullable=False),
         sa.Column("state", sa.Text, nullable=False),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("seq", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("confirmed_at", sa.DateTime(timezone=True)),
         sa.Column("confirmed_by", sa.Text),
         sa.Column("counts", JSONB),
