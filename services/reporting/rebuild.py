@@ -17,12 +17,11 @@ Command line (talks to the running reporting service)::
     python -m services.reporting.rebuild --check --round 12
 """
 import argparse
-import csv
-import io
 import json
 import logging
 import sys
 
+from psycopg2.extras import execute_values
 from sqlalchemy import select, text
 
 from services.common import settings
@@ -160,17 +159,14 @@ def rebuild_round(uow, round_id, facts, heads, states, started, unit_by_id):
             "confirmed": sum(1 for s in states.values() if s.get("state") == "confirmed")}
 
 
-def _copy(uow, table, columns, rows):
-    """COPY rows into a temporary table shaped like ``table``."""
+def _stage(uow, table, columns, rows):
+    """Rows into a temporary table shaped like ``table``, in pages (cooperatively:
+    COPY cannot run under the green-thread wait callback)."""
     uow.execute(text(f"CREATE TEMP TABLE tmp_{table} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"))
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    for row in rows:
-        writer.writerow([("t" if v else "f") if isinstance(v, bool) else v for v in row])
-    buf.seek(0)
     raw = uow.session.connection().connection
     with raw.cursor() as cur:
-        cur.copy_expert(f"COPY tmp_{table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buf)
+        execute_values(cur, f"INSERT INTO tmp_{table} ({', '.join(columns)}) VALUES %s", rows,
+                       page_size=5000)
 
 
 LEARNER_COLUMNS = ("round_id", "learner_id", "version", "institution_id", "institution_path", "grade",
@@ -179,7 +175,7 @@ HEADCOUNT_COLUMNS = ("round_id", "school_id", "version", "lao_id", "school_path"
 
 
 def _merge(uow, table, key, columns, rows, round_id, started):
-    _copy(uow, table, columns, rows)
+    _stage(uow, table, columns, rows)
     cols = ", ".join(columns)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("round_id", key))
     uow.execute(text(f"""
