@@ -29,5 +29,9 @@ test: venv
 migrate: venv
 	$(BIN)/python -m services.common.migrate
 
+# summary latency at national size: read model vs GROUP BY over learners (BENCH_ARGS="--scale 0.1")
+bench-report: venv
+	$(BIN)/python bench/report/bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .lec *.egg-info

@@ -85,6 +85,12 @@ class Census:
                 for _ in range(self.rng.randint(0, 2)):
                     self.add_unit("other_school", lao, affiliation=self.rng.choice(["obec", "bpp"]))
 
+    def close_unit(self, unit):
+        """The registry closes a unit (an other-affiliation school that shut down)."""
+        unit.update(status="closed", closed_on="2026-11-02", version=unit["version"] + 1)
+        self._emit("registry", "unit_changed", {"change": "closed", "unit": unit})
+        return unit
+
     def of_type(self, *types):
         return [u for u in self.units.values() if u["type"] in types]
 
@@ -250,9 +256,25 @@ class Census:
                 self.remove_learner(self.rng.choice(active))
             elif roll < 0.72 and others:
                 school = self.rng.choice(others)
-                self.set_headcount(school, closed=self.rng.random() < 0.1)
+                if self.rng.random() < 0.1 and school["status"] != "closed":
+                    self.close_unit(school)
+                self.set_headcount(school, closed=school["status"] == "closed")
             elif roll < 0.85:
                 self.confirm(self.rng.choice(institutions + laos + provinces))
             else:
                 self.revoke(self.rng.choice(institutions + laos + provinces))
         return self
+
+    # -- what the progress tallies should say -------------------------------------------
+    def below(self, unit, type_):
+        return [u for u in self.units.values() if u["type"] == type_ and u["path"].startswith(unit["path"])]
+
+    def tally_of(self, unit, type_):
+        found = self.below(unit, type_)
+        return {"total": sum(1 for u in found if u["status"] != "closed"),
+                "confirmed": sum(1 for u in found if self.state.get(u["id"]) == "confirmed")}
+
+    def headcount_tally_of(self, unit):
+        found = [h for i, h in self.headcounts.items() if self.units[i]["path"].startswith(unit["path"])]
+        return {"schools": self.tally_of(unit, "other_school")["total"], "recorded": len(found),
+                "closed": sum(1 for h in found if h["closed"])}

@@ -140,6 +140,7 @@ def load(engine, scale, seed):
                     "2026-11-05T10:00:00+07:00", '{"total": 0, "by_grade": {}}') for u in confirmed])
     started = time.perf_counter()
     with sessionmaker(engine)() as session:
+        rebuild.recount_units(session)
         rebuild.recount(session, ROUND_ID)
         session.commit()
     say(f"  aggregates recounted (as a rebuild does) in {time.perf_counter() - started:.1f}s")
@@ -168,7 +169,7 @@ def load_baseline(engine):
                                   prefix, first_name, last_name, sex, birth_date, nationality, grade, status,
                                   removal_reason, source, version)
             SELECT learner_id, round_id, institution_id, institution_path, id_kind,
-                   lpad(learner_id::text, 13, '1'), 'ด.ญ.', 'ชื่อ' || learner_id, 'นามสกุล', sex,
+                   lpad(learner_id::text, 13, '0'), 'ด.ญ.', 'ชื่อ' || learner_id, 'นามสกุล', sex,
                    CASE WHEN grade = 'cdc' THEN DATE '{CENSUS}' - ((age * 365) + 100)
                         ELSE DATE '2015-05-01' END,
                    'ไทย', grade, CASE WHEN active THEN 'active' ELSE 'removed' END,

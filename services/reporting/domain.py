@@ -46,26 +46,48 @@ def is_newer(stored_version, incoming_version):
     return stored_version is None or incoming_version > stored_version
 
 
-def learner_deltas(old, new):
-    """{(unit_id, grade, sex, id_kind, age): change} moving the counts of every
-    unit on the learners' paths from ``old`` to ``new`` (either may be None)."""
-    deltas = Counter()
-    for fact, sign in ((old, -1), (new, +1)):
-        if fact and fact["active"]:
-            for unit_id in path_ids(fact["institution_path"]):
-                deltas[(unit_id, fact["grade"], fact["sex"], fact["id_kind"], fact["age"])] += sign
-    return {k: v for k, v in sorted(deltas.items()) if v}
-
-
-def headcount_deltas(old, new):
-    """{(unit_id, grade): change} for an other-affiliation school's headcount."""
+def path_deltas(old, new, path_of, keys_of):
+    """{(unit_id, *key): change} that moves the counts of every unit on a fact's
+    path (the unit itself and each unit above it) from ``old`` to ``new``
+    (either may be None). ``keys_of(fact)`` lists the fact's ``(key, n)``."""
     deltas = Counter()
     for fact, sign in ((old, -1), (new, +1)):
         if fact:
-            for grade, n in fact["by_grade"].items():
-                for unit_id in path_ids(fact["school_path"]):
-                    deltas[(unit_id, grade)] += sign * int(n)
+            for key, n in keys_of(fact):
+                for unit_id in path_ids(path_of(fact)):
+                    deltas[(unit_id, *key)] += sign * n
     return {k: v for k, v in sorted(deltas.items()) if v}
+
+
+def learner_deltas(old, new):
+    """(unit_id, grade, sex, id_kind, age) -> change: an active learner counts once."""
+    return path_deltas(old, new, lambda f: f["institution_path"],
+                       lambda f: [((f["grade"], f["sex"], f["id_kind"], f["age"]), 1)] if f["active"] else [])
+
+
+def headcount_deltas(old, new):
+    """(unit_id, grade) -> change: an other-affiliation school's pupils."""
+    return path_deltas(old, new, lambda f: f["school_path"],
+                       lambda f: [((g,), int(n)) for g, n in f["by_grade"].items()])
+
+
+def headcount_tally_deltas(old, new):
+    """(unit_id, type, metric) -> change: schools with a headcount, and those closed."""
+    return path_deltas(old, new, lambda f: f["school_path"],
+                       lambda f: [(("other_school", "recorded"), 1)]
+                       + ([(("other_school", "recorded_closed"), 1)] if f["closed"] else []))
+
+
+def unit_count_deltas(old, new):
+    """(unit_id, type) -> change: a unit that is not closed counts once."""
+    return path_deltas(old, new, lambda f: f["path"],
+                       lambda f: [((f["type"],), 1)] if f["status"] != "closed" else [])
+
+
+def confirmed_deltas(old, new):
+    """(unit_id, type, "confirmed") -> change: a confirmed unit counts once."""
+    return path_deltas(old, new, lambda f: f["unit_path"],
+                       lambda f: [((f["unit_type"], "confirmed"), 1)] if f["state"] == "confirmed" else [])
 
 
 def counts_dict(by_grade):

@@ -7,6 +7,7 @@ redelivered and out-of-order events leave the same result. The aggregates
 move by the difference between the old and the new fact, on the unit and on
 every unit above it.
 """
+import datetime as dt
 import logging
 
 from sqlalchemy import func, select, text, update
@@ -16,7 +17,8 @@ from services.common.jsonutil import plain
 from services.common.validation import load
 from services.reporting import domain
 from services.reporting.models import (
-    confirmations, headcounts, learner_counts, learners, other_counts, rounds, units,
+    confirmations, headcounts, learner_counts, learners, other_counts, round_tally, rounds, unit_counts,
+    units,
 )
 from services.reporting.schemas import (
     ConfirmationEvent, HeadcountEvent, LearnerEvent, RoundEvent, UnitChanged,
@@ -44,13 +46,38 @@ def lock_round(uow, round_id):
 
 UNIT_COLUMNS = ("code", "name", "type", "parent_id", "path", "depth", "status", "affiliation",
                 "closed_on", "version")
+UNITS_LOCK = 74_930_051   # unit events share it; a rebuild of the units takes it alone
+
+
+def _unit_row(unit):
+    row = {"id": int(unit["id"]), **{k: unit.get(k) for k in UNIT_COLUMNS}}
+    row["version"] = int(row["version"] or 1)
+    if isinstance(row["closed_on"], str):
+        row["closed_on"] = dt.date.fromisoformat(row["closed_on"])
+    return row
+
+
+def apply_unit(uow, unit):
+    """A registry record: stored if newer than the one held, and the unit
+    counts of every unit on its path moved accordingly."""
+    uow.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": UNITS_LOCK})
+    row = _unit_row(unit)
+    inserted = uow.execute(pg_insert(units).values(row).on_conflict_do_nothing()
+                           .returning(units.c.id)).first()
+    old = None
+    if inserted is None:
+        current = uow.execute(select(units).where(units.c.id == row["id"]).with_for_update()).one()
+        if not domain.is_newer(current.version, row["version"]):
+            return False
+        old = {"type": current.type, "path": current.path, "status": current.status}
+        uow.execute(update(units).where(units.c.id == row["id"]).values(**row))
+    move_counts(uow, unit_counts, ("unit_id", "type"), {}, domain.unit_count_deltas(old, row))
+    return True
 
 
 def upsert_units(uow, unit_dicts):
-    """Store units (registry records), each only if newer than the one stored."""
-    rows = [{"id": u["id"], **{k: u.get(k) for k in UNIT_COLUMNS}} for u in unit_dicts]
-    for row in rows:
-        row["version"] = row["version"] or 1
+    """Many registry records at once (a rebuild: it recounts the unit counts after)."""
+    rows = [_unit_row(u) for u in unit_dicts]
     if not rows:
         return 0
     stmt = pg_insert(units).values(sorted(rows, key=lambda r: r["id"]))
@@ -62,9 +89,12 @@ def upsert_units(uow, unit_dicts):
     return uow.execute(stmt).rowcount
 
 
+def lock_units(uow):
+    uow.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": UNITS_LOCK})
+
+
 def apply_unit_changed(uow, event):
-    data = load(UnitChanged(), event)
-    return upsert_units(uow, [data["unit"]])
+    return apply_unit(uow, load(UnitChanged(), event)["unit"])
 
 
 ROUND_COLUMNS = ("academic_year", "number", "census_date", "opens_at", "closes_at", "finalized_at",
@@ -133,10 +163,12 @@ def apply_learner(uow, round_id, learner_id, fact):
 
 LEARNER_KEY = ("unit_id", "grade", "sex", "id_kind", "age")
 OTHER_KEY = ("unit_id", "grade")
+TALLY_KEY = ("unit_id", "type", "metric")
 
 
-def move_counts(uow, table, key_names, round_id, deltas):
-    """Add ``deltas`` ({key tuple: change}) to an aggregate table.
+def move_counts(uow, table, key_names, fixed, deltas):
+    """Add ``deltas`` ({key tuple: change}) to the ``n`` of an aggregate table
+    (``fixed``: the columns every row shares, such as the round).
 
     Rows a count grows into are created first (at 0); then each row moves in
     key order, so concurrent events lock rows in the same order. The table's
@@ -144,11 +176,11 @@ def move_counts(uow, table, key_names, round_id, deltas):
     row that does not exist: an impossible history fails loudly."""
     if not deltas:
         return
-    growing = [dict(zip(key_names, key), round_id=round_id, n=0) for key, d in deltas.items() if d > 0]
+    growing = [dict(zip(key_names, key), **fixed, n=0) for key, d in deltas.items() if d > 0]
     if growing:
         uow.execute(pg_insert(table).values(growing).on_conflict_do_nothing())
     for key, change in sorted(deltas.items()):
-        moved = uow.execute(update(table).where(table.c.round_id == round_id,
+        moved = uow.execute(update(table).where(*[table.c[k] == v for k, v in fixed.items()],
                                                 *[table.c[k] == v for k, v in zip(key_names, key)])
                             .values(n=table.c.n + change))
         if moved.rowcount != 1:
@@ -156,7 +188,7 @@ def move_counts(uow, table, key_names, round_id, deltas):
 
 
 def add_learner_counts(uow, round_id, deltas):
-    move_counts(uow, learner_counts, LEARNER_KEY, round_id, deltas)
+    move_counts(uow, learner_counts, LEARNER_KEY, {"round_id": round_id}, deltas)
 
 
 # -- other-affiliation schools ---------------------------------------------------------
@@ -182,16 +214,13 @@ def apply_headcount(uow, round_id, school_id, fact):
                           .with_for_update()).one()
         if not domain.is_newer(row.version, fact["version"]):
             return False
-        old = {"school_path": row.school_path, "by_grade": row.by_grade}
+        old = {"school_path": row.school_path, "by_grade": row.by_grade, "closed": row.closed}
         uow.execute(update(headcounts).where(headcounts.c.round_id == round_id,
                                              headcounts.c.school_id == school_id)
                     .values(**fact, updated_at=func.now()))
-    add_other_counts(uow, round_id, domain.headcount_deltas(old, fact))
+    move_counts(uow, other_counts, OTHER_KEY, {"round_id": round_id}, domain.headcount_deltas(old, fact))
+    move_counts(uow, round_tally, TALLY_KEY, {"round_id": round_id}, domain.headcount_tally_deltas(old, fact))
     return True
-
-
-def add_other_counts(uow, round_id, deltas):
-    move_counts(uow, other_counts, OTHER_KEY, round_id, deltas)
 
 
 # -- confirmations ---------------------------------------------------------------------
@@ -230,18 +259,23 @@ def apply_confirmation_event(uow, event, state):
 
 
 def apply_confirmation(uow, round_id, fact):
-    """The unit's state after its newest confirmation event: the events carry no
+    """The unit's state after its newest confirmation event. The events carry no
     per-unit version, so their ``occurred_at`` orders them (the confirmation
     service emits them while it holds the unit's row lock)."""
     share_round(uow, round_id)
-    stmt = pg_insert(confirmations).values(round_id=round_id, **fact)
-    columns = [c for c in fact if c != "unit_id"]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[confirmations.c.round_id, confirmations.c.unit_id],
-        set_={**{c: stmt.excluded[c] for c in columns}, "updated_at": func.now()},
-        where=confirmations.c.changed_at < stmt.excluded.changed_at,
-    )
-    return uow.execute(stmt).rowcount > 0
+    key = {"round_id": round_id, "unit_id": fact["unit_id"]}
+    inserted = uow.execute(pg_insert(confirmations).values(round_id=round_id, **fact)
+                           .on_conflict_do_nothing().returning(confirmations.c.unit_id)).first()
+    old = None
+    if inserted is None:
+        where = [confirmations.c[k] == v for k, v in key.items()]
+        current = uow.execute(select(confirmations).where(*where).with_for_update()).one()
+        if current.changed_at >= fact["changed_at"]:
+            return False
+        old = {"unit_type": current.unit_type, "unit_path": current.unit_path, "state": current.state}
+        uow.execute(update(confirmations).where(*where).values(**fact, updated_at=func.now()))
+    move_counts(uow, round_tally, TALLY_KEY, {"round_id": round_id}, domain.confirmed_deltas(old, fact))
+    return True
 
 
 def apply_finalized_event(uow, event):

@@ -62,6 +62,16 @@ rounds = Table(
     Index("ix_rp_rounds_year_number", "academic_year", "number"),
 )
 
+# units of each type (not closed) in the subtree of each unit, itself included
+unit_counts = Table(
+    "rp_unit_counts", metadata,
+    Column("unit_id", BigInteger, primary_key=True),
+    Column("type", Text, primary_key=True),
+    Column("n", Integer, nullable=False),
+    CheckConstraint("n >= 0", name="ck_rp_unit_counts_n"),
+    CheckConstraint(UNIT_TYPE_CHECK, name="ck_rp_unit_counts_type"),
+)
+
 # -- learners (enrollment events) -----------------------------------------------
 
 learners = Table(
@@ -153,4 +163,21 @@ confirmations = Table(
                     name="ck_rp_confirmations_type"),
     Index("ix_rp_confirmations_path", "round_id", "unit_path",
           postgresql_ops={"unit_path": "text_pattern_ops"}),
+)
+
+# per round, units of each type in the subtree of each unit (itself included)
+# that are confirmed; other-affiliation schools with a headcount (recorded),
+# and those recorded as closed
+TALLY_METRICS = ("confirmed", "recorded", "recorded_closed")
+
+round_tally = Table(
+    "rp_round_tally", metadata,
+    Column("round_id", BigInteger, primary_key=True),
+    Column("unit_id", BigInteger, primary_key=True),
+    Column("type", Text, primary_key=True),
+    Column("metric", Text, primary_key=True),
+    Column("n", Integer, nullable=False),
+    CheckConstraint("n >= 0", name="ck_rp_round_tally_n"),
+    CheckConstraint(UNIT_TYPE_CHECK, name="ck_rp_round_tally_type"),
+    CheckConstraint("metric IN ('confirmed','recorded','recorded_closed')", name="ck_rp_round_tally_metric"),
 )

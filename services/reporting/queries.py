@@ -17,7 +17,7 @@ from services.common.jsonutil import plain
 from services.common.validation import page
 from services.reporting import domain, tables
 from services.reporting.models import (
-    confirmations, headcounts, learner_counts, other_counts, rounds, units,
+    confirmations, headcounts, learner_counts, other_counts, round_tally, rounds, unit_counts, units,
 )
 from services.rounds.schemas import RoundSettings
 
@@ -125,37 +125,35 @@ def _by_grade(session, table, round_id, unit_ids):
     return result
 
 
-def _headcount_tally(session, round_id, unit):
-    row = session.execute(
-        select(func.count(), func.count().filter(headcounts.c.closed))
-        .where(headcounts.c.round_id == round_id, headcounts.c.school_path.like(_prefix(unit)))).one()
-    return int(row[0]), int(row[1])
-
-
-def _child_key(depth):
-    """The id of the unit at ``depth`` on a path (``/1/7/42/``: depth 1 -> 7), as SQL."""
-    return lambda path: func.split_part(path, "/", depth + 2).cast(BigInteger)
-
-
-def _tally(session, round_id, where, group=None):
-    """{group: {type: {total, confirmed}}} of the units (not closed) matching ``where``;
-    ``group`` maps the path column to the grouping key (None: one group)."""
-    conf = confirmations.alias("c")
-    keys = [group(units.c.path)] if group is not None else []
-    rows = session.execute(
-        select(*(keys or [literal(0)]), units.c.type, func.count(),
-               func.count(conf.c.unit_id).filter(conf.c.state == "confirmed"))
-        .select_from(units.outerjoin(conf, and_(conf.c.round_id == round_id, conf.c.unit_id == units.c.id)))
-        .where(where, units.c.status != "closed")
-        .group_by(*keys, units.c.type))
-    result = defaultdict(dict)
-    for g, t, n, c in rows:
-        result[g][t] = {"total": int(n), "confirmed": int(c)}
+def _tallies(session, round_id, unit_ids):
+    """{unit id: {type: {total, confirmed, recorded, recorded_closed}}} of each
+    unit's subtree (itself included): units not closed, and this round's
+    confirmed units and other-affiliation schools with a headcount."""
+    empty = {"total": 0, "confirmed": 0, "recorded": 0, "recorded_closed": 0}
+    result = defaultdict(lambda: defaultdict(lambda: dict(empty)))
+    ids = list(unit_ids)
+    if not ids:
+        return result
+    for unit_id, type_, n in session.execute(
+            select(unit_counts.c.unit_id, unit_counts.c.type, unit_counts.c.n)
+            .where(unit_counts.c.unit_id.in_(ids))):
+        result[unit_id][type_]["total"] = n
+    for unit_id, type_, metric, n in session.execute(
+            select(round_tally.c.unit_id, round_tally.c.type, round_tally.c.metric, round_tally.c.n)
+            .where(round_tally.c.round_id == round_id, round_tally.c.unit_id.in_(ids))):
+        result[unit_id][type_][metric] = n
     return result
 
 
-def _unit_tally(session, round_id, where):
-    return _tally(session, round_id, where).get(0, {})
+def _children_tally(session, round_id, unit):
+    """{type: {total, confirmed}} of the unit's own children (not closed)."""
+    conf = confirmations.alias("c")
+    rows = session.execute(
+        select(units.c.type, func.count(), func.count(conf.c.unit_id).filter(conf.c.state == "confirmed"))
+        .select_from(units.outerjoin(conf, and_(conf.c.round_id == round_id, conf.c.unit_id == units.c.id)))
+        .where(units.c.parent_id == unit.id, units.c.status != "closed")
+        .group_by(units.c.type))
+    return {t: {"total": int(n), "confirmed": int(c)} for t, n, c in rows}
 
 
 def _sum_tally(tally, types):
@@ -163,7 +161,7 @@ def _sum_tally(tally, types):
             "confirmed": sum(tally.get(t, {}).get("confirmed", 0) for t in types)}
 
 
-def unit_counts(session, round_id, unit_ids):
+def own_counts(session, round_id, unit_ids):
     """{unit id: by_grade} of each unit's own learners plus other-school pupils."""
     result = defaultdict(Counter)
     for i in range(0, len(unit_ids), 5000):
@@ -185,17 +183,15 @@ def summary(session, actor, round_id, unit_id):
     rnd, unit, report = _context(session, actor, round_id, unit_id)
     report.update(domain.learner_totals(_cube(session, rnd.id, unit.id)))
     other = _by_grade(session, other_counts, rnd.id, [unit.id]).get(unit.id, {})
-    recorded, closed = _headcount_tally(session, rnd.id, unit)
-    below = _unit_tally(session, rnd.id, and_(units.c.path.like(_prefix(unit)), units.c.id != unit.id))
-    children = _unit_tally(session, rnd.id, units.c.parent_id == unit.id)
-    report["other_schools"] = {
-        "schools": below.get("other_school", {}).get("total", 0) + (unit.type == "other_school"),
-        "recorded": recorded, "closed": closed, **domain.counts_dict(other)}
+    tally = _tallies(session, rnd.id, [unit.id])[unit.id]
+    schools = tally["other_school"]
+    report["other_schools"] = {"schools": schools["total"], "recorded": schools["recorded"],
+                               "closed": schools["recorded_closed"], **domain.counts_dict(other)}
     own = _confirmation_rows(session, rnd.id, [unit.id]).get(unit.id)
     report["confirmation"] = {
         **_confirmation_brief(own),
-        "children": _sum_tally(children, CONFIRMING),
-        "by_type": {t: below.get(t, {"total": 0, "confirmed": 0}) for t in CONFIRMING
+        "children": _sum_tally(_children_tally(session, rnd.id, unit), CONFIRMING),
+        "by_type": {t: {"total": tally[t]["total"], "confirmed": tally[t]["confirmed"]} for t in CONFIRMING
                     if domain.lies_below(t, unit.type)},
     }
     return report
@@ -208,15 +204,6 @@ def _children(session, unit):
                            .order_by(units.c.type, units.c.code)).all()
 
 
-def _institutions_below(session, round_id, unit):
-    """{child id: {total, confirmed}} of schools and CDCs beneath each child of ``unit``."""
-    tally = _tally(session, round_id,
-                   and_(units.c.path.like(_prefix(unit)), units.c.depth > unit.depth,
-                        units.c.type.in_(INSTITUTIONS)),
-                   group=_child_key(unit.depth + 1))
-    return {child: _sum_tally(types, INSTITUTIONS) for child, types in tally.items()}
-
-
 def progress(session, actor, round_id, unit_id):
     rnd, unit, report = _context(session, actor, round_id, unit_id)
     children = _children(session, unit)
@@ -224,7 +211,7 @@ def progress(session, actor, round_id, unit_id):
     learners_ = _by_grade(session, learner_counts, rnd.id, ids)
     others = _by_grade(session, other_counts, rnd.id, ids)
     states = _confirmation_rows(session, rnd.id, ids + [unit.id])
-    below = _institutions_below(session, rnd.id, unit)
+    below = _tallies(session, rnd.id, ids)
     with_headcount = set(session.execute(
         select(headcounts.c.school_id).where(headcounts.c.round_id == rnd.id,
                                              headcounts.c.school_id.in_(ids))).scalars()) if ids else set()
@@ -242,7 +229,7 @@ def progress(session, actor, round_id, unit_id):
             "counts": domain.counts_dict(by_grade),
             "confirmed_counts": plain(row.counts) if row is not None and row.state == "confirmed" else None,
             "recorded": sum(by_grade.values()) > 0 or child.id in with_headcount,
-            "institutions": below.get(child.id, {"total": 0, "confirmed": 0}),
+            "institutions": _sum_tally(below[child.id], INSTITUTIONS),
         })
     confirming_items = [i for i in items if i["state"] is not None]
     report.update({
@@ -476,7 +463,6 @@ def form_data(session, actor, round_id, unit_id, detail=True):
             units.c.parent_id == unit.id, units.c.type == FORM_GROUPS[unit.type], units.c.status != "closed")
             .order_by(units.c.code)).all()
     ids = [g.id for g in groups]
-    group_key = _child_key(unit.depth + (unit.type != "lao"))
     cubes = defaultdict(list)
     if ids:
         for row in session.execute(
@@ -485,22 +471,17 @@ def form_data(session, actor, round_id, unit_id, detail=True):
                 .where(learner_counts.c.round_id == rnd.id, learner_counts.c.unit_id.in_(ids),
                        learner_counts.c.n > 0)):
             cubes[row.unit_id].append(tuple(row)[1:])
-    tally = _tally(session, rnd.id, and_(units.c.path.like(_prefix(unit)), units.c.depth > groups[0].depth)
-                   if groups else literal(False), group=group_key)
-    heads = defaultdict(lambda: {"recorded": 0, "closed": 0})
-    for g, n, closed in session.execute(
-            select(group_key(headcounts.c.school_path), func.count(), func.count().filter(headcounts.c.closed))
-            .where(headcounts.c.round_id == rnd.id, headcounts.c.school_path.like(_prefix(unit)))
-            .group_by(group_key(headcounts.c.school_path))):
-        heads[g].update(recorded=int(n), closed=int(closed))
-    others = _other_schools(session, rnd.id, unit)
+    tally = _tallies(session, rnd.id, ids)
+    others = _other_schools(session, rnd.id, unit, groups[0].depth if groups else unit.depth)
     missing = Counter(s_["group"] for s_ in others if not s_["recorded"] and s_["status"] != "closed")
     other_by_grade = _by_grade(session, other_counts, rnd.id, ids)
     states = _confirmation_rows(session, rnd.id, ids)
     report["settings"] = settings_of(rnd)
     report["groups"] = [{
-        "unit": unit_brief(g), "cube": cubes.get(g.id, []), "tally": tally.get(g.id, {}),
-        "headcounts": {**heads[g.id], "missing": missing.get(g.id, 0)},
+        "unit": unit_brief(g), "cube": cubes.get(g.id, []), "tally": tally[g.id],
+        "headcounts": {"recorded": tally[g.id]["other_school"]["recorded"],
+                       "closed": tally[g.id]["other_school"]["recorded_closed"],
+                       "missing": missing.get(g.id, 0)},
         "other_by_grade": other_by_grade.get(g.id, {}),
         "confirmation": _confirmation_brief(states.get(g.id)),
     } for g in groups]
@@ -508,13 +489,15 @@ def form_data(session, actor, round_id, unit_id, detail=True):
     return report
 
 
-def _other_schools(session, round_id, unit):
+def _other_schools(session, round_id, unit, group_depth):
+    """Every other-affiliation school beneath ``unit`` with its headcount, and the
+    id of its ancestor at ``group_depth`` (the form's row it belongs to)."""
     lao = units.alias("lao")
-    group_key = _child_key(unit.depth + (unit.type != "lao"))
+    group_key = func.split_part(units.c.path, "/", group_depth + 2).cast(BigInteger)
     rows = session.execute(
         select(units.c.id, units.c.code, units.c.name, units.c.affiliation, units.c.status,
                lao.c.name.label("lao_name"), headcounts.c.closed, headcounts.c.total,
-               headcounts.c.school_id.is_not(None).label("recorded"), group_key(units.c.path).label("group"))
+               headcounts.c.school_id.is_not(None).label("recorded"), group_key.label("group"))
         .select_from(units.join(lao, lao.c.id == units.c.parent_id)
                      .outerjoin(headcounts, and_(headcounts.c.round_id == round_id,
                                                  headcounts.c.school_id == units.c.id)))

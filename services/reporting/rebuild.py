@@ -57,7 +57,8 @@ def ensure_reference(db, round_id, unit_id, rounds_rpc, registry_rpc):
     with db.uow() as uow:
         if round_data:
             handlers.upsert_round(uow, round_data)
-        handlers.upsert_units(uow, found)
+        for unit in found:
+            handlers.apply_unit(uow, unit)
         uow.commit()
 
 
@@ -106,8 +107,10 @@ def rebuild(db, round_id, registry_rpc, rounds_rpc, enrollment_rpc, confirmation
     root = _department_id(db, registry_rpc, root_id)
     all_units = registry_rpc.get_units([root]) + registry_rpc.subtree(root)
     with db.uow() as uow:
+        handlers.lock_units(uow)
         for i in range(0, len(all_units), 5000):
             handlers.upsert_units(uow, all_units[i:i + 5000])
+        recount_units(uow)
         uow.commit()
     wanted = _all_rounds(rounds_rpc)
     if round_id is not None:
@@ -174,7 +177,13 @@ LEARNER_COLUMNS = ("round_id", "learner_id", "version", "institution_id", "insti
 HEADCOUNT_COLUMNS = ("round_id", "school_id", "version", "lao_id", "school_path", "closed", "by_grade", "total")
 
 
-def _merge(uow, table, key, columns, rows, round_id, started):
+CONFIRMATION_COLUMNS = ("round_id", "unit_id", "unit_type", "unit_path", "state", "changed_at",
+                        "confirmed_at", "confirmed_by", "counts", "other_schools", "reason")
+
+
+def _merge(uow, table, key, columns, rows, round_id, started, newer="version"):
+    """The snapshot replaces the round's rows, except those that events changed
+    since ``started`` with a newer ``newer`` than the snapshot's."""
     _stage(uow, table, columns, rows)
     cols = ", ".join(columns)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("round_id", key))
@@ -185,7 +194,7 @@ def _merge(uow, table, key, columns, rows, round_id, started):
     uow.execute(text(f"""
         INSERT INTO {table} ({cols}) SELECT {cols} FROM tmp_{table}
         ON CONFLICT (round_id, {key}) DO UPDATE SET {updates}, updated_at = now()
-        WHERE {table}.version <= excluded.version"""))
+        WHERE {table}.{newer} <= excluded.{newer}"""))
 
 
 def merge_learners(uow, round_id, rows, started):
@@ -198,54 +207,86 @@ def merge_headcounts(uow, round_id, rows, started):
 
 def merge_confirmations(uow, round_id, states, started, unit_by_id):
     """The confirmation service's states, as of ``started`` (events after it win)."""
-    uow.execute(text("""DELETE FROM rp_confirmations WHERE round_id = :r AND changed_at < :started
-                        AND NOT (unit_id = ANY(:ids))"""),
-                {"r": round_id, "started": started, "ids": [int(i) for i in states]})
+    rows = []
     for unit_id, state in states.items():
         unit = unit_by_id.get(int(unit_id))
         if unit is None:
             continue
         confirmed = state.get("state") == "confirmed"
-        counts = state.get("counts") or {}
-        handlers.apply_confirmation(uow, round_id, {
-            "unit_id": unit["id"], "unit_type": unit["type"], "unit_path": unit["path"],
-            "state": "confirmed" if confirmed else "open", "changed_at": started,
-            "confirmed_at": state.get("confirmed_at") if confirmed else None,
-            "confirmed_by": handlers.username_of(state.get("confirmed_by")) if confirmed else None,
-            "counts": domain.counts_dict(counts.get("by_grade") or {}) if confirmed else None,
-            "other_schools": plain(state.get("other_schools")) if confirmed else None,
-            "reason": None,
-        })
+        counts = (state.get("counts") or {}).get("by_grade") or {}
+        rows.append((round_id, unit["id"], unit["type"], unit["path"], "confirmed" if confirmed else "open",
+                     started, state.get("confirmed_at") if confirmed else None,
+                     handlers.username_of(state.get("confirmed_by")) if confirmed else None,
+                     json.dumps(domain.counts_dict(counts)) if confirmed else None,
+                     json.dumps(plain(state.get("other_schools"))) if confirmed else None, None))
+    _merge(uow, "rp_confirmations", "unit_id", CONFIRMATION_COLUMNS, rows, round_id, started,
+           newer="changed_at")
 
 
-RECOUNT_LEARNERS = """
+# every unit on a path: the unit itself and each unit above it
+ANCESTORS = "CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from {path}), '/')::bigint[]) AS a(unit_id)"
+
+RECOUNT_LEARNERS = f"""
 INSERT INTO rp_learner_counts (round_id, unit_id, grade, sex, id_kind, age, n)
 SELECT :r, a.unit_id, i.grade, i.sex, i.id_kind, i.age, sum(i.n)
 FROM (SELECT institution_path, grade, sex, id_kind, age, count(*) AS n
       FROM rp_learners WHERE round_id = :r AND active
       GROUP BY institution_path, grade, sex, id_kind, age) i
-CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from i.institution_path), '/')::bigint[]) AS a(unit_id)
+{ANCESTORS.format(path="i.institution_path")}
 GROUP BY a.unit_id, i.grade, i.sex, i.id_kind, i.age
 """
 
-RECOUNT_OTHERS = """
+RECOUNT_OTHERS = f"""
 INSERT INTO rp_other_counts (round_id, unit_id, grade, n)
 SELECT :r, a.unit_id, g.key, sum(g.value::int)
 FROM rp_headcounts h
 CROSS JOIN LATERAL jsonb_each_text(h.by_grade) AS g
-CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from h.school_path), '/')::bigint[]) AS a(unit_id)
+{ANCESTORS.format(path="h.school_path")}
 WHERE h.round_id = :r
 GROUP BY a.unit_id, g.key
 HAVING sum(g.value::int) > 0
 """
 
 
+RECOUNT_TALLY = f"""
+INSERT INTO rp_round_tally (round_id, unit_id, type, metric, n)
+SELECT :r, a.unit_id, c.unit_type, 'confirmed', count(*)
+FROM rp_confirmations c {ANCESTORS.format(path="c.unit_path")}
+WHERE c.round_id = :r AND c.state = 'confirmed'
+GROUP BY a.unit_id, c.unit_type
+UNION ALL
+SELECT :r, a.unit_id, 'other_school', 'recorded', count(*)
+FROM rp_headcounts h {ANCESTORS.format(path="h.school_path")}
+WHERE h.round_id = :r
+GROUP BY a.unit_id
+UNION ALL
+SELECT :r, a.unit_id, 'other_school', 'recorded_closed', count(*)
+FROM rp_headcounts h {ANCESTORS.format(path="h.school_path")}
+WHERE h.round_id = :r AND h.closed
+GROUP BY a.unit_id
+"""
+
+RECOUNT_UNITS = f"""
+INSERT INTO rp_unit_counts (unit_id, type, n)
+SELECT a.unit_id, u.type, count(*)
+FROM rp_units u {ANCESTORS.format(path="u.path")}
+WHERE u.status <> 'closed'
+GROUP BY a.unit_id, u.type
+"""
+
+
 def recount(uow, round_id):
     """Every aggregate of the round, from its facts."""
-    uow.execute(text("DELETE FROM rp_learner_counts WHERE round_id = :r"), {"r": round_id})
-    uow.execute(text(RECOUNT_LEARNERS), {"r": round_id})
-    uow.execute(text("DELETE FROM rp_other_counts WHERE round_id = :r"), {"r": round_id})
-    uow.execute(text(RECOUNT_OTHERS), {"r": round_id})
+    for table, sql in (("rp_learner_counts", RECOUNT_LEARNERS), ("rp_other_counts", RECOUNT_OTHERS),
+                       ("rp_round_tally", RECOUNT_TALLY)):
+        uow.execute(text(f"DELETE FROM {table} WHERE round_id = :r"), {"r": round_id})
+        uow.execute(text(sql), {"r": round_id})
+
+
+def recount_units(uow):
+    """The unit counts, from the units (under the units lock)."""
+    uow.execute(text("DELETE FROM rp_unit_counts"))
+    uow.execute(text(RECOUNT_UNITS))
 
 
 # -- check -------------------------------------------------------------------------------------
@@ -259,7 +300,7 @@ def check(db, round_id, enrollment_rpc, confirmation_rpc=None):
         members = session.execute(select(units.c.id, units.c.code, units.c.type, units.c.path)
                                   .where(units.c.type.in_(("school", "cdc", "other_school")))
                                   .order_by(units.c.id)).all()
-        ours = queries.unit_counts(session, rnd.id, [m.id for m in members])
+        ours = queries.own_counts(session, rnd.id, [m.id for m in members])
         our_states = queries.confirmation_states(session, rnd.id)
     mismatches, owner_total = [], 0
     for i in range(0, len(members), COUNT_BATCH):

@@ -85,13 +85,24 @@ def assert_read_model_matches(db, census, round_id=None):
             assert report["cdc"]["by_age"] == dict(+ages), where
             assert report["other_schools"]["by_grade"] == dict(census.other_by_grade_of(unit)), where
             assert report["confirmation"]["state"] == census.state.get(unit["id"], "open"), where
+            for type_, tally in report["confirmation"]["by_type"].items():
+                assert tally == census.tally_of(unit, type_), (where, type_)
+            other = report["other_schools"]
+            assert {k: other[k] for k in ("schools", "recorded", "closed")} == census.headcount_tally_of(unit), where
             if unit["type"] in ("department", "province", "lao"):
                 progress = queries.progress(session, None, round_id, unit["id"])
                 states = {i["unit"]["id"]: i["state"] for i in progress["items"]}
                 for child in census.children(unit):
                     assert states[child["id"]] == census.state.get(child["id"], "open"), child
+                for item in progress["items"]:
+                    child = census.units[item["unit"]["id"]]
+                    expected = [census.tally_of(child, t) for t in ("school", "cdc")]
+                    assert item["institutions"] == {k: sum(e[k] for e in expected) for k in ("total", "confirmed")}
                 totals = {i["unit"]["id"]: i["counts"]["total"] for i in progress["items"]}
                 for child in census.children(unit, confirming=False):
+                    if child["status"] == "closed":       # a closed unit is not listed
+                        assert child["id"] not in totals
+                        continue
                     expected = sum(census.by_grade_of(child).values()) + sum(census.other_by_grade_of(child).values())
                     assert totals[child["id"]] == expected, child
 

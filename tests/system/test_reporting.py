@@ -461,3 +461,19 @@ def test_only_the_department_rebuilds(tree, rnd, lec_env):
             with pytest.raises(LecError) as err:
                 call()
             assert err.value.code == "forbidden"
+
+
+# -- documentation and portal ------------------------------------------------------------------------
+
+def test_reports_are_in_the_openapi_document_and_the_portal(api):
+    doc = api.get("/api/v1/openapi.json").json()
+    for name in REPORTS + ("forms", "forms/{enclosure}"):
+        op = doc["paths"][f"/rounds/{{id}}/reports/{name}"]["get"]
+        assert op["security"] == [{"bearer": []}], name
+    summary = doc["paths"]["/rounds/{id}/reports/summary"]["get"]
+    content = summary["responses"]["200"]["content"]
+    assert {"application/json", "text/csv", XLSX, "text/html"} <= set(content)
+    assert {p["name"] for p in summary["parameters"]} >= {"id", "org_unit_id", "format"}
+    assert '<script src="/static/reporting.js"></script>' in api.get("/").text
+    script = api.get(api.base_url + "/static/reporting.js")
+    assert script.status_code == 200 and "LEC.panels" not in script.text and "panels.push(reportsPanel)" in script.text

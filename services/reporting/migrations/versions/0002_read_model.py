@@ -1,4 +1,4 @@
-"""the read model: units, rounds, learner facts and counts, headcounts, confirmations
+"""the read model: units, rounds, learner facts and counts, headcounts, confirmations, tallies
 
 Revision ID: 0002
 Revises: 0001
@@ -52,6 +52,15 @@ def upgrade():
         sa.CheckConstraint("number IN (1, 2)", name="ck_rp_rounds_number"),
     )
     op.create_index("ix_rp_rounds_year_number", "rp_rounds", ["academic_year", "number"])
+
+    op.create_table(
+        "rp_unit_counts",
+        sa.Column("unit_id", sa.BigInteger, primary_key=True),
+        sa.Column("type", sa.Text, primary_key=True),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.CheckConstraint("n >= 0", name="ck_rp_unit_counts_n"),
+        sa.CheckConstraint(f"type IN {UNIT_TYPES}", name="ck_rp_unit_counts_type"),
+    )
 
     op.create_table(
         "rp_learners",
@@ -134,8 +143,21 @@ def upgrade():
     op.create_index("ix_rp_confirmations_path", "rp_confirmations", ["round_id", "unit_path"],
                     postgresql_ops={"unit_path": "text_pattern_ops"})
 
+    op.create_table(
+        "rp_round_tally",
+        sa.Column("round_id", sa.BigInteger, primary_key=True),
+        sa.Column("unit_id", sa.BigInteger, primary_key=True),
+        sa.Column("type", sa.Text, primary_key=True),
+        sa.Column("metric", sa.Text, primary_key=True),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.CheckConstraint("n >= 0", name="ck_rp_round_tally_n"),
+        sa.CheckConstraint(f"type IN {UNIT_TYPES}", name="ck_rp_round_tally_type"),
+        sa.CheckConstraint("metric IN ('confirmed','recorded','recorded_closed')",
+                           name="ck_rp_round_tally_metric"),
+    )
+
 
 def downgrade():
-    for name in ("rp_confirmations", "rp_other_counts", "rp_headcounts", "rp_learner_counts",
-                 "rp_learners", "rp_rounds", "rp_units"):
+    for name in ("rp_round_tally", "rp_confirmations", "rp_other_counts", "rp_headcounts",
+                 "rp_learner_counts", "rp_learners", "rp_unit_counts", "rp_rounds", "rp_units"):
         op.drop_table(name)
