@@ -267,3 +267,15 @@ def test_openapi_describes_the_enrollment_routes(api):
     upload = paths["/rounds/{id}/institutions/{iid}/learners/import"]["post"]["requestBody"]["content"]
     assert "text/csv" in upload and "multipart/form-data" in upload
     assert "national_id" in doc["components"]["schemas"]["Learner"]["properties"]
+
+
+def test_the_portal_loads_the_enrollment_panel(api):
+    import shutil
+    import subprocess
+    page = api.get("/").text
+    assert '<script src="/static/enrollment.js"></script>' in page
+    resp = api.get(api.base_url + "/static/enrollment.js")
+    assert resp.status_code == 200 and "panels.push(learnersPanel, headcountPanel)" in resp.text
+    if shutil.which("node"):  # a syntax check where Node.js is installed
+        checked = subprocess.run(["node", "--check", "-"], input=resp.content, capture_output=True)
+        assert checked.returncode == 0, checked.stderr.decode()
