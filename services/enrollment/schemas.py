@@ -70,7 +70,7 @@ class Counts(ma.Schema):
 
 class HeadcountSet(ma.Schema):
     counts = fields.Dict(keys=fields.String(validate=validate.OneOf(HEADCOUNT_GRADES)),
-                         values=fields.Integer(), required=True,
+                         values=fields.Integer(strict=True), required=True,
                          metadata={"description": "grade -> number of students (k1-m6); "
                                                   "a closed school's headcount is 0"})
 
