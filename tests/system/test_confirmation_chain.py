@@ -343,3 +343,15 @@ def test_status_views_follow_the_hierarchy(admin, tree, rnd):
     # institutions and other LAOs see nothing above or beside them
     refused(t["cdc_a"].get(conf_path(rid, t.id("school_a"))), "not_found", 404)
     refused(t["school_b"].get(conf_path(rid, t.id("lao_a")) + "/history"), "not_found", 404)
+
+
+def test_the_gateway_documents_and_serves_confirmation(api):
+    doc = api.get("/api/v1/openapi.json").json()
+    ops = doc["paths"]["/rounds/{id}/confirmations/{unit_id}"]
+    assert set(ops) == {"get", "post", "delete"}
+    assert ops["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Status")
+    assert {"reason"} <= {p["name"] for p in ops["delete"]["parameters"]}
+    assert "get" in doc["paths"]["/rounds/{id}/confirmations/{unit_id}/history"]
+    assert '<script src="/static/confirmation.js"></script>' in api.get("/").text
+    js = api.get("/static/confirmation.js")
+    assert js.status_code == 200 and "window.LEC.panels.push(confirmationPanel)" in js.text
