@@ -49,14 +49,19 @@ def is_newer(stored_version, incoming_version):
 def path_deltas(old, new, path_of, keys_of):
     """{(unit_id, *key): change} that moves the counts of every unit on a fact's
     path (the unit itself and each unit above it) from ``old`` to ``new``
-    (either may be None). ``keys_of(fact)`` lists the fact's ``(key, n)``."""
-    deltas = Counter()
+    (either may be None), deepest units first. ``keys_of(fact)`` lists the
+    fact's ``(key, n)``."""
+    deltas, depth = Counter(), {}
     for fact, sign in ((old, -1), (new, +1)):
         if fact:
             for key, n in keys_of(fact):
-                for unit_id in path_ids(path_of(fact)):
+                for level, unit_id in enumerate(path_ids(path_of(fact))):
                     deltas[(unit_id, *key)] += sign * n
-    return {k: v for k, v in sorted(deltas.items()) if v}
+                    depth[unit_id] = level
+    # the units nearest the root are shared by the most events: their rows come
+    # last, so a transaction holds them for the shortest time (and every
+    # transaction takes rows in this one order)
+    return {k: v for k, v in sorted(deltas.items(), key=lambda kv: (-depth[kv[0][0]], kv[0])) if v}
 
 
 def learner_deltas(old, new):

@@ -168,23 +168,20 @@ TALLY_KEY = ("unit_id", "type", "metric")
 
 def move_counts(uow, table, key_names, fixed, deltas):
     """Add ``deltas`` ({key tuple: change}) to the ``n`` of an aggregate table
-    (``fixed``: the columns every row shares, such as the round).
+    (``fixed``: the columns every row shares, such as the round), in one upsert.
 
-    Rows a count grows into are created first (at 0); then each row moves in
-    key order, so concurrent events lock rows in the same order. The table's
-    CHECK (n >= 0) refuses a count below zero, and so does a decrement of a
-    row that does not exist: an impossible history fails loudly."""
+    Rows are written in the order of ``deltas`` (``domain.path_deltas``: the
+    deepest units first, the department last), the same for every event: no two
+    events wait on each other in a cycle, and the rows every event shares are
+    held for the shortest time. A count below zero, or a decrement of a count
+    that does not exist, is refused by the table's trigger: an impossible
+    history fails loudly."""
     if not deltas:
         return
-    growing = [dict(zip(key_names, key), **fixed, n=0) for key, d in deltas.items() if d > 0]
-    if growing:
-        uow.execute(pg_insert(table).values(growing).on_conflict_do_nothing())
-    for key, change in sorted(deltas.items()):
-        moved = uow.execute(update(table).where(*[table.c[k] == v for k, v in fixed.items()],
-                                                *[table.c[k] == v for k, v in zip(key_names, key)])
-                            .values(n=table.c.n + change))
-        if moved.rowcount != 1:
-            raise ValueError(f"{table.name}: the count of {key} would fall below zero")
+    stmt = pg_insert(table).values([dict(zip(key_names, key), **fixed, n=change)
+                                    for key, change in deltas.items()])
+    uow.execute(stmt.on_conflict_do_update(index_elements=[*fixed, *key_names],
+                                           set_={"n": table.c.n + stmt.excluded.n}))
 
 
 def add_learner_counts(uow, round_id, deltas):

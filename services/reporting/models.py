@@ -8,7 +8,10 @@ by the difference between the old and the new fact.
 Aggregates are kept per unit *and per ancestor* (a learner of school
 ``/1/7/42/99/`` counts in units 1, 7, 42 and 99), so a report for any unit —
 the whole country included — reads a handful of rows instead of scanning
-learners.
+learners. No count may fall below zero: a trigger on every aggregate table
+(``rp_count_not_negative``, migration 0002) refuses it. It is a trigger, not a
+CHECK, because a CHECK is tested on the row an upsert proposes to insert, before
+the conflict makes it an update of the existing count.
 """
 from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Index, Integer, MetaData,
@@ -68,7 +71,6 @@ unit_counts = Table(
     Column("unit_id", BigInteger, primary_key=True),
     Column("type", Text, primary_key=True),
     Column("n", Integer, nullable=False),
-    CheckConstraint("n >= 0", name="ck_rp_unit_counts_n"),
     CheckConstraint(UNIT_TYPE_CHECK, name="ck_rp_unit_counts_type"),
 )
 
@@ -106,7 +108,6 @@ learner_counts = Table(
     Column("id_kind", Text, primary_key=True),
     Column("age", SmallInteger, primary_key=True),
     Column("n", Integer, nullable=False),
-    CheckConstraint("n >= 0", name="ck_rp_learner_counts_n"),
     CheckConstraint(GRADE_CHECK, name="ck_rp_learner_counts_grade"),
 )
 
@@ -135,7 +136,6 @@ other_counts = Table(
     Column("unit_id", BigInteger, primary_key=True),
     Column("grade", Text, primary_key=True),
     Column("n", Integer, nullable=False),
-    CheckConstraint("n >= 0", name="ck_rp_other_counts_n"),
     CheckConstraint(GRADE_CHECK, name="ck_rp_other_counts_grade"),
 )
 
@@ -177,7 +177,6 @@ round_tally = Table(
     Column("type", Text, primary_key=True),
     Column("metric", Text, primary_key=True),
     Column("n", Integer, nullable=False),
-    CheckConstraint("n >= 0", name="ck_rp_round_tally_n"),
     CheckConstraint(UNIT_TYPE_CHECK, name="ck_rp_round_tally_type"),
     CheckConstraint("metric IN ('confirmed','recorded','recorded_closed')", name="ck_rp_round_tally_metric"),
 )

@@ -64,19 +64,15 @@ def ensure_reference(db, round_id, unit_id, rounds_rpc, registry_rpc):
 
 # -- rebuild -----------------------------------------------------------------------------
 
-def _department_id(db, registry_rpc, root_id=None):
+def _department_id(registry_rpc, root_id=None):
+    """The registry's department unit (its id, usually the first unit made)."""
     if root_id:
         return int(root_id)
-    with db.session() as session:
-        known = session.execute(select(units.c.id).where(units.c.type == "department")).scalar()
-    if known:
-        return known
-    # the registry creates the department first; walk up from the first unit to be sure
     unit = next(iter(registry_rpc.get_units([1])), None)
     while unit is not None and unit["type"] != "department" and unit.get("parent_id"):
         unit = next(iter(registry_rpc.get_units([unit["parent_id"]])), None)
     if unit is None or unit["type"] != "department":
-        raise LecError("not_found", "the department unit is unknown; give its id (--root)")
+        raise LecError("not_found", "the department unit is not unit 1; give its id (root_id)")
     return unit["id"]
 
 
@@ -104,7 +100,7 @@ def rebuild(db, round_id, registry_rpc, rounds_rpc, enrollment_rpc, confirmation
     _require_operator(db.actor)
     with db.session() as session:
         started = queries.now(session)
-    root = _department_id(db, registry_rpc, root_id)
+    root = _department_id(registry_rpc, root_id)
     all_units = registry_rpc.get_units([root]) + registry_rpc.subtree(root)
     with db.uow() as uow:
         handlers.lock_units(uow)
@@ -338,6 +334,7 @@ def main(argv=None):
                                                  "data, or check it against them.")
     parser.add_argument("--round", type=int, help="only this round (required with --check)")
     parser.add_argument("--check", action="store_true", help="compare with the owners; change nothing")
+    parser.add_argument("--root", type=int, help="the department unit's id, when it is not 1")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the answer")
     args = parser.parse_args(argv)
     if args.check and args.round is None:
@@ -349,7 +346,7 @@ def main(argv=None):
             if args.check:
                 result = proxy.reporting.check(args.round)
             else:
-                result = proxy.reporting.rebuild(args.round)
+                result = proxy.reporting.rebuild(args.round, args.root)
         except LecError as exc:
             print(f"{exc.code}: {exc.description}", file=sys.stderr)
             return 2

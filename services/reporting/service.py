@@ -113,9 +113,9 @@ class ReportingService(HealthMixin, EventRetryMixin):
 
     # -- operators
     @rpc
-    def rebuild(self, round_id=None):
+    def rebuild(self, round_id=None, root_id=None):
         return rebuild.rebuild(self.db, round_id, self.registry, self.rounds, self.enrollment,
-                               self.confirmation)
+                               self.confirmation, root_id)
 
     @rpc
     def check(self, round_id):

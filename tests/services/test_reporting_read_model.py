@@ -245,6 +245,8 @@ def test_a_malformed_event_is_kept_for_retry_not_dropped(db, engines):
         row = conn.execute(select(COMMON.failed_events).where(
             COMMON.failed_events.c.event_id == event["event_id"])).one()
     assert row.handler == "on_learner_added" and "validation_error" in row.error
+    with engines["reporting"].begin() as conn:   # a running service would retry it for ever
+        conn.execute(COMMON.failed_events.delete().where(COMMON.failed_events.c.id == row.id))
 
 
 def test_a_count_never_goes_below_zero(db, engines):
@@ -254,7 +256,7 @@ def test_a_count_never_goes_below_zero(db, engines):
     school = census.of_type("school")[0]
     from services.reporting import handlers
     with db.uow() as uow:
-        with pytest.raises(ValueError, match="below zero"):
+        with pytest.raises(Exception, match="rp_count_not_negative"):
             handlers.add_learner_counts(uow, round_id, {(school["id"], "p1", "M", "national_id", -1): -1})
 
 

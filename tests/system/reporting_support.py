@@ -94,3 +94,37 @@ def row_starting(rows, *cells):
         if tuple(row[:n]) == cells:
             return row
     raise AssertionError(f"no row starting {cells!r} in {rows!r}")
+
+
+def reporting_queues():
+    """The broker queues of the reporting service's event handlers (nameko's names)."""
+    from services.reporting.service import ReportingService
+    names = []
+    for attr in dir(ReportingService):
+        for ep in getattr(getattr(ReportingService, attr), "nameko_entrypoints", ()):
+            if type(ep).__name__ == "EventHandler":
+                names.append(f"evt-{ep.source_service}-{ep.event_type}--reporting.{attr}")
+    return names
+
+
+def wait_until_reporting_is_idle(amqp_uri, timeout=240):
+    """Other tests may have left thousands of events (bulk imports) for the
+    reporting service: wait until its queues are empty before timing anything."""
+    from kombu import Connection
+    deadline = time.monotonic() + timeout
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        while True:
+            waiting, found = 0, 0
+            for name in reporting_queues():
+                try:
+                    waiting += channel.queue_declare(name, passive=True).message_count
+                    found += 1
+                except Exception:       # not declared yet: nothing waits in it
+                    channel = conn.channel()
+            assert found, "none of the reporting service's queues exists: their names changed?"
+            if waiting == 0:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the reporting service still has {waiting} events waiting")
+            time.sleep(0.5)

@@ -18,10 +18,15 @@ from tests.conftest import ROOT
 from tests.system.confirmation_support import confirm, learner_body, revoke, set_headcount
 from tests.system.reporting_support import (
     XLSX, add_learner, csv_rows, export, remove_learner, report, rounds_of_a_year, row_starting,
-    sheet_rows, wait_for, xlsx_book,
+    sheet_rows, wait_for, wait_until_reporting_is_idle, xlsx_book,
 )
 
 REPORTS = ("summary", "progress", "budget", "comparison")
+
+
+@pytest.fixture(autouse=True)
+def idle(lec_env, system):
+    wait_until_reporting_is_idle(lec_env["AMQP_URI"])
 
 
 @pytest.fixture

@@ -16,6 +16,22 @@ UNIT_TYPES = "('department','province','lao','school','cdc','other_school')"
 GRADES = "('k1','k2','k3','p1','p2','p3','p4','p5','p6','m1','m2','m3','m4','m5','m6','cdc')"
 
 
+COUNT_TABLES = ("rp_unit_counts", "rp_learner_counts", "rp_other_counts", "rp_round_tally")
+
+# a count below zero is refused after the row is written (a CHECK would test the
+# row an upsert proposes to insert, before the conflict turns it into an update)
+NOT_NEGATIVE = """
+CREATE FUNCTION rp_count_not_negative() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.n < 0 THEN
+        RAISE EXCEPTION 'rp_count_not_negative: %.n would be % for %', TG_TABLE_NAME, NEW.n, row_to_json(NEW)
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+
 def upgrade():
     op.create_table(
         "rp_units",
@@ -58,7 +74,6 @@ def upgrade():
         sa.Column("unit_id", sa.BigInteger, primary_key=True),
         sa.Column("type", sa.Text, primary_key=True),
         sa.Column("n", sa.Integer, nullable=False),
-        sa.CheckConstraint("n >= 0", name="ck_rp_unit_counts_n"),
         sa.CheckConstraint(f"type IN {UNIT_TYPES}", name="ck_rp_unit_counts_type"),
     )
 
@@ -91,7 +106,6 @@ def upgrade():
         sa.Column("id_kind", sa.Text, primary_key=True),
         sa.Column("age", sa.SmallInteger, primary_key=True),
         sa.Column("n", sa.Integer, nullable=False),
-        sa.CheckConstraint("n >= 0", name="ck_rp_learner_counts_n"),
         sa.CheckConstraint(f"grade IN {GRADES}", name="ck_rp_learner_counts_grade"),
     )
 
@@ -118,7 +132,6 @@ def upgrade():
         sa.Column("unit_id", sa.BigInteger, primary_key=True),
         sa.Column("grade", sa.Text, primary_key=True),
         sa.Column("n", sa.Integer, nullable=False),
-        sa.CheckConstraint("n >= 0", name="ck_rp_other_counts_n"),
         sa.CheckConstraint(f"grade IN {GRADES}", name="ck_rp_other_counts_grade"),
     )
 
@@ -150,14 +163,19 @@ def upgrade():
         sa.Column("type", sa.Text, primary_key=True),
         sa.Column("metric", sa.Text, primary_key=True),
         sa.Column("n", sa.Integer, nullable=False),
-        sa.CheckConstraint("n >= 0", name="ck_rp_round_tally_n"),
         sa.CheckConstraint(f"type IN {UNIT_TYPES}", name="ck_rp_round_tally_type"),
         sa.CheckConstraint("metric IN ('confirmed','recorded','recorded_closed')",
                            name="ck_rp_round_tally_metric"),
     )
+
+    op.execute(NOT_NEGATIVE)
+    for table in COUNT_TABLES:
+        op.execute(f"CREATE TRIGGER {table}_not_negative AFTER INSERT OR UPDATE ON {table} "
+                   "FOR EACH ROW EXECUTE FUNCTION rp_count_not_negative()")
 
 
 def downgrade():
     for name in ("rp_round_tally", "rp_confirmations", "rp_other_counts", "rp_headcounts",
                  "rp_learner_counts", "rp_learners", "rp_unit_counts", "rp_rounds", "rp_units"):
         op.drop_table(name)
+    op.execute("DROP FUNCTION rp_count_not_negative()")
