@@ -26,27 +26,21 @@ from services.reporting.schemas import (
 
 log = logging.getLogger(__name__)
 
-# an advisory lock per round: event handlers share it, a rebuild takes it alone
-ROUND_LOCK = 74_930_050
+# A rebuild locks these tables against writers (in this order, the order in
+# which every event handler writes them): events wait while it runs.
+UNIT_TABLES = ("rp_units", "rp_unit_counts")
+ROUND_TABLES = ("rp_learners", "rp_learner_counts", "rp_headcounts", "rp_other_counts", "rp_confirmations",
+                "rp_round_tally")
 
 
-def round_lock_key(round_id):
-    return ROUND_LOCK * 2**32 + int(round_id) % 2**32
-
-
-def share_round(uow, round_id):
-    uow.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": round_lock_key(round_id)})
-
-
-def lock_round(uow, round_id):
-    uow.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": round_lock_key(round_id)})
+def lock_against_events(uow, tables):
+    uow.execute(text(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE"))
 
 
 # -- reference data ---------------------------------------------------------------
 
 UNIT_COLUMNS = ("code", "name", "type", "parent_id", "path", "depth", "status", "affiliation",
                 "closed_on", "version")
-UNITS_LOCK = 74_930_051   # unit events share it; a rebuild of the units takes it alone
 
 
 def _unit_row(unit):
@@ -60,7 +54,6 @@ def _unit_row(unit):
 def apply_unit(uow, unit):
     """A registry record: stored if newer than the one held, and the unit
     counts of every unit on its path moved accordingly."""
-    uow.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": UNITS_LOCK})
     row = _unit_row(unit)
     inserted = uow.execute(pg_insert(units).values(row).on_conflict_do_nothing()
                            .returning(units.c.id)).first()
@@ -87,10 +80,6 @@ def upsert_units(uow, unit_dicts):
         where=units.c.version < stmt.excluded.version,
     )
     return uow.execute(stmt).rowcount
-
-
-def lock_units(uow):
-    uow.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": UNITS_LOCK})
 
 
 def apply_unit_changed(uow, event):
@@ -142,7 +131,6 @@ def apply_learner_event(uow, event):
 
 
 def apply_learner(uow, round_id, learner_id, fact):
-    share_round(uow, round_id)
     key = {"round_id": round_id, "learner_id": learner_id}
     inserted = uow.execute(pg_insert(learners).values(**key, **fact)
                            .on_conflict_do_nothing().returning(learners.c.learner_id)).first()
@@ -200,7 +188,6 @@ def apply_headcount_event(uow, event):
 
 
 def apply_headcount(uow, round_id, school_id, fact):
-    share_round(uow, round_id)
     key = {"round_id": round_id, "school_id": school_id}
     inserted = uow.execute(pg_insert(headcounts).values(**key, **fact)
                            .on_conflict_do_nothing().returning(headcounts.c.school_id)).first()
@@ -259,7 +246,6 @@ def apply_confirmation(uow, round_id, fact):
     """The unit's state after its newest confirmation event. The events carry no
     per-unit version, so their ``occurred_at`` orders them (the confirmation
     service emits them while it holds the unit's row lock)."""
-    share_round(uow, round_id)
     key = {"round_id": round_id, "unit_id": fact["unit_id"]}
     inserted = uow.execute(pg_insert(confirmations).values(round_id=round_id, **fact)
                            .on_conflict_do_nothing().returning(confirmations.c.unit_id)).first()

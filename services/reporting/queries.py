@@ -96,14 +96,19 @@ def _confirmation_rows(session, round_id, unit_ids):
 
 
 def _context(session, actor, round_id, unit_id):
-    rnd = round_row(session, round_id)
+    """The round (with the database's clock, in one read) and the readable unit."""
+    rnd = session.execute(select(rounds, func.now().label("at"))
+                          .where(rounds.c.id == _int_id(round_id, "round"))).first()
+    if rnd is None:
+        raise not_found("round")
     unit = readable_unit(session, actor, unit_id)
-    return rnd, unit, {"round": round_brief(rnd, now(session)), "org_unit": unit_brief(unit)}
+    return rnd, unit, {"round": round_brief(rnd, rnd.at), "org_unit": unit_brief(unit)}
 
 
 # -- counts of units -----------------------------------------------------------------------
 
-def _cube(session, round_id, unit_id):
+def learner_cube(session, round_id, unit_id):
+    """The unit's learners by (grade, sex, id_kind, age): rows of its aggregate."""
     return session.execute(
         select(learner_counts.c.grade, learner_counts.c.sex, learner_counts.c.id_kind,
                learner_counts.c.age, learner_counts.c.n)
@@ -181,7 +186,7 @@ def confirmation_states(session, round_id):
 
 def summary(session, actor, round_id, unit_id):
     rnd, unit, report = _context(session, actor, round_id, unit_id)
-    report.update(domain.learner_totals(_cube(session, rnd.id, unit.id)))
+    report.update(domain.learner_totals(learner_cube(session, rnd.id, unit.id)))
     other = _by_grade(session, other_counts, rnd.id, [unit.id]).get(unit.id, {})
     tally = _tallies(session, rnd.id, [unit.id])[unit.id]
     schools = tally["other_school"]

@@ -2,7 +2,8 @@
 
 ``rebuild`` (new deployment, repair) reads the registry's units, the rounds,
 every learner fact and headcount from enrollment and the confirmation states,
-then, holding the round's lock (event handlers wait meanwhile), merges them
+then, holding the read model's tables against writers (event handlers wait
+meanwhile), merges them
 with what events brought in the meantime (a fact changed after the rebuild
 started wins) and recounts every aggregate in SQL.
 
@@ -103,7 +104,7 @@ def rebuild(db, round_id, registry_rpc, rounds_rpc, enrollment_rpc, confirmation
     root = _department_id(registry_rpc, root_id)
     all_units = registry_rpc.get_units([root]) + registry_rpc.subtree(root)
     with db.uow() as uow:
-        handlers.lock_units(uow)
+        handlers.lock_against_events(uow, handlers.UNIT_TABLES)
         for i in range(0, len(all_units), 5000):
             handlers.upsert_units(uow, all_units[i:i + 5000])
         recount_units(uow)
@@ -136,8 +137,8 @@ def rebuild(db, round_id, registry_rpc, rounds_rpc, enrollment_rpc, confirmation
 
 def rebuild_round(uow, round_id, facts, heads, states, started, unit_by_id):
     """Replace one round's facts with the owners' snapshot, keeping what events
-    changed after ``started``, and recount. Runs under the round's lock."""
-    handlers.lock_round(uow, round_id)
+    changed after ``started``, and recount, with the tables locked against event handlers."""
+    handlers.lock_against_events(uow, handlers.ROUND_TABLES)
     learner_rows = []
     for learner in facts:
         fact = domain.learner_fact(learner)
@@ -280,7 +281,7 @@ def recount(uow, round_id):
 
 
 def recount_units(uow):
-    """The unit counts, from the units (under the units lock)."""
+    """The unit counts, from the units (with the unit tables locked against event handlers)."""
     uow.execute(text("DELETE FROM rp_unit_counts"))
     uow.execute(text(RECOUNT_UNITS))
 
