@@ -239,3 +239,14 @@ def test_export_csv_and_xlsx_and_import_the_export_back(admin):
     error(t["school_b"].get(url + "/export"), 404, "not_found")
     error(t["school_a"].get(url + "/export", params={"format": "pdf"}), 422, "validation_error")
 
+
+
+def test_an_upload_larger_than_the_json_body_limit_is_accepted(world):
+    """The import takes files up to LEC_MAX_UPLOAD, far above the 1 MiB of JSON bodies."""
+    t, r = world
+    filler = "".join(f",,,,,,,note {i:07d} " + "x" * 60 + "\n" for i in range(20_000))
+    data = ("national_id,first_name,last_name,sex,birth_date,grade,nationality,remarks\n"
+            f"{national_id()},ใหญ่,มาก,M,2016-01-01,p4,ไทย,\n" + filler).encode()
+    assert len(data) > 1.5 * 1024 * 1024
+    result = upload(t["school_a"], learners_url(r, t, "school_a"), data)
+    assert (result["accepted"], result["rows"]) == (1, 1)
