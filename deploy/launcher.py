@@ -35,6 +35,18 @@ SERVICE_CLASSES = {
 log = logging.getLogger("lec")
 
 
+def _child_setup():
+    """In the child, before exec: its own process group, and SIGTERM when the
+    launcher dies, so that no service outlives it (Linux)."""
+    os.setsid()
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 class System:
     """The services and the gateway as child processes."""
 
@@ -56,7 +68,8 @@ class System:
     # -- processes ----------------------------------------------------------------
     def _spawn(self, name, argv, env=None):
         logfile = open(self.log_dir / f"{name}.log", "ab", buffering=0)
-        proc = subprocess.Popen(argv, cwd=ROOT, env=dict(self.env, **(env or {})), start_new_session=True,
+        proc = subprocess.Popen(argv, cwd=ROOT, env=dict(self.env, **(env or {})),
+                                preexec_fn=_child_setup,
                                 stdout=subprocess.PIPE if self.echo else logfile,
                                 stderr=subprocess.STDOUT)
         if self.echo:

@@ -1,6 +1,8 @@
 """The gateway: ``create_app(config)`` builds the Falcon app; gunicorn loads
 ``gateway.wsgi:app``."""
+import functools
 import importlib
+import json
 import logging
 import os
 
@@ -10,6 +12,7 @@ from gateway import errors
 from gateway.access import AccessMiddleware, Public, check_policies
 from gateway.config import GatewayConfig
 from gateway.context import AppContext
+from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.middleware import BodyLimit, RequestId
 from gateway.openapi import build_spec
 from gateway.resources.health import Healthz, OpenApi, Readyz
@@ -52,13 +55,17 @@ def api_routes(ctx):
 def create_app(config=None, ctx=None):
     config = config or GatewayConfig()
     ctx = ctx or AppContext(config)
-    app = falcon.App(middleware=[RequestId(), BodyLimit(config.max_body), AccessMiddleware(ctx)])
+    app = falcon.App(middleware=[RequestId(), MetricsMiddleware(), BodyLimit(config.max_body),
+                                 AccessMiddleware(ctx)])
     app.req_options.strip_url_path_trailing_slash = True
-    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler()
+    # Thai text goes out as UTF-8, not as \u escapes
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(
+        dumps=functools.partial(json.dumps, ensure_ascii=False))
     errors.install(app)
 
     routes = api_routes(ctx)
-    routes += [("/healthz", Healthz(ctx)), ("/readyz", Readyz(ctx)), ("/", Portal(ctx))]
+    routes += [("/healthz", Healthz(ctx)), ("/readyz", Readyz(ctx)), ("/metrics", Metrics(ctx)),
+               ("/", Portal(ctx))]
     routes.append((PREFIX + "/openapi.json", OpenApi(ctx, build_spec(routes, PREFIX))))
     check_policies(routes)
     for uri, resource in routes:

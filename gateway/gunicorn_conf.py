@@ -13,3 +13,21 @@ accesslog = os.environ.get("LEC_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LEC_LOG_LEVEL", "info").lower()
 max_requests = int(os.environ.get("LEC_GATEWAY_MAX_REQUESTS", "0"))
+
+
+def on_starting(server):
+    """Per-worker metrics are aggregated through files in a fresh directory."""
+    import shutil
+    import tempfile
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        path = tempfile.mkdtemp(prefix="lec-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)

@@ -25,7 +25,7 @@ class Client:
     def url(self, path):
         if path.startswith("http"):
             return path
-        if path.startswith("/api/") or path in ("/healthz", "/readyz", "/"):
+        if path.startswith("/api/") or path in ("/healthz", "/readyz", "/metrics", "/"):
             return self.base_url + path
         return self.base_url + "/api/v1" + path
 

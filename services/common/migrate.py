@@ -24,11 +24,16 @@ def _connect_args(url):
                 password=u.password, dbname="postgres"), u.database
 
 
+def _server_connection(args):
+    conn = psycopg2.connect(**{k: v for k, v in args.items() if v is not None})
+    conn.autocommit = True
+    return conn
+
+
 def ensure_database(url):
     """CREATE DATABASE when it does not exist yet (safe when two processes race)."""
     args, name = _connect_args(url)
-    conn = psycopg2.connect(**{k: v for k, v in args.items() if v is not None})
-    conn.autocommit = True
+    conn = _server_connection(args)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
@@ -46,8 +51,7 @@ def ensure_database(url):
 
 def drop_database(url):
     args, name = _connect_args(url)
-    conn = psycopg2.connect(**{k: v for k, v in args.items() if v is not None})
-    conn.autocommit = True
+    conn = _server_connection(args)
     try:
         with conn.cursor() as cur:
             cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -118,17 +118,14 @@ class Lunch(ma.Schema):
     cdc = fields.Nested(CdcLunch, load_default=lambda: CdcLunch().load({}))
 
 
-class SchoolMilk(ma.Schema):
-    days = fields.Integer(load_default=260, validate=validate.Range(0, 366))
-    grades = _grades(SCHOOL_GRADES, KINDERGARTEN_TO_P6)
-    price_per_pack = fields.Float(load_default=7.35, validate=validate.Range(min=0))
-    packs_per_day = fields.Integer(load_default=1, validate=validate.Range(0, 10))
-
-
 class CdcMilk(ma.Schema):
     days = fields.Integer(load_default=260, validate=validate.Range(0, 366))
     price_per_pack = fields.Float(load_default=7.35, validate=validate.Range(min=0))
     packs_per_day = fields.Integer(load_default=1, validate=validate.Range(0, 10))
+
+
+class SchoolMilk(CdcMilk):
+    grades = _grades(SCHOOL_GRADES, KINDERGARTEN_TO_P6)
 
 
 class Milk(ma.Schema):

@@ -173,3 +173,74 @@ def test_accounts_are_created_and_listed_inside_the_subtree(world):
     units = {u["org_unit_id"] for u in mine["items"]}
     assert units <= {t.id("lao_a"), t.id("school_a"), t.id("cdc_a")}
     assert t.id("school_b") not in units and t.id("lao_b") not in units
+
+
+def test_registry_events_refresh_every_gateway_worker(world):
+    """Each gateway process caches units; the registry's unit_changed event
+    refreshes all of them (the cache would otherwise keep 'pending' for minutes)."""
+    import time
+
+    t, _ = world
+    cdc = t["lao_a"].ok("POST", "/org-units", 201, json={"code": unique("CDC"), "name": "ศูนย์รอ",
+                                                         "type": "cdc", "parent_id": t.id("lao_a")})
+    name = unique("cdcuser.")
+    t["lao_a"].ok("POST", "/users", 201, json={"username": name, "password": PASSWORD, "org_unit_id": cdc["id"]})
+    cdc_user = t["lao_a"].login(name)
+    for _ in range(8):  # reach every worker so that each caches the pending unit
+        assert cdc_user.ok("GET", "/me")["org_unit"]["status"] == "pending"
+    t["province"].ok("POST", f"/org-units/{cdc['id']}/verify")
+    time.sleep(1.0)
+    seen = {cdc_user.ok("GET", "/me")["org_unit"]["status"] for _ in range(12)}
+    assert seen == {"active"}
+
+
+ROLE_MATRIX = [
+    # (role, endpoint, target key in own / sibling / ancestor, expected own, sibling, ancestor)
+    ("province", "GET /org-units/{id}", ("lao_a", "other:province", "root"), (200, 404, 404)),
+    ("lao_a", "GET /org-units/{id}/children", ("lao_a", "lao_b", "province"), (200, 404, 404)),
+    ("school_a", "GET /org-units/{id}", ("school_a", "cdc_a", "lao_a"), (200, 404, 404)),
+    ("lao_a", "GET /users?org_unit_id={id}", ("school_a", "school_b", "province"), (200, 404, 404)),
+    ("school_a", "GET /users?org_unit_id={id}", ("school_a", "cdc_a", "lao_a"), (200, 404, 404)),
+    ("province", "POST /org-units/{id}/verify", ("new_pending", "other:new_pending", "root"), (200, 404, 404)),
+    ("lao_a", "POST /org-units/{id}/close", ("new_school", "school_b", "province"), (200, 404, 404)),
+    ("school_a", "POST /org-units/{id}/close", ("school_a", "cdc_a", "lao_a"), (403, 404, 404)),
+    ("lao_a", "POST /users", ("cdc_a", "school_b", "province"), (201, 404, 404)),
+    ("school_a", "POST /users", ("school_a", "cdc_a", "lao_a"), (201, 404, 404)),
+    ("province", "POST /org-units", ("province", "other:province", "root"), (201, 404, 404)),
+]
+
+
+@pytest.mark.parametrize("role,endpoint,targets,expected", ROLE_MATRIX,
+                         ids=[f"{r}:{e}" for r, e, _, _ in ROLE_MATRIX])
+def test_role_against_own_sibling_and_ancestor(world, admin, role, endpoint, targets, expected):
+    t, other = world
+    method, path = endpoint.split(" ", 1)
+
+    def resolve(key):
+        tree = t
+        if key.startswith("other:"):
+            tree, key = other, key[len("other:"):]
+        if key == "root":
+            return admin.user["org_unit_id"]
+        if key == "new_pending":
+            return tree["lao_a"].ok("POST", "/org-units", 201, json={
+                "code": unique("NP"), "name": "รอ", "type": "cdc", "parent_id": tree.id("lao_a")})["id"]
+        if key == "new_school":
+            return admin.ok("POST", "/org-units", 201, json={
+                "code": unique("NS"), "name": "ใหม่", "type": "school", "parent_id": tree.id("lao_a")})["id"]
+        return tree.id(key)
+
+    for target, want in zip(targets, expected):
+        unit_id = resolve(target)
+        body = None
+        if path == "/users":
+            body = {"username": unique("m."), "password": PASSWORD, "org_unit_id": unit_id}
+        elif path == "/org-units":
+            body = {"code": unique("M"), "name": "ม", "type": "lao", "parent_id": unit_id}
+        elif path.endswith("/close"):
+            body = {"closed_on": "2026-05-01"}
+        r = t[role].request(method, path.format(id=unit_id), json=body)
+        assert r.status_code == want, (role, endpoint, target, r.status_code, r.text)
+        if want >= 400:
+            assert r.json()["code"] in ("forbidden", "not_found")
+            assert "items" not in r.json() and "path" not in r.json()

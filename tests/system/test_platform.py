@@ -56,3 +56,18 @@ def test_portal_page_is_served(api):
     assert r.status_code == 200
     assert "text/html" in r.headers["Content-Type"]
     assert "LEC" in r.text
+
+
+def test_metrics_count_requests_and_report_every_service(api, admin):
+    before = api.get("/metrics")
+    assert before.status_code == 200
+    for _ in range(3):
+        admin.get("/me")
+    text = api.get("/metrics").text
+    assert 'lec_http_requests_total{method="GET",route="/api/v1/me",status="200"}' in text
+    count = [line for line in text.splitlines()
+             if line.startswith('lec_http_requests_total{method="GET",route="/api/v1/me",status="200"}')]
+    assert float(count[0].split()[-1]) >= 3
+    for service in ("registry", "rounds", "enrollment", "confirmation", "reporting"):
+        assert f'lec_service_up{{service="{service}"}} 1.0' in text
+        assert f'lec_outbox_pending{{service="{service}"}}' in text
