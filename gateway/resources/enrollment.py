@@ -4,6 +4,7 @@ import itertools
 import shutil
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import falcon
 
@@ -153,6 +154,21 @@ class CarryOver:
         resp.media = self.ctx.call(req, "enrollment", "carry_over", id, iid, timeout=_long(self.ctx))
 
 
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _senders():
+    """Threads that carry import batches to the service, shared by the requests of
+    this process (each keeps its own RPC proxy, as every gateway thread does)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=settings.env_int("LEC_IMPORT_SENDERS", 8),
+                                       thread_name_prefix="import-sender")
+        return _pool
+
+
 def _long(ctx):
     return max(ctx.config.rpc_timeout, settings.env_float("LEC_IMPORT_RPC_TIMEOUT", 120))
 
@@ -175,6 +191,7 @@ class LearnerImport:
         self.max_body = ctx.config.max_upload
         self.batch = settings.env_int("LEC_IMPORT_BATCH", 5000)
         self.max_reported = settings.env_int("LEC_IMPORT_MAX_REPORTED", 10_000)
+        self.parallel = max(1, settings.env_int("LEC_IMPORT_PARALLEL", 2))
 
     def on_post(self, req, resp, id, iid):
         self.ctx.call(req, "enrollment", "import_check", id, iid)
@@ -200,25 +217,41 @@ class LearnerImport:
         if content_type not in UPLOAD_TYPES:
             raise LecError("unsupported_media_type",
                            f"send the file as text/csv or {XLSX_TYPE} (or a form with a 'file' part)")
-        return req.bounded_stream
+        # the server's input stream ends with the body, chunked or not (falcon's
+        # bounded_stream would read nothing of a chunked body)
+        return req.stream
 
     def _send(self, req, round_id, iid, rows):
+        """Parse the next batch while the service stores the previous ones
+        (``LEC_IMPORT_PARALLEL`` batches in flight; each is one transaction)."""
         totals = {"accepted": 0, "unchanged": 0, "rejected": [], "rejected_total": 0, "rows": 0}
         records = fileformat.records(rows)
+        in_flight = collections.deque()
+        failure = None
         try:
             while True:
                 batch = [[number, *values] for number, values in itertools.islice(records, self.batch)]
                 if not batch:
                     break
-                result = self.ctx.call(req, "enrollment", "import_rows", round_id, iid,
-                                       list(fileformat.COLUMNS), batch, timeout=_long(self.ctx))
-                self._add(totals, result)
+                in_flight.append(_senders().submit(
+                    self.ctx.call, req, "enrollment", "import_rows", round_id, iid,
+                    list(fileformat.COLUMNS), batch, timeout=_long(self.ctx)))
+                while len(in_flight) >= self.parallel:
+                    self._add(totals, in_flight.popleft().result())
         except LecError as exc:
+            failure = exc
+        # whatever happened, account for the batches already sent
+        while in_flight:
+            try:
+                self._add(totals, in_flight.popleft().result())
+            except LecError as exc:
+                failure = failure or exc
+        if failure is not None:
             if not totals["rows"]:
-                raise
-            raise LecError(exc.code, f"{exc.description} (the rows before it were imported; "
-                                     "importing the file again adds only what is missing)",
-                           dict(exc.extra, **totals))
+                raise failure
+            raise LecError(failure.code, f"{failure.description} (the rows before it were imported; "
+                                         "importing the file again adds only what is missing)",
+                           dict(failure.extra, **totals))
         return totals
 
     def _add(self, totals, result):

@@ -199,15 +199,17 @@ class Header:
 
 
 def records(numbered_rows):
-    """``(row_number, values)`` for each non-blank data row after the header."""
+    """``(row_number, values)`` for each data row after the header; rows with
+    nothing in the learner columns (a pre-numbered empty line) are skipped."""
     header = None
     for number, cells in numbered_rows:
-        if not any(c is not None and str(c).strip() for c in cells):
-            continue
         if header is None:
-            header = Header(cells)
+            if any(c is not None and str(c).strip() for c in cells):
+                header = Header(cells)
             continue
-        yield number, header.values(cells)
+        values = header.values(cells)
+        if any(v is not None for v in values):
+            yield number, values
     if header is None:
         raise invalid_file("the file is empty: a header row and learner rows are expected")
 

@@ -2,7 +2,8 @@
 into round 2. One statement inserts a whole batch (arrays unnested server-side,
 ``ON CONFLICT DO NOTHING`` on the one-active-record-per-person index), one
 statement queues its events, one audit row records it."""
-from sqlalchemy import literal, select, text
+from sqlalchemy import Text, any_, bindparam, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.common.errors import LecError, conflict, not_found
@@ -50,7 +51,7 @@ def _active_holders(session, round_id, id_numbers):
         return {}
     rows = session.execute(select(learners).where(
         learners.c.round_id == round_id, learners.c.status == "active",
-        learners.c.id_number.in_(list(id_numbers))))
+        learners.c.id_number == any_(bindparam("numbers", list(id_numbers), type_=ARRAY(Text)))))
     return {r.id_number: r for r in rows}
 
 
@@ -101,7 +102,9 @@ def import_rows(uow, actor, unit, round_, window, columns, rows):
     inserted = []
     if good:
         actor = acting(actor)
-        params = {c: [clean[c] for _, clean in good.values()]
+        # in ID order, so that concurrent imports wait on each other without deadlock
+        ordered = [good[number][1] for number in sorted(good)]
+        params = {c: [clean[c] for clean in ordered]
                   for c in ("id_kind", "id_number", "prefix", "first_name", "last_name", "sex",
                             "birth_date", "nationality", "grade")}
         inserted = uow.execute(_INSERT_BATCH, dict(

@@ -11,13 +11,17 @@ can land between the count and the seal.
 """
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import OperationalError
 
+from services.common import settings
 from services.common.context import Actor
-from services.common.errors import LecError
+from services.common.errors import LecError, conflict
 from services.common.jsonutil import plain
 from services.enrollment import domain
 from services.enrollment.models import headcounts, learners, seals
 from services.enrollment.outside import unit_ref
+
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def lock(uow, round_id, unit_id, exclusive=False):
@@ -122,7 +126,7 @@ def seal(uow, actor, round_id, unit, other_schools=()):
     records). Sealing a sealed unit returns what was sealed the first time.
     """
     _sealable(actor, unit)
-    row = lock(uow, round_id, unit["id"], exclusive=True)
+    row = _lock_within(uow, round_id, unit)
     if row.sealed:
         return _sealed_result(round_id, unit, row)
     if unit["type"] == "lao":
@@ -144,10 +148,25 @@ def seal(uow, actor, round_id, unit, other_schools=()):
     return _sealed_result(round_id, unit, row)
 
 
+def _lock_within(uow, round_id, unit):
+    """The seal row FOR UPDATE, waiting at most ``LEC_SEAL_LOCK_TIMEOUT`` seconds
+    for the changes in flight (a bulk import holds the lock batch after batch)."""
+    seconds = settings.env_float("LEC_SEAL_LOCK_TIMEOUT", 10)
+    uow.execute(select(func.set_config("lock_timeout", f"{int(seconds * 1000)}ms", True)))
+    try:
+        with uow.session.begin_nested():
+            return lock(uow, round_id, unit["id"], exclusive=True)
+    except OperationalError as exc:
+        if getattr(getattr(exc, "orig", None), "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise conflict(f"the data of {unit['type']} {unit['id']} are being changed (an import?); "
+                       "try again when the change is done")
+
+
 def unseal(uow, actor, round_id, unit):
     """Open the unit's data again (a revoked confirmation). Idempotent."""
     _sealable(actor, unit)
-    row = lock(uow, round_id, unit["id"], exclusive=True)
+    row = _lock_within(uow, round_id, unit)
     if row.sealed:
         uow.execute(update(seals).where(seals.c.round_id == round_id, seals.c.unit_id == unit["id"])
                     .values(sealed=False, sealed_at=None, counts=None, schools=None,

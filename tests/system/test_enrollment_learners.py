@@ -245,3 +245,37 @@ def test_edits_only_while_the_round_is_open_for_the_institution(admin, world):
     finally:
         admin.ok("PATCH", f"/rounds/{open_round['id']}", json={"closes_at": "2099-06-30"})
     error(t["school_a"].get("/rounds/99999999/institutions/1/learners"), 404, "not_found")
+
+
+def test_openapi_describes_the_enrollment_routes(api):
+    doc = api.get("/api/v1/openapi.json").json()
+    paths = doc["paths"]
+    for path, method in [
+        ("/rounds/{id}/institutions/{iid}/learners", "post"),
+        ("/rounds/{id}/institutions/{iid}/learners", "get"),
+        ("/learners/{id}", "get"), ("/learners/{id}", "patch"), ("/learners/{id}", "delete"),
+        ("/rounds/{id}/institutions/{iid}/learners/import", "post"),
+        ("/rounds/{id}/institutions/{iid}/learners/export", "get"),
+        ("/rounds/{id}/institutions/{iid}/learners/carry-over", "post"),
+        ("/rounds/{id}/institutions/{iid}/headcount", "put"),
+        ("/rounds/{id}/learners", "get"),
+    ]:
+        assert method in paths.get(path, {}), (path, method)
+    post = paths["/rounds/{id}/institutions/{iid}/learners"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("LearnerCreate")
+    assert "201" in post["responses"] and post["security"] == [{"bearer": []}]
+    upload = paths["/rounds/{id}/institutions/{iid}/learners/import"]["post"]["requestBody"]["content"]
+    assert "text/csv" in upload and "multipart/form-data" in upload
+    assert "national_id" in doc["components"]["schemas"]["Learner"]["properties"]
+
+
+def test_the_portal_loads_the_enrollment_panel(api):
+    import shutil
+    import subprocess
+    page = api.get("/").text
+    assert '<script src="/static/enrollment.js"></script>' in page
+    resp = api.get(api.base_url + "/static/enrollment.js")
+    assert resp.status_code == 200 and "panels.push(learnersPanel, headcountPanel)" in resp.text
+    if shutil.which("node"):  # a syntax check where Node.js is installed
+        checked = subprocess.run(["node", "--check", "-"], input=resp.content, capture_output=True)
+        assert checked.returncode == 0, checked.stderr.decode()
