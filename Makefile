@@ -36,7 +36,7 @@ migrate: venv
 
 # the confirmation chain on a synthetic national tree (BENCH_FRACTION of DOMAIN.md's sizes)
 bench-confirm: venv
-	$(BIN)/python bench/confirm/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.confirm.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .lec *.egg-info
