@@ -36,7 +36,7 @@ migrate: venv
 
 # the confirmation chain on a synthetic national tree (BENCH_FRACTION of DOMAIN.md's sizes)
 bench-confirm: venv
-	$(BIN)/python bench/confirm/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.confirm.run $(BENCH_ARGS)
 
 # summary latency at national size: read model vs GROUP BY over learners (BENCH_ARGS="--scale 0.1")
 bench-report: venv

@@ -68,7 +68,8 @@ class System:
     # -- processes ----------------------------------------------------------------
     def _spawn(self, name, argv, env=None):
         logfile = open(self.log_dir / f"{name}.log", "ab", buffering=0)
-        proc = subprocess.Popen(argv, cwd=ROOT, env=dict(self.env, **(env or {})), preexec_fn=_child_setup,
+        proc = subprocess.Popen(argv, cwd=ROOT, env=dict(self.env, **(env or {})),
+                                preexec_fn=_child_setup,
                                 stdout=subprocess.PIPE if self.echo else logfile,
                                 stderr=subprocess.STDOUT)
         if self.echo:

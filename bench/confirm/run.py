@@ -9,9 +9,9 @@ of DOMAIN.md's sizes) confirmed bottom-up through the gateway, with
 - beside them, the bare nameko RPC round trip (``confirmation.ping``) measured
   in the same run, on the same broker.
 
-It starts a system of its own (vhost ``lec_bench``, databases ``lec_bench_*``)
+It starts a system of its own (vhost ``lec_benchconf``, databases ``lec_benchconf_*``)
 and stops it at the end:  ``make bench-confirm``  or
-``python bench/confirm/run.py --fraction 0.02 --concurrency 8``.
+``python -m bench.confirm.run --fraction 0.02 --concurrency 8``.
 """
 import warnings
 
@@ -73,10 +73,10 @@ class Bench:
         from services.common import migrate, settings
 
         infra.ensure_rabbitmq(settings.DEFAULT_AMQP_URI)
-        infra.ensure_vhost("lec_bench")
-        self.amqp = "pyamqp://guest:guest@127.0.0.1:5672/lec_bench"
+        infra.ensure_vhost("lec_benchconf")
+        self.amqp = "pyamqp://guest:guest@127.0.0.1:5672/lec_benchconf"
         pg = infra.ensure_postgres()
-        env = {"AMQP_URI": self.amqp, "LEC_PG_URL": pg, "LEC_DB_PREFIX": "lec_bench_",
+        env = {"AMQP_URI": self.amqp, "LEC_PG_URL": pg, "LEC_DB_PREFIX": "lec_benchconf_",
                "LEC_ADMIN_USERNAME": "bench", "LEC_ADMIN_PASSWORD": PASSWORD, "LEC_JWT_SECRET": SECRET,
                "LEC_LOG_LEVEL": "WARNING", "LEC_ACCESS_LOG": "", "LEC_TOKEN_TTL": "86400"}
         os.environ.update(env)
@@ -88,7 +88,7 @@ class Bench:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        self.system = System(env=env, port=port, log_dir=ROOT / ".lec" / "bench-logs")
+        self.system = System(env=env, port=port, log_dir=ROOT / ".lec" / "bench-confirm-logs")
         self.system.start()
         self.system.wait_ready(timeout=120)
         self.url = self.system.url + "/api/v1"

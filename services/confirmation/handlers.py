@@ -603,17 +603,18 @@ def _fix_seal(db, ports, round_id, unit_id, state):
         row = _lock(uow, round_id, [unit_id], skip_locked=True).get(unit_id)
         if row is None or row.state != state:
             return []
+        sealed = bool(ports.enrollment.seal_state(round_id, [unit_id])[str(unit_id)]["sealed"])
+        if (state == OPEN) != sealed:
+            return []  # consistent again, now that the row is ours
         if state == OPEN:
             ports.enrollment.unseal(round_id, unit_id)
             uow.audit("stray_seal_undone", "confirmation", _entity(round_id, unit_id), {})
         else:
-            sealed = ports.enrollment.seal(round_id, unit_id)
-            counts = domain.normalise_counts(sealed.get("counts"))
-            same = row.unit_type == "lao" or counts == domain.normalise_counts(row.counts)
-            if row.unit_type == "lao":
-                same = domain.normalise_counts(row.other_schools) == domain.normalise_counts(sealed.get("counts"))
+            resealed = ports.enrollment.seal(round_id, unit_id)
+            recorded = row.other_schools if row.unit_type == "lao" else row.counts
+            same = domain.normalise_counts(recorded) == domain.normalise_counts(resealed.get("counts"))
             uow.audit("resealed", "confirmation", _entity(round_id, unit_id),
-                      {"recorded": row.counts, "sealed": sealed.get("counts"), "same": same})
+                      {"recorded": recorded, "sealed": resealed.get("counts"), "same": same})
             if not same:
                 log.error("unit %s in round %s: the re-sealed counts differ from the confirmed ones",
                           unit_id, round_id)

@@ -353,5 +353,5 @@ def test_the_gateway_documents_and_serves_confirmation(api):
     assert {"reason"} <= {p["name"] for p in ops["delete"]["parameters"]}
     assert "get" in doc["paths"]["/rounds/{id}/confirmations/{unit_id}/history"]
     assert '<script src="/static/confirmation.js"></script>' in api.get("/").text
-    js = api.get("/static/confirmation.js")
+    js = api.get(api.base_url + "/static/confirmation.js")
     assert js.status_code == 200 and "window.LEC.panels.push(confirmationPanel)" in js.text

@@ -261,24 +261,41 @@ class RestartPolicy(threading.Thread):
         self.join()
 
 
-def break_vhost(iso, seconds):
+def break_vhost(iso, seconds, on_broken=lambda: None):
     """Cut every connection of the system's vhost and refuse new ones for a while."""
     vhost = vhost_of(iso.amqp_uri)
     rabbitmqctl("clear_permissions", "-p", vhost, "guest")
     try:
         rabbitmqctl("close_all_connections", "--vhost", vhost, "test: broker outage")
+        on_broken()
         time.sleep(seconds)
     finally:
         rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
 
 
-def restart_broker(iso, seconds):
+def restart_broker(iso, seconds, on_broken=lambda: None):
     rabbitmqctl("stop_app")
     try:
+        on_broken()
         time.sleep(seconds)
     finally:
         rabbitmqctl("start_app")
         rabbitmqctl("await_startup", check=False)
+
+
+def outage_of(request, outage):
+    """The whole-broker restart also hits the session's main system: supervise it
+    too, and give its gateway fresh connections afterwards."""
+    if outage is not restart_broker:
+        return outage
+    main = request.getfixturevalue("system")
+
+    def both(iso, seconds, on_broken):
+        with RestartPolicy(main):
+            restart_broker(iso, seconds, on_broken)
+            main.restart("gateway")
+            main.wait_ready(timeout=120)
+    return both
 
 
 OUTAGES = [
@@ -290,7 +307,8 @@ OUTAGES = [
 
 
 @pytest.mark.parametrize("outage", OUTAGES)
-def test_no_event_is_lost_when_the_broker_fails_in_a_burst(iso, iso_admin, rid, outage):
+def test_no_event_is_lost_when_the_broker_fails_in_a_burst(request, iso, iso_admin, rid, outage):
+    outage = outage_of(request, outage)
     trees = [Tree.build(iso_admin) for _ in range(3)]
     chain = ("school_a", "cdc_a", "school_b", "lao_a", "lao_b")
     units = [(t, key) for t in trees for key in chain]
@@ -318,18 +336,23 @@ def test_no_event_is_lost_when_the_broker_fails_in_a_burst(iso, iso_admin, rid, 
         raise AssertionError(f"{key} never confirmed: {failures[-3:]}")
 
     done, failures = [], []
+    broken = threading.Event()
 
     def run_chain(t):
-        for key in chain:
+        for i, key in enumerate(chain):
             done.append(confirm_until_done(t, key))
-            time.sleep(0.2)
+            if i == 0:  # the rest of the burst meets the outage
+                broken.wait(60)
+
+    def break_when_started():
+        wait_until(lambda: len(done) >= len(trees), 30, 0.02, "the burst under way")
+        outage(iso, 3, on_broken=broken.set)
 
     workers = [threading.Thread(target=run_chain, args=(t,), daemon=True) for t in trees]
     with RestartPolicy(iso):
         for worker in workers:
             worker.start()
-        wait_until(lambda: len(done) >= 1, 30, 0.02, "a first confirmation")
-        outage(iso, 3)  # in the middle of the burst
+        break_when_started()
         for worker in workers:
             worker.join(150)
     assert len(done) == len(units)
