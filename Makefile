@@ -40,7 +40,7 @@ bench-confirm: venv
 
 # summary latency at national size: read model vs GROUP BY over learners (BENCH_ARGS="--scale 0.1")
 bench-report: venv
-	$(BIN)/python bench/report/bench.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.report.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .lec *.egg-info

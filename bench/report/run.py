@@ -2,9 +2,9 @@
 over an enrollment-like learners table, in the same run and database.
 
     make bench-report                       # national size (about 2 million learners)
-    python bench/report/bench.py --scale 0.05 --samples 20
+    python -m bench.report.run --scale 0.05 --samples 20
 
-It creates a database of its own (``<LEC_DB_PREFIX>bench_report`` on
+It creates a database of its own (``<LEC_DB_PREFIX>benchreport`` on
 ``LEC_PG_URL``, or ``BENCH_REPORT_DB_URL``), migrates the reporting schema into
 it, and loads a synthetic country after DOMAIN.md's figures: 76 provinces,
 about 7,850 LAOs, 20,000 CDCs, 1,100 LAO schools, 20,000 other-affiliation
@@ -30,18 +30,14 @@ import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from sqlalchemy import MetaData, text
+from sqlalchemy.orm import sessionmaker
 
-from sqlalchemy import MetaData, text  # noqa: E402
-from sqlalchemy.orm import sessionmaker  # noqa: E402
-
-from services.common import migrate, settings  # noqa: E402
-from services.common.db import make_engine  # noqa: E402
-from services.enrollment import models as enrollment_models  # noqa: E402
-from services.reporting import queries, rebuild  # noqa: E402
+from services.common import migrate, settings
+from services.common.db import make_engine
+from services.enrollment import models as enrollment_models
+from services.reporting import queries, rebuild
 
 ROUND_ID = 1
 CENSUS = "2026-11-10"
@@ -65,7 +61,7 @@ def db_url():
     if explicit:
         return settings.normalise_db_url(explicit)
     base = settings.env("LEC_PG_URL", settings.DEFAULT_PG_URL).rstrip("/")
-    return settings.normalise_db_url(f"{base}/{settings.db_prefix()}bench_report")
+    return settings.normalise_db_url(f"{base}/{settings.db_prefix()}benchreport")
 
 
 def say(*args):
