@@ -47,12 +47,15 @@ def _require_operator(actor):
 
 # -- learning a round or unit the events have not brought yet -------------------------
 
-def ensure_reference(db, round_id, unit_id, rounds_rpc, registry_rpc):
+def learn_reference(db, round_id, unit_id, rounds_rpc, registry_rpc):
+    """Fetch the round or the unit from its owner when the read model does not
+    know it yet; True when something was learned. An unknown round stays
+    ``not_found`` (the rounds service says so)."""
     with db.session() as session:
         need_round = round_id is not None and queries.find_round(session, round_id) is None
         need_unit = unit_id is not None and queries.find_unit(session, unit_id) is None
     if not (need_round or need_unit):
-        return
+        return False
     round_data = rounds_rpc.get_round(int(round_id)) if need_round else None
     found = registry_rpc.get_units([int(unit_id)]) if need_unit else []
     with db.uow() as uow:
@@ -61,6 +64,7 @@ def ensure_reference(db, round_id, unit_id, rounds_rpc, registry_rpc):
         for unit in found:
             handlers.apply_unit(uow, unit)
         uow.commit()
+    return bool(round_data or found)
 
 
 # -- rebuild -----------------------------------------------------------------------------
@@ -87,14 +91,15 @@ def _all_rounds(rounds_rpc):
             return items
 
 
-def _paged(call, round_id):
-    items, after = [], 0
+def _pages(call, round_id):
+    """The pages of a keyset-paged owner RPC, one at a time."""
+    after = 0
     while True:
         page = call(round_id, after_id=after, limit=PAGE)
-        items += page["items"]
+        yield page["items"]
         after = page.get("next_after")
         if not after:
-            return items
+            return
 
 
 def rebuild(db, round_id, registry_rpc, rounds_rpc, enrollment_rpc, confirmation_rpc, root_id=None):
@@ -118,106 +123,114 @@ def rebuild(db, round_id, registry_rpc, rounds_rpc, enrollment_rpc, confirmation
         for rnd in wanted:
             handlers.upsert_round(uow, rnd)
         uow.commit()
+    unit_by_id = {u["id"]: u for u in all_units}
     confirming = [u["id"] for u in all_units if u["type"] != "other_school"]
     done = []
     for rnd in wanted:
-        facts = _paged(enrollment_rpc.learner_facts, rnd["id"])
-        heads = _paged(enrollment_rpc.headcounts, rnd["id"])
-        states = {}
-        for i in range(0, len(confirming), STATE_BATCH):
-            states.update(confirmation_rpc.states(rnd["id"], confirming[i:i + STATE_BATCH]))
-        with db.uow() as uow:
-            counts = rebuild_round(uow, rnd["id"], facts, heads, states, started,
-                                   {u["id"]: u for u in all_units})
-            uow.commit()
+        # one connection for the whole round: its temporary tables live across the
+        # commits, and go with it (it is not given back to the pool)
+        with db.engine.connect() as conn:
+            try:
+                counts = rebuild_round(conn, rnd["id"], started, unit_by_id, confirming,
+                                       enrollment_rpc, confirmation_rpc)
+            finally:
+                conn.invalidate()
         done.append({"round_id": rnd["id"], **counts})
         log.info("rebuilt round %s: %s", rnd["id"], counts)
     return {"units": len(all_units), "rounds": done}
 
 
-def rebuild_round(uow, round_id, facts, heads, states, started, unit_by_id):
-    """Replace one round's facts with the owners' snapshot, keeping what events
-    changed after ``started``, and recount, with the tables locked against event handlers."""
-    handlers.lock_against_events(uow, handlers.ROUND_TABLES)
-    learner_rows = []
-    for learner in facts:
-        fact = domain.learner_fact(learner)
-        learner_rows.append((round_id, int(learner["id"]), fact["version"], fact["institution_id"],
-                             fact["institution_path"], fact["grade"], fact["sex"], fact["id_kind"],
-                             fact["age"], fact["active"]))
-    merge_learners(uow, round_id, learner_rows, started)
-    head_rows = []
-    for h in heads:
-        by_grade = {g: int(n) for g, n in (h["counts"].get("by_grade") or {}).items() if int(n)}
-        head_rows.append((round_id, int(h["school"]["id"]), int(h["version"]), int(h["lao_id"]),
-                          h["school"]["path"], bool(h["school"].get("closed")), json.dumps(by_grade),
-                          sum(by_grade.values())))
-    merge_headcounts(uow, round_id, head_rows, started)
-    merge_confirmations(uow, round_id, states, started, unit_by_id)
-    recount(uow, round_id)
-    return {"learners": len(learner_rows), "headcounts": len(head_rows),
-            "confirmed": sum(1 for s in states.values() if s.get("state") == "confirmed")}
+def rebuild_round(conn, round_id, started, unit_by_id, confirming, enrollment_rpc, confirmation_rpc):
+    """Stage the owners' snapshot of one round page by page (memory stays that
+    of a page), then, with the read model's tables locked against event
+    handlers, replace the round's facts with it, keeping what events changed
+    after ``started``, and recount."""
+    stage = Stage(conn, ("rp_learners", "rp_headcounts", "rp_confirmations"))
+    learners = headcount_rows = confirmed = 0
+    for page in _pages(enrollment_rpc.learner_facts, round_id):
+        learners += stage.add("rp_learners", LEARNER_COLUMNS, [_learner_row(round_id, x) for x in page])
+    for page in _pages(enrollment_rpc.headcounts, round_id):
+        headcount_rows += stage.add("rp_headcounts", HEADCOUNT_COLUMNS,
+                                    [_headcount_row(round_id, h) for h in page])
+    for i in range(0, len(confirming), STATE_BATCH):
+        states = confirmation_rpc.states(round_id, confirming[i:i + STATE_BATCH])
+        rows = [_confirmation_row(round_id, unit_by_id[int(uid)], state, started)
+                for uid, state in states.items() if int(uid) in unit_by_id]
+        confirmed += sum(1 for r in rows if r[4] == "confirmed")
+        stage.add("rp_confirmations", CONFIRMATION_COLUMNS, rows)
+    handlers.lock_against_events(conn, handlers.ROUND_TABLES)
+    _merge(conn, "rp_learners", "learner_id", LEARNER_COLUMNS, round_id, started)
+    _merge(conn, "rp_headcounts", "school_id", HEADCOUNT_COLUMNS, round_id, started)
+    _merge(conn, "rp_confirmations", "unit_id", CONFIRMATION_COLUMNS, round_id, started, newer="changed_at")
+    recount(conn, round_id)
+    conn.commit()
+    return {"learners": learners, "headcounts": headcount_rows, "confirmed": confirmed}
 
 
-def _stage(uow, table, columns, rows):
-    """Rows into a temporary table shaped like ``table``, in pages (cooperatively:
-    COPY cannot run under the green-thread wait callback)."""
-    uow.execute(text(f"CREATE TEMP TABLE tmp_{table} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"))
-    raw = uow.session.connection().connection
-    with raw.cursor() as cur:
-        execute_values(cur, f"INSERT INTO tmp_{table} ({', '.join(columns)}) VALUES %s", rows,
-                       page_size=5000)
+def _learner_row(round_id, learner):
+    fact = domain.learner_fact(learner)
+    return (round_id, int(learner["id"]), fact["version"], fact["institution_id"], fact["institution_path"],
+            fact["grade"], fact["sex"], fact["id_kind"], fact["age"], fact["active"])
+
+
+def _headcount_row(round_id, h):
+    by_grade = {g: int(n) for g, n in (h["counts"].get("by_grade") or {}).items() if int(n)}
+    return (round_id, int(h["school"]["id"]), int(h["version"]), int(h["lao_id"]), h["school"]["path"],
+            bool(h["school"].get("closed")), json.dumps(by_grade), sum(by_grade.values()))
+
+
+def _confirmation_row(round_id, unit, state, started):
+    """A confirmation state of the owner, as of ``started`` (events after it win)."""
+    confirmed = state.get("state") == "confirmed"
+    counts = (state.get("counts") or {}).get("by_grade") or {}
+    return (round_id, unit["id"], unit["type"], unit["path"], "confirmed" if confirmed else "open", started,
+            state.get("confirmed_at") if confirmed else None,
+            handlers.username_of(state.get("confirmed_by")) if confirmed else None,
+            json.dumps(domain.counts_dict(counts)) if confirmed else None,
+            json.dumps(plain(state.get("other_schools"))) if confirmed else None, None)
+
+
+class Stage:
+    """Temporary tables (``tmp_<table>``) shaped like the read model's, filled a
+    page at a time and committed as they go (cooperatively: COPY cannot run
+    under the green-thread wait callback)."""
+
+    def __init__(self, conn, tables):
+        self.conn = conn
+        for table in tables:
+            conn.execute(text(f"CREATE TEMP TABLE tmp_{table} (LIKE {table} INCLUDING DEFAULTS)"))
+        conn.commit()
+
+    def add(self, table, columns, rows):
+        if rows:
+            raw = self.conn.connection  # the driver's own connection, below the Connection's transaction
+            with raw.cursor() as cur:
+                execute_values(cur, f"INSERT INTO tmp_{table} ({', '.join(columns)}) VALUES %s", rows,
+                               page_size=5000)
+            raw.commit()
+        return len(rows)
 
 
 LEARNER_COLUMNS = ("round_id", "learner_id", "version", "institution_id", "institution_path", "grade",
                    "sex", "id_kind", "age", "active")
 HEADCOUNT_COLUMNS = ("round_id", "school_id", "version", "lao_id", "school_path", "closed", "by_grade", "total")
-
-
 CONFIRMATION_COLUMNS = ("round_id", "unit_id", "unit_type", "unit_path", "state", "changed_at",
                         "confirmed_at", "confirmed_by", "counts", "other_schools", "reason")
 
 
-def _merge(uow, table, key, columns, rows, round_id, started, newer="version"):
-    """The snapshot replaces the round's rows, except those that events changed
-    since ``started`` with a newer ``newer`` than the snapshot's."""
-    _stage(uow, table, columns, rows)
+def _merge(conn, table, key, columns, round_id, started, newer="version"):
+    """The staged snapshot replaces the round's rows, except those that events
+    changed since ``started`` with a newer ``newer`` than the snapshot's."""
     cols = ", ".join(columns)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("round_id", key))
-    uow.execute(text(f"""
+    conn.execute(text(f"""
         DELETE FROM {table} f WHERE f.round_id = :r AND f.updated_at < :started
           AND NOT EXISTS (SELECT 1 FROM tmp_{table} t WHERE t.{key} = f.{key})"""),
-                {"r": round_id, "started": started})
-    uow.execute(text(f"""
+                 {"r": round_id, "started": started})
+    conn.execute(text(f"""
         INSERT INTO {table} ({cols}) SELECT {cols} FROM tmp_{table}
         ON CONFLICT (round_id, {key}) DO UPDATE SET {updates}, updated_at = now()
         WHERE {table}.{newer} <= excluded.{newer}"""))
-
-
-def merge_learners(uow, round_id, rows, started):
-    _merge(uow, "rp_learners", "learner_id", LEARNER_COLUMNS, rows, round_id, started)
-
-
-def merge_headcounts(uow, round_id, rows, started):
-    _merge(uow, "rp_headcounts", "school_id", HEADCOUNT_COLUMNS, rows, round_id, started)
-
-
-def merge_confirmations(uow, round_id, states, started, unit_by_id):
-    """The confirmation service's states, as of ``started`` (events after it win)."""
-    rows = []
-    for unit_id, state in states.items():
-        unit = unit_by_id.get(int(unit_id))
-        if unit is None:
-            continue
-        confirmed = state.get("state") == "confirmed"
-        counts = (state.get("counts") or {}).get("by_grade") or {}
-        rows.append((round_id, unit["id"], unit["type"], unit["path"], "confirmed" if confirmed else "open",
-                     started, state.get("confirmed_at") if confirmed else None,
-                     handlers.username_of(state.get("confirmed_by")) if confirmed else None,
-                     json.dumps(domain.counts_dict(counts)) if confirmed else None,
-                     json.dumps(plain(state.get("other_schools"))) if confirmed else None, None))
-    _merge(uow, "rp_confirmations", "unit_id", CONFIRMATION_COLUMNS, rows, round_id, started,
-           newer="changed_at")
 
 
 # every unit on a path: the unit itself and each unit above it

@@ -3,6 +3,7 @@ events, and the reports the gateway serves (summary, progress, budget,
 comparison, the province forms), plus rebuild and check for operators."""
 from services.common.base import HealthMixin, rpc
 from services.common.db import Database
+from services.common.errors import LecError
 from services.common.inbox import EventRetryMixin, handles
 from services.common.rpc import ServiceRpc
 from services.reporting import handlers, queries, rebuild, tables
@@ -71,35 +72,41 @@ class ReportingService(HealthMixin, EventRetryMixin):
             handlers.apply_finalized_event(uow, event)
 
     # -- reports
-    def _session(self, round_id, unit_id=None):
-        """A read session, after learning a round or unit the events have not brought yet."""
-        rebuild.ensure_reference(self.db, round_id, unit_id, self.rounds, self.registry)
-        return self.db.session()
+    def _read(self, round_id, unit_id, read):
+        """``read(session, actor)``; when the round or the unit is not known yet
+        (its event has not arrived), it is fetched from its owner and kept, and
+        the read is tried once more (the event may also have come meanwhile)."""
+        try:
+            with self.db.session() as session:
+                return read(session, self.db.actor)
+        except LecError as exc:
+            if exc.code != "not_found":
+                raise
+        rebuild.learn_reference(self.db, round_id, unit_id, self.rounds, self.registry)
+        with self.db.session() as session:
+            return read(session, self.db.actor)
 
     @rpc
     def summary(self, round_id, unit_id):
-        with self._session(round_id, unit_id) as session:
-            return queries.summary(session, self.db.actor, round_id, unit_id)
+        return self._read(round_id, unit_id, lambda s, a: queries.summary(s, a, round_id, unit_id))
 
     @rpc
     def progress(self, round_id, unit_id):
-        with self._session(round_id, unit_id) as session:
-            return queries.progress(session, self.db.actor, round_id, unit_id)
+        return self._read(round_id, unit_id, lambda s, a: queries.progress(s, a, round_id, unit_id))
 
     @rpc
     def budget(self, round_id, unit_id, limit=None, offset=None):
-        with self._session(round_id, unit_id) as session:
-            return queries.budget(session, self.db.actor, round_id, unit_id, limit, offset)
+        return self._read(round_id, unit_id,
+                          lambda s, a: queries.budget(s, a, round_id, unit_id, limit, offset))
 
     @rpc
     def comparison(self, round_id, unit_id, against=None, level=None):
-        with self._session(round_id, unit_id) as session:
-            return queries.comparison(session, self.db.actor, round_id, unit_id, against, level)
+        return self._read(round_id, unit_id,
+                          lambda s, a: queries.comparison(s, a, round_id, unit_id, against, level))
 
     @rpc
     def form(self, round_id, unit_id, key):
-        with self._session(round_id, unit_id) as session:
-            return queries.form_table(session, self.db.actor, round_id, unit_id, key)
+        return self._read(round_id, unit_id, lambda s, a: queries.form_table(s, a, round_id, unit_id, key))
 
     @rpc
     def forms(self):
@@ -108,8 +115,8 @@ class ReportingService(HealthMixin, EventRetryMixin):
     @rpc
     def table(self, report, round_id, unit_id, options=None):
         """A report as a table with Thai headings, for the CSV / XLSX / print views."""
-        with self._session(round_id, unit_id) as session:
-            return queries.report_table(session, self.db.actor, report, round_id, unit_id, options or {})
+        return self._read(round_id, unit_id, lambda s, a: queries.report_table(
+            s, a, report, round_id, unit_id, options or {}))
 
     # -- operators
     @rpc

@@ -482,3 +482,18 @@ def test_reports_are_in_the_openapi_document_and_the_portal(api):
     assert '<script src="/static/reporting.js"></script>' in api.get("/").text
     script = api.get(api.base_url + "/static/reporting.js")
     assert script.status_code == 200 and "LEC.panels" not in script.text and "panels.push(reportsPanel)" in script.text
+
+
+def test_a_round_the_events_have_not_brought_yet_is_fetched_from_its_owner(tree, rnd):
+    engine = create_engine(settings.database_url("reporting"))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM rp_rounds WHERE id = :r"), {"r": rnd["id"]})
+        summary = report(tree["lao_a"], rnd["id"], "summary")
+        assert summary["round"]["id"] == rnd["id"] and summary["round"]["state"] == "open"
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT academic_year FROM rp_rounds WHERE id = :r"),
+                                {"r": rnd["id"]}).scalar_one() == rnd["academic_year"]
+    finally:
+        engine.dispose()
+    assert tree["lao_a"].get("/rounds/987654321/reports/summary").json()["code"] == "not_found"
