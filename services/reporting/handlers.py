@@ -37,6 +37,27 @@ def lock_against_events(uow, tables):
     uow.execute(text(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE"))
 
 
+def store_fact(uow, table, key, fact, newer):
+    """Store ``fact`` at ``key`` unless the row held is at least as new
+    (``newer(held_row, fact)`` says). Returns ``(stored, held row or None)``:
+    the held row is what the aggregates move away from."""
+    inserted = uow.execute(pg_insert(table).values(**key, **fact).on_conflict_do_nothing()
+                           .returning(*[table.c[k] for k in key])).first()
+    if inserted is not None:
+        return True, None
+    where = [table.c[k] == v for k, v in key.items()]
+    held = uow.execute(select(table).where(*where).with_for_update()).one()
+    if not newer(held, fact):
+        return False, held
+    values = dict(fact, updated_at=func.now()) if "updated_at" in table.c else fact
+    uow.execute(update(table).where(*where).values(**values))
+    return True, held
+
+
+def by_version(held, fact):
+    return domain.is_newer(held.version, fact["version"])
+
+
 # -- reference data ---------------------------------------------------------------
 
 UNIT_COLUMNS = ("code", "name", "type", "parent_id", "path", "depth", "status", "affiliation",
@@ -55,17 +76,12 @@ def apply_unit(uow, unit):
     """A registry record: stored if newer than the one held, and the unit
     counts of every unit on its path moved accordingly."""
     row = _unit_row(unit)
-    inserted = uow.execute(pg_insert(units).values(row).on_conflict_do_nothing()
-                           .returning(units.c.id)).first()
-    old = None
-    if inserted is None:
-        current = uow.execute(select(units).where(units.c.id == row["id"]).with_for_update()).one()
-        if not domain.is_newer(current.version, row["version"]):
-            return False
-        old = {"type": current.type, "path": current.path, "status": current.status}
-        uow.execute(update(units).where(units.c.id == row["id"]).values(**row))
-    move_counts(uow, unit_counts, ("unit_id", "type"), {}, domain.unit_count_deltas(old, row))
-    return True
+    fact = {k: row[k] for k in UNIT_COLUMNS}
+    stored, held = store_fact(uow, units, {"id": row["id"]}, fact, by_version)
+    if stored:
+        old = {"type": held.type, "path": held.path, "status": held.status} if held is not None else None
+        move_counts(uow, unit_counts, ("unit_id", "type"), {}, domain.unit_count_deltas(old, fact))
+    return stored
 
 
 def upsert_units(uow, unit_dicts):
@@ -131,22 +147,11 @@ def apply_learner_event(uow, event):
 
 
 def apply_learner(uow, round_id, learner_id, fact):
-    key = {"round_id": round_id, "learner_id": learner_id}
-    inserted = uow.execute(pg_insert(learners).values(**key, **fact)
-                           .on_conflict_do_nothing().returning(learners.c.learner_id)).first()
-    old = None
-    if inserted is None:
-        row = uow.execute(select(learners).where(learners.c.round_id == round_id,
-                                                 learners.c.learner_id == learner_id)
-                          .with_for_update()).one()
-        if not domain.is_newer(row.version, fact["version"]):
-            return False
-        old = _fact(row)
-        uow.execute(update(learners).where(learners.c.round_id == round_id,
-                                           learners.c.learner_id == learner_id)
-                    .values(**fact, updated_at=func.now()))
-    add_learner_counts(uow, round_id, domain.learner_deltas(old, fact))
-    return True
+    stored, held = store_fact(uow, learners, {"round_id": round_id, "learner_id": learner_id}, fact,
+                              by_version)
+    if stored:
+        add_learner_counts(uow, round_id, domain.learner_deltas(_fact(held) if held else None, fact))
+    return stored
 
 
 LEARNER_KEY = ("unit_id", "grade", "sex", "id_kind", "age")
@@ -188,23 +193,15 @@ def apply_headcount_event(uow, event):
 
 
 def apply_headcount(uow, round_id, school_id, fact):
-    key = {"round_id": round_id, "school_id": school_id}
-    inserted = uow.execute(pg_insert(headcounts).values(**key, **fact)
-                           .on_conflict_do_nothing().returning(headcounts.c.school_id)).first()
-    old = None
-    if inserted is None:
-        row = uow.execute(select(headcounts).where(headcounts.c.round_id == round_id,
-                                                   headcounts.c.school_id == school_id)
-                          .with_for_update()).one()
-        if not domain.is_newer(row.version, fact["version"]):
-            return False
-        old = {"school_path": row.school_path, "by_grade": row.by_grade, "closed": row.closed}
-        uow.execute(update(headcounts).where(headcounts.c.round_id == round_id,
-                                             headcounts.c.school_id == school_id)
-                    .values(**fact, updated_at=func.now()))
-    move_counts(uow, other_counts, OTHER_KEY, {"round_id": round_id}, domain.headcount_deltas(old, fact))
-    move_counts(uow, round_tally, TALLY_KEY, {"round_id": round_id}, domain.headcount_tally_deltas(old, fact))
-    return True
+    stored, held = store_fact(uow, headcounts, {"round_id": round_id, "school_id": school_id}, fact,
+                              by_version)
+    if stored:
+        old = {"school_path": held.school_path, "by_grade": held.by_grade, "closed": held.closed} \
+            if held is not None else None
+        fixed = {"round_id": round_id}
+        move_counts(uow, other_counts, OTHER_KEY, fixed, domain.headcount_deltas(old, fact))
+        move_counts(uow, round_tally, TALLY_KEY, fixed, domain.headcount_tally_deltas(old, fact))
+    return stored
 
 
 # -- confirmations ---------------------------------------------------------------------
@@ -246,19 +243,15 @@ def apply_confirmation(uow, round_id, fact):
     """The unit's state after its newest confirmation event. The events carry no
     per-unit version, so their ``occurred_at`` orders them (the confirmation
     service emits them while it holds the unit's row lock)."""
-    key = {"round_id": round_id, "unit_id": fact["unit_id"]}
-    inserted = uow.execute(pg_insert(confirmations).values(round_id=round_id, **fact)
-                           .on_conflict_do_nothing().returning(confirmations.c.unit_id)).first()
-    old = None
-    if inserted is None:
-        where = [confirmations.c[k] == v for k, v in key.items()]
-        current = uow.execute(select(confirmations).where(*where).with_for_update()).one()
-        if current.changed_at >= fact["changed_at"]:
-            return False
-        old = {"unit_type": current.unit_type, "unit_path": current.unit_path, "state": current.state}
-        uow.execute(update(confirmations).where(*where).values(**fact, updated_at=func.now()))
-    move_counts(uow, round_tally, TALLY_KEY, {"round_id": round_id}, domain.confirmed_deltas(old, fact))
-    return True
+    fact = dict(fact)
+    key = {"round_id": round_id, "unit_id": fact.pop("unit_id")}
+    stored, held = store_fact(uow, confirmations, key, fact,
+                              lambda held_, new: held_.changed_at < new["changed_at"])
+    if stored:
+        old = {"unit_type": held.unit_type, "unit_path": held.unit_path, "state": held.state} \
+            if held is not None else None
+        move_counts(uow, round_tally, TALLY_KEY, {"round_id": round_id}, domain.confirmed_deltas(old, fact))
+    return stored
 
 
 def apply_finalized_event(uow, event):
