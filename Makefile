@@ -26,6 +26,10 @@ run: venv
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# import benchmark: ROWS="100000 1000000" (the default) or fewer for a quick run
+bench-import: venv
+	$(BIN)/python -m bench.import.run $(if $(ROWS),--rows $(ROWS),)
+
 migrate: venv
 	$(BIN)/python -m services.common.migrate
 

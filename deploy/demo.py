@@ -110,4 +110,60 @@ def load(url):
             "academic_year": year_be, "number": 1, "census_date": f"{year_be - 543}-06-10",
             "opens_at": f"{year_be - 543}-06-01", "closes_at": f"{year_be - 543}-06-30",
         })
+    open_round = next(r for r in api.get("/rounds", academic_year=year_be)["items"] if r["number"] == 2)
+    load_learners(url, open_round["id"], dt.date.fromisoformat(open_round["census_date"]))
     return logins
+
+
+# -- enrollment: a few learners and other-school headcounts ----------------------------------
+
+DEMO_LEARNERS = {
+    # account -> (prefix, first name, last name, sex, grade, age at the census date)
+    "school.ketkaram": [("เด็กชาย", "ธนากร", "ใจดี", "M", "p1", 7), ("เด็กหญิง", "กัญญาณัฐ", "ศรีสุข", "F", "p1", 7),
+                        ("เด็กชาย", "ภูมิพัฒน์", "บุญมา", "M", "p4", 10), ("เด็กหญิง", "พิมพ์ลดา", "คำแสน", "F", "k2", 5)],
+    "school.dokngoen": [("เด็กหญิง", "ณัฐธิดา", "ปัญญาดี", "F", "p2", 8), ("เด็กชาย", "ชยพล", "ทองคำ", "M", "p6", 12),
+                        ("เด็กชาย", "จายแสง", "ลุงมา", "M", "p3", 9)],
+    "school.cmpao": [("นาย", "ศุภกร", "ณ เชียงใหม่", "M", "m4", 16), ("นางสาว", "วรัญญา", "อินทร์แก้ว", "F", "m6", 18),
+                     ("เด็กหญิง", "ปวีณา", "จันทร์หอม", "F", "m1", 13)],
+    "cdc.cnxcity": [("เด็กชาย", "กฤษณะ", "มณีวงศ์", "M", "cdc", 3), ("เด็กหญิง", "เบญญาภา", "พรหมมา", "F", "cdc", 4)],
+    "cdc.suthep": [("เด็กหญิง", "ญาณิศา", "ยอดเมือง", "F", "cdc", 2), ("เด็กชาย", "พีรพัฒน์", "สิทธิชัย", "M", "cdc", 4)],
+}
+DEMO_HEADCOUNTS = {"50030101": {"k2": 18, "k3": 20, "p1": 24, "p2": 22, "p3": 25, "p4": 21, "p5": 23, "p6": 19},
+                   "50030102": {"p1": 12, "p2": 10, "p3": 11, "p4": 9, "p5": 8, "p6": 7}}
+
+
+def _demo_national_id(n):
+    from stdnum.th import pin
+    body = f"15099{n:07d}"  # a Chiang Mai-style prefix and a running number
+    return body + pin.calc_check_digit(body)
+
+
+def load_learners(url, round_id, census_date):
+    """Learners for the demo schools and CDCs in the open round (valid IDs, one
+    G-Code), and the headcounts of Suthep's other-affiliation schools."""
+    n = 0
+    for account, learners in DEMO_LEARNERS.items():
+        api = Api(url)
+        user = api.login(account, DEMO_PASSWORD)
+        path = f"/rounds/{round_id}/institutions/{user['org_unit_id']}/learners"
+        for prefix, first, last, sex, grade, age in learners:
+            n += 1
+            born = dt.date(census_date.year - age, census_date.month, 1) - dt.timedelta(days=40 + 9 * n)
+            body = {"prefix": prefix, "first_name": first, "last_name": last, "sex": sex,
+                    "birth_date": born.isoformat(), "grade": grade, "nationality": "ไทย"}
+            if first == "จายแสง":  # no civil registration: a G-Code of the Ministry of Education
+                body.update(g_code=f"G{(census_date.year + 543) % 100:02d}5000000{n:03d}", nationality="เมียนมา")
+            else:
+                body["national_id"] = _demo_national_id(n)
+            api.post(path, body)
+    api = Api(url)
+    user = api.login("lao.suthep", DEMO_PASSWORD)
+    schools = api.get(f"/org-units/{user['org_unit_id']}/children", type="other_school")["items"]
+    for school in schools:
+        counts = DEMO_HEADCOUNTS.get(school["code"])
+        if counts:
+            r = api.session.put(f"{api.url}/rounds/{round_id}/institutions/{school['id']}/headcount",
+                                json={"counts": counts}, timeout=60)
+            if r.status_code >= 400:
+                raise RuntimeError(f"PUT headcount: {r.status_code} {r.text}")
+    print(f"demo learners: {n}", flush=True)

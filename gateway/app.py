@@ -25,6 +25,7 @@ STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 # each module has ROUTES = [(path under /api/v1, resource class taking ctx)]
 RESOURCE_MODULES = [
     "gateway.resources.platform",
+    "gateway.resources.enrollment",
 ]
 
 

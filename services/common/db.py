@@ -7,12 +7,12 @@ import uuid
 from contextlib import contextmanager
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, create_engine, insert
+from sqlalchemy import MetaData, create_engine, insert, text
 from sqlalchemy.orm import sessionmaker
 
 from services.common import settings
 from services.common.context import REQUEST_ID_KEY, actor_from_context
-from services.common.jsonutil import isoformat, plain, utcnow
+from services.common.jsonutil import dumps, isoformat, plain, utcnow
 from services.common.tables import add_common_tables
 
 log = logging.getLogger(__name__)
@@ -51,18 +51,24 @@ def make_engine(url, pool_size=10, **kwargs):
     )
 
 
-def make_event(event_type, body, actor=None):
+def make_event(event_type, body, actor=None, occurred_at=None, body_is_plain=False):
     """The envelope every event carries: id, type, version, time, then the body."""
     event = {
         "event_id": str(uuid.uuid4()),
         "type": event_type,
         "version": 1,
-        "occurred_at": isoformat(utcnow()),
+        "occurred_at": occurred_at or isoformat(utcnow()),
     }
-    event.update(plain(body))
+    event.update(body if body_is_plain else plain(body))
     if actor is not None and "actor" not in event:
         event["actor"] = {"user_id": actor.user_id, "username": actor.username}
     return event
+
+
+_INSERT_EVENTS = text(
+    f"INSERT INTO {COMMON.outbox.name} (event_id, event_type, payload) "
+    "SELECT CAST(e->>'event_id' AS uuid), e->>'type', e "
+    "FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY n")
 
 
 class UnitOfWork:
@@ -97,6 +103,20 @@ class UnitOfWork:
         self._emitted = True
         self.events.append(event)
         return event
+
+    def emit_many(self, event_type, bodies, include_actor=True):
+        """Queue many events of one type (bulk changes): the batch travels to
+        the database as one JSON array and is inserted by one statement.
+        (The events kept in ``self.events`` hold the bodies as given.)"""
+        actor = self.actor if include_actor else None
+        occurred_at = isoformat(utcnow())
+        events = [make_event(event_type, body, actor, occurred_at, body_is_plain=True)
+                  for body in bodies]
+        if events:
+            self.session.execute(_INSERT_EVENTS, {"events": dumps(events)})
+            self._emitted = True
+            self.events.extend(events)
+        return events
 
     def audit(self, action, entity, entity_id=None, details=None):
         actor = self.actor

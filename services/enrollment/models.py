@@ -1,7 +1,104 @@
-"""Enrollment tables."""
-from sqlalchemy import MetaData
+"""Enrollment tables: learners, other-school headcounts, the seal row of each
+(round, unit), and the service's copy of the registry's units."""
+from sqlalchemy import (
+    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Index, Integer, MetaData, Table,
+    Text, false, func, text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from services.common.tables import add_common_tables
 
 metadata = MetaData()
 common = add_common_tables(metadata)
+
+# The registry's units as last seen (get_units, then unit_changed events).
+units = Table(
+    "units", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("code", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("parent_id", BigInteger),
+    Column("path", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("affiliation", Text),
+    Column("closed_on", Date),
+    Column("version", Integer, nullable=False),
+    Column("synced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_units_parent_type", "parent_id", "type"),
+)
+
+# One row per (round, unit) that has been edited or sealed: the lock.
+# Every change of a unit's learners (or an LAO's headcounts) takes it FOR SHARE
+# and refuses when sealed; seal takes it FOR UPDATE while it counts.
+seals = Table(
+    "seals", metadata,
+    Column("round_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("unit_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("sealed", Boolean, nullable=False, server_default=false()),
+    Column("sealed_at", DateTime(timezone=True)),
+    Column("counts", JSONB),
+    Column("schools", JSONB),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("NOT sealed OR (sealed_at IS NOT NULL AND counts IS NOT NULL)",
+                    name="ck_seals_sealed_has_counts"),
+)
+
+learners = Table(
+    "learners", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("round_id", BigInteger, nullable=False),
+    Column("institution_id", BigInteger, nullable=False),
+    Column("institution_path", Text, nullable=False),
+    Column("id_kind", Text, nullable=False),
+    Column("id_number", Text, nullable=False),
+    Column("prefix", Text),
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("sex", Text, nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("nationality", Text),
+    Column("grade", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="active"),
+    Column("removal_reason", Text),
+    Column("removal_note", Text),
+    Column("removed_at", DateTime(timezone=True)),
+    Column("removed_by", BigInteger),
+    Column("source", Text, nullable=False, server_default="manual"),
+    Column("carried_from", BigInteger),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", BigInteger),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_by", BigInteger),
+    CheckConstraint("id_kind IN ('national_id','g_code')", name="ck_learners_id_kind"),
+    CheckConstraint("sex IN ('M','F')", name="ck_learners_sex"),
+    CheckConstraint("status IN ('active','removed')", name="ck_learners_status"),
+    CheckConstraint("(status = 'removed') = (removal_reason IS NOT NULL)", name="ck_learners_removal"),
+    CheckConstraint("source IN ('manual','import','carry_over')", name="ck_learners_source"),
+    # no person is active twice in a round, at one institution or at two
+    Index("uq_learners_round_person_active", "round_id", "id_number", unique=True,
+          postgresql_where=text("status = 'active'")),
+    Index("ix_learners_institution", "round_id", "institution_id", "status", "grade"),
+    Index("ix_learners_path", "round_id", "institution_path",
+          postgresql_ops={"institution_path": "text_pattern_ops"}),
+)
+
+# Headcounts of other-affiliation schools, entered by their funding LAO.
+headcounts = Table(
+    "headcounts", metadata,
+    Column("round_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("school_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("lao_id", BigInteger, nullable=False),
+    Column("school_path", Text, nullable=False),
+    Column("closed", Boolean, nullable=False, server_default=false()),
+    Column("total", Integer, nullable=False),
+    Column("by_grade", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_by", BigInteger),
+    CheckConstraint("total >= 0", name="ck_headcounts_total"),
+    CheckConstraint("NOT closed OR total = 0", name="ck_headcounts_closed_zero"),
+    Index("ix_headcounts_lao", "round_id", "lao_id"),
+)

@@ -1,8 +1,168 @@
-"""Enrollment service (skeleton: answers its health RPC)."""
+"""Enrollment service: learners, other-school headcounts, bulk import, and the
+seal that confirmations take of them."""
+from services.common.base import HealthMixin, rpc
+from services.common.context import Actor
 from services.common.db import Database
-from services.common.base import HealthMixin
+from services.common.errors import not_found
+from services.common.inbox import EventRetryMixin, handles
+from services.common.rpc import ServiceRpc
+from services.enrollment import handlers, imports, sealing
+from services.enrollment.outside import Outside, store_units
 
 
-class EnrollmentService(HealthMixin):
+class EnrollmentService(HealthMixin, EventRetryMixin):
     name = "enrollment"
     db = Database("enrollment")
+    registry = ServiceRpc("registry")
+    rounds = ServiceRpc("rounds")
+
+    @property
+    def outside(self):
+        return Outside(self.db, self.registry, self.rounds)
+
+    def _edit_context(self, round_id, institution_id):
+        """The institution (fresh when not active), the round and its window."""
+        unit = self.outside.active_unit(institution_id)
+        round_, window = self.outside.round_and_window(round_id, unit["path"])
+        return unit, round_, window
+
+    def _learner_context(self, learner_id):
+        with self.db.session() as session:
+            place = handlers.learner_place(session, learner_id)
+        if place is None:
+            raise not_found("learner")
+        (self.db.actor or Actor.system()).require_read(place[2], "learner")
+        return self._edit_context(place[0], place[1])
+
+    # -- the seal, for the confirmation service
+    @rpc
+    def seal(self, round_id, unit_id):
+        round_id = handlers.as_id(round_id, "round")
+        unit = self.outside.unit(unit_id)
+        self.outside.round(round_id)  # the round exists
+        schools = self.outside.other_schools(unit["id"]) if unit["type"] == "lao" else ()
+        with self.db.uow() as uow:
+            return sealing.seal(uow, self.db.actor, round_id, unit, schools)
+
+    @rpc
+    def unseal(self, round_id, unit_id):
+        round_id = handlers.as_id(round_id, "round")
+        unit = self.outside.unit(unit_id)
+        with self.db.uow() as uow:
+            return sealing.unseal(uow, self.db.actor, round_id, unit)
+
+    @rpc
+    def seal_state(self, round_id, unit_ids):
+        with self.db.session() as session:
+            return sealing.seal_state(session, handlers.as_id(round_id, "round"), unit_ids)
+
+    @rpc
+    def counts(self, round_id, unit_ids):
+        units = self.outside.units(unit_ids)
+        with self.db.session() as session:
+            live = sealing.live_counts(session, handlers.as_id(round_id, "round"), units)
+        return {str(i): live.get(int(i), {"total": 0, "by_grade": {}}) for i in unit_ids}
+
+    # -- learners
+    @rpc
+    def add_learner(self, round_id, institution_id, data):
+        unit, round_, window = self._edit_context(round_id, institution_id)
+        with self.db.uow() as uow:
+            return handlers.add_learner(uow, self.db.actor, unit, round_, window, data)
+
+    @rpc
+    def get_learner(self, learner_id):
+        with self.db.session() as session:
+            return handlers.get_learner(session, self.db.actor, learner_id)
+
+    @rpc
+    def learner_path(self, learner_id):
+        """The path of a learner's institution, or None (for the gateway's access check)."""
+        with self.db.session() as session:
+            place = handlers.learner_place(session, learner_id)
+        return place[2] if place else None
+
+    @rpc
+    def update_learner(self, learner_id, data):
+        unit, round_, window = self._learner_context(learner_id)
+        with self.db.uow() as uow:
+            return handlers.update_learner(uow, self.db.actor, unit, round_, window, learner_id, data)
+
+    @rpc
+    def remove_learner(self, learner_id, data):
+        unit, round_, window = self._learner_context(learner_id)
+        with self.db.uow() as uow:
+            return handlers.remove_learner(uow, self.db.actor, unit, round_, window, learner_id, data)
+
+    @rpc
+    def list_learners(self, round_id, unit_id, q=None, grade=None, status=None, limit=None,
+                      offset=None):
+        unit = self.outside.unit(unit_id)
+        with self.db.session() as session:
+            return handlers.list_learners(session, self.db.actor, round_id, unit, q, grade, status,
+                                          limit, offset)
+
+    @rpc
+    def summary(self, round_id, institution_id):
+        unit = self.outside.unit(institution_id, "institution")
+        with self.db.session() as session:
+            return handlers.summary(session, self.db.actor, round_id, unit)
+
+    # -- carry-over, import, export
+    @rpc
+    def carry_over(self, round_id, institution_id):
+        unit, round_, window = self._edit_context(round_id, institution_id)
+        previous = imports.previous_round(self.rounds, round_)
+        with self.db.uow() as uow:
+            return imports.carry_over(uow, self.db.actor, unit, round_, window, previous)
+
+    @rpc
+    def import_check(self, round_id, institution_id):
+        """Whether the caller may import into the institution now (before the file is read)."""
+        unit, round_, window = self._edit_context(round_id, institution_id)
+        with self.db.session() as session:
+            return imports.check(session, self.db.actor, unit, round_, window)
+
+    @rpc
+    def import_rows(self, round_id, institution_id, columns, rows):
+        """One batch of an import: ``rows`` are ``[row_number, value, ...]`` in ``columns`` order."""
+        unit, round_, window = self._edit_context(round_id, institution_id)
+        with self.db.uow() as uow:
+            return imports.import_rows(uow, self.db.actor, unit, round_, window, columns, rows)
+
+    @rpc
+    def export_page(self, round_id, institution_id, after_id=0, limit=5000, status="active"):
+        unit = self.outside.unit(institution_id, "institution")
+        with self.db.session() as session:
+            return handlers.export_page(session, self.db.actor, round_id, unit, after_id, limit, status)
+
+    # -- other-affiliation schools
+    @rpc
+    def set_headcount(self, round_id, school_id, data):
+        school = self.outside.active_unit(school_id, "school")
+        lao = self.outside.unit(school["parent_id"], "LAO")
+        window = self.rounds.window(handlers.as_id(round_id, "round"), lao["path"])
+        with self.db.uow() as uow:
+            return handlers.set_headcount(uow, self.db.actor, school, lao, window, data)
+
+    @rpc
+    def get_headcount(self, round_id, school_id):
+        school = self.outside.unit(school_id, "school")
+        with self.db.session() as session:
+            return handlers.get_headcount(session, self.db.actor, round_id, school)
+
+    @rpc
+    def list_headcounts(self, round_id, lao_id):
+        lao = self.outside.unit(lao_id, "LAO")
+        (self.db.actor or Actor.system()).require_read(lao["path"], "LAO")
+        schools = self.outside.other_schools(lao["id"]) if lao["type"] == "lao" else []
+        with self.db.session() as session:
+            return handlers.list_headcounts(session, self.db.actor, round_id, lao, schools)
+
+    # -- the registry's units
+    @handles("registry", "unit_changed")
+    def on_unit_changed(self, uow, event):
+        unit = event["unit"]
+        store_units(uow.session, [unit])
+        if event.get("change") == "closed" and unit.get("type") == "other_school":
+            handlers.school_closed(uow, unit)

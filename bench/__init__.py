@@ -1,0 +1,1 @@
+"""Benchmarks that run the whole system (``make bench-*``)."""

@@ -1,0 +1,1 @@
+"""Bulk import benchmark: ``python -m bench.import.run`` (``make bench-import``)."""

@@ -1,0 +1,358 @@
+"""Learners, bulk import and export, carry-over, other-school headcounts."""
+import collections
+import itertools
+import shutil
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import falcon
+
+from gateway.access import Resolved, UnitInPath, UnitInQuery
+from gateway.context import json_body, paging
+from services.common import settings
+from services.common.errors import LecError
+from services.enrollment import fileformat
+from services.enrollment.schemas import (
+    CarryOverResult, Headcount, HeadcountSet, ImportResult, Learner, LearnerCreate, LearnerSummary,
+    LearnerUpdate, Removal,
+)
+
+INSTITUTION = ("institution",)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD_TYPES = ("text/csv", "text/plain", "application/csv", "application/vnd.ms-excel", XLSX_TYPE,
+                "application/octet-stream", "")
+LEARNER_QUERY = {"q": ("string", "part of a name, or the start of a national ID / G-Code"),
+                 "grade": ("string", "k1-k3, p1-p6, m1-m6 or cdc"),
+                 "status": ("string", "active (default), removed or all")}
+
+
+class LearnerPaths:
+    """learner id -> the path of its institution (it never changes), cached."""
+
+    def __init__(self, ctx, size=100_000):
+        self.ctx = ctx
+        self.size = size
+        self._cache = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, req, params, ctx):
+        learner_id = params.get("id")
+        with self._lock:
+            path = self._cache.get(learner_id)
+        if path is None:
+            path = self.ctx.call(req, "enrollment", "learner_path", learner_id)
+            if path is not None:
+                with self._lock:
+                    self._cache[learner_id] = path
+                    while len(self._cache) > self.size:
+                        self._cache.popitem(last=False)
+        return path
+
+
+class Learners:
+    """The learners of an institution in a round."""
+    policies = {"GET": UnitInPath("iid"), "POST": UnitInPath("iid", roles=INSTITUTION)}
+    docs = {
+        "GET": {"summary": "List an institution's learners (search by name or ID)", "tag": "learners",
+                "response": Learner, "list": True, "query": LEARNER_QUERY},
+        "POST": {"summary": "Record a learner (the institution's own users)", "tag": "learners",
+                 "request": LearnerCreate, "response": Learner, "status": 201},
+    }
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id, iid):
+        resp.media = self.ctx.call(req, "enrollment", "list_learners", id, iid, q=req.get_param("q"),
+                                   grade=req.get_param("grade"), status=req.get_param("status"),
+                                   **paging(req))
+
+    def on_post(self, req, resp, id, iid):
+        resp.media = self.ctx.call(req, "enrollment", "add_learner", id, iid, json_body(req))
+        resp.status = falcon.HTTP_201
+        resp.location = f"/api/v1/learners/{resp.media['id']}"
+
+
+class RoundLearners:
+    """Search the learners of every institution under a unit (the caller's own by default)."""
+    policies = {"GET": UnitInQuery("org_unit_id")}
+    docs = {"GET": {"summary": "Search learners across the caller's subtree", "tag": "learners",
+                    "response": Learner, "list": True,
+                    "query": dict(LEARNER_QUERY, org_unit_id=("integer", "a unit in your subtree"))}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id):
+        resp.media = self.ctx.call(req, "enrollment", "list_learners", id, req.context.unit["id"],
+                                   q=req.get_param("q"), grade=req.get_param("grade"),
+                                   status=req.get_param("status"), **paging(req))
+
+
+class LearnerItem:
+    """One learner (removed ones stay readable for audit)."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        paths = LearnerPaths(ctx)
+        self.policies = {"GET": Resolved(paths, what="learner"),
+                         "PATCH": Resolved(paths, roles=INSTITUTION, what="learner"),
+                         "DELETE": Resolved(paths, roles=INSTITUTION, what="learner")}
+
+    docs = {
+        "GET": {"summary": "Read a learner", "tag": "learners", "response": Learner},
+        "PATCH": {"summary": "Correct a learner", "tag": "learners", "request": LearnerUpdate,
+                  "response": Learner},
+        "DELETE": {"summary": "Remove a learner with a reason (body or ?reason=); the record is kept",
+                   "tag": "learners", "status": 204, "request": Removal,
+                   "query": {"reason": ("string", "moved_out, not_found, graduated, duplicate, "
+                                                  "deceased or other"),
+                             "note": ("string", "optional")}},
+    }
+
+    def on_get(self, req, resp, id):
+        resp.media = self.ctx.call(req, "enrollment", "get_learner", id)
+
+    def on_patch(self, req, resp, id):
+        resp.media = self.ctx.call(req, "enrollment", "update_learner", id, json_body(req))
+
+    def on_delete(self, req, resp, id):
+        body = {}
+        if req.content_length:
+            body = json_body(req)
+        for key in ("reason", "note"):
+            if req.get_param(key) is not None:
+                body.setdefault(key, req.get_param(key))
+        self.ctx.call(req, "enrollment", "remove_learner", id, body)
+        resp.status = falcon.HTTP_204
+
+
+class LearnerSummaryResource:
+    """Counts of an institution's learners and whether they are sealed."""
+    policies = {"GET": UnitInPath("iid")}
+    docs = {"GET": {"summary": "Counts of an institution's learners and its seal", "tag": "learners",
+                    "response": LearnerSummary}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id, iid):
+        resp.media = self.ctx.call(req, "enrollment", "summary", id, iid)
+
+
+class CarryOver:
+    """Copy the institution's round-1 learners into round 2 of the same academic year."""
+    policies = {"POST": UnitInPath("iid", roles=INSTITUTION)}
+    docs = {"POST": {"summary": "Carry round-1 learners over into round 2 (one action)",
+                     "tag": "learners", "response": CarryOverResult}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp, id, iid):
+        resp.media = self.ctx.call(req, "enrollment", "carry_over", id, iid, timeout=_long(self.ctx))
+
+
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _senders():
+    """Threads that carry import batches to the service, shared by the requests of
+    this process (each keeps its own RPC proxy, as every gateway thread does)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=settings.env_int("LEC_IMPORT_SENDERS", 8),
+                                       thread_name_prefix="import-sender")
+        return _pool
+
+
+def _long(ctx):
+    return max(ctx.config.rpc_timeout, settings.env_float("LEC_IMPORT_RPC_TIMEOUT", 120))
+
+
+class LearnerImport:
+    """Bulk import of a CSV or XLSX file, streamed and sent on in batches."""
+    policies = {"POST": UnitInPath("iid", roles=INSTITUTION)}
+    docs = {"POST": {
+        "summary": "Import learners from CSV (UTF-8, BOM optional) or XLSX; English or Thai headers",
+        "tag": "learners", "response": ImportResult,
+        "request_content": {
+            "text/csv": {"schema": {"type": "string", "format": "binary"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "file": {"type": "string", "format": "binary"}}}}},
+    }}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.max_body = ctx.config.max_upload
+        self.batch = settings.env_int("LEC_IMPORT_BATCH", 5000)
+        self.max_reported = settings.env_int("LEC_IMPORT_MAX_REPORTED", 10_000)
+        self.parallel = max(1, settings.env_int("LEC_IMPORT_PARALLEL", 2))
+
+    def on_post(self, req, resp, id, iid):
+        self.ctx.call(req, "enrollment", "import_check", id, iid)
+        stream = self._upload(req)
+        head, kind = fileformat.sniff(stream)
+        if kind == "xlsx":
+            with tempfile.NamedTemporaryFile(suffix=".xlsx") as spool:
+                spool.write(head)
+                shutil.copyfileobj(stream, spool, 1 << 20)
+                spool.flush()
+                resp.media = self._send(req, id, iid, fileformat.read_xlsx(spool.name))
+        else:
+            resp.media = self._send(req, id, iid, fileformat.read_csv(head, stream))
+
+    def _upload(self, req):
+        content_type = (req.content_type or "").split(";")[0].strip().lower()
+        if content_type == "multipart/form-data":
+            for part in req.get_media():
+                if part.name == "file":
+                    return part.stream
+            raise LecError("validation_error", "the form has no 'file' part",
+                           {"errors": {"file": ["required"]}})
+        if content_type not in UPLOAD_TYPES:
+            raise LecError("unsupported_media_type",
+                           f"send the file as text/csv or {XLSX_TYPE} (or a form with a 'file' part)")
+        # the server's input stream ends with the body, chunked or not (falcon's
+        # bounded_stream would read nothing of a chunked body)
+        return req.stream
+
+    def _send(self, req, round_id, iid, rows):
+        """Parse the next batch while the service stores the previous ones
+        (``LEC_IMPORT_PARALLEL`` batches in flight; each is one transaction)."""
+        totals = {"accepted": 0, "unchanged": 0, "rejected": [], "rejected_total": 0, "rows": 0}
+        records = fileformat.records(rows)
+        in_flight = collections.deque()
+        failure = None
+        try:
+            while True:
+                batch = [[number, *values] for number, values in itertools.islice(records, self.batch)]
+                if not batch:
+                    break
+                in_flight.append(_senders().submit(
+                    self.ctx.call, req, "enrollment", "import_rows", round_id, iid,
+                    list(fileformat.COLUMNS), batch, timeout=_long(self.ctx)))
+                while len(in_flight) >= self.parallel:
+                    self._add(totals, in_flight.popleft().result())
+        except LecError as exc:
+            failure = exc
+        # whatever happened, account for the batches already sent
+        while in_flight:
+            try:
+                self._add(totals, in_flight.popleft().result())
+            except LecError as exc:
+                failure = failure or exc
+        if failure is not None:
+            if not totals["rows"]:
+                raise failure
+            raise LecError(failure.code, f"{failure.description} (the rows before it were imported; "
+                                         "importing the file again adds only what is missing)",
+                           dict(failure.extra, **totals))
+        return totals
+
+    def _add(self, totals, result):
+        for key in ("accepted", "unchanged", "rows"):
+            totals[key] += result[key]
+        totals["rejected_total"] += len(result["rejected"])
+        room = self.max_reported - len(totals["rejected"])
+        totals["rejected"].extend(result["rejected"][:max(0, room)])
+
+
+class LearnerExport:
+    """An institution's learners as CSV or XLSX (?format= or the Accept header)."""
+    policies = {"GET": UnitInPath("iid")}
+    docs = {"GET": {
+        "summary": "Export an institution's active learners as CSV or XLSX", "tag": "learners",
+        "query": {"format": ("string", "csv (default) or xlsx; or send an Accept header"),
+                  "headers": ("string", "th for Thai column titles (the import reads both)")},
+        "response_description": "the file, in the columns the import accepts",
+    }}
+    page = 5000
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def _pages(self, req, round_id, iid):
+        first = self.ctx.call(req, "enrollment", "export_page", round_id, iid, 0, self.page)
+
+        def pages():
+            page = first
+            while page:
+                yield page
+                if len(page) < self.page:
+                    break
+                page = self.ctx.call(req, "enrollment", "export_page", round_id, iid,
+                                     page[-1]["id"], self.page)
+        return pages()
+
+    def on_get(self, req, resp, id, iid):
+        fmt = (req.get_param("format") or "").lower()
+        if not fmt:
+            fmt = "xlsx" if XLSX_TYPE in (req.accept or "") else "csv"
+        if fmt not in ("csv", "xlsx"):
+            raise LecError("validation_error", "unknown export format",
+                           {"errors": {"format": ["csv or xlsx"]}})
+        thai = req.get_param("headers") == "th"
+        pages = self._pages(req, id, iid)
+        name = f"learners-r{id}-u{iid}.{fmt}"
+        resp.downloadable_as = name
+        if fmt == "csv":
+            resp.content_type = "text/csv; charset=utf-8"
+            resp.stream = fileformat.csv_chunks(pages, thai)
+            return
+        spool = tempfile.TemporaryFile()
+        fileformat.write_xlsx(pages, spool, thai=thai)
+        resp.content_length = spool.tell()
+        spool.seek(0)
+        resp.content_type = XLSX_TYPE
+        resp.stream = spool
+
+
+class HeadcountResource:
+    """The headcount of a school of another affiliation, entered by its funding LAO."""
+    policies = {"GET": UnitInPath("iid"), "PUT": UnitInPath("iid", roles=("lao",))}
+    docs = {
+        "GET": {"summary": "Read an other-affiliation school's headcount", "tag": "headcounts",
+                "response": Headcount},
+        "PUT": {"summary": "Set an other-affiliation school's headcount by grade (its LAO)",
+                "tag": "headcounts", "request": HeadcountSet, "response": Headcount},
+    }
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id, iid):
+        resp.media = self.ctx.call(req, "enrollment", "get_headcount", id, iid)
+
+    def on_put(self, req, resp, id, iid):
+        resp.media = self.ctx.call(req, "enrollment", "set_headcount", id, iid, json_body(req))
+
+
+class LaoHeadcounts:
+    """Every other-affiliation school of an LAO with its headcount."""
+    policies = {"GET": UnitInPath("lid")}
+    docs = {"GET": {"summary": "The other-affiliation schools of an LAO and their headcounts",
+                    "tag": "headcounts", "response": Headcount, "list": True}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id, lid):
+        resp.media = self.ctx.call(req, "enrollment", "list_headcounts", id, lid)
+
+
+ROUTES = [
+    ("/rounds/{id:int}/learners", RoundLearners),
+    ("/rounds/{id:int}/institutions/{iid:int}/learners", Learners),
+    ("/rounds/{id:int}/institutions/{iid:int}/learners/import", LearnerImport),
+    ("/rounds/{id:int}/institutions/{iid:int}/learners/export", LearnerExport),
+    ("/rounds/{id:int}/institutions/{iid:int}/learners/carry-over", CarryOver),
+    ("/rounds/{id:int}/institutions/{iid:int}/learners/summary", LearnerSummaryResource),
+    ("/rounds/{id:int}/institutions/{iid:int}/headcount", HeadcountResource),
+    ("/rounds/{id:int}/laos/{lid:int}/headcounts", LaoHeadcounts),
+    ("/learners/{id:int}", LearnerItem),
+]

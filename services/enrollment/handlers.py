@@ -1,0 +1,417 @@
+"""Enrollment use cases: learners, carry-over, other-school headcounts.
+
+Each takes a unit of work (or a session for reads), the acting user, and what
+the service looked up elsewhere (the institution from the registry, the round
+and its window from the rounds service), checks authority, applies the rules
+of ``domain`` and commits the change with its audit rows and events.
+"""
+from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from services.common.context import Actor
+from services.common.errors import LecError, conflict, forbidden, not_found, validation_error
+from services.common.jsonutil import plain
+from services.common.validation import load, page
+from services.enrollment import domain
+from services.enrollment.models import headcounts, learners
+from services.enrollment.outside import unit_ref
+from services.enrollment.schemas import HeadcountSet, LearnerCreate, LearnerUpdate, Removal
+from services.enrollment.sealing import headcount_counts, lock, lock_for_edit, seal_state
+
+PERSON_INDEX = "uq_learners_round_person_active"
+LEARNER_FIELDS = ("id", "round_id", "institution_id", "id_kind", "prefix", "first_name",
+                  "last_name", "sex", "birth_date", "nationality", "grade", "status",
+                  "removal_reason", "removal_note", "removed_at", "removed_by", "source",
+                  "carried_from", "version", "created_at", "created_by", "updated_at", "updated_by")
+
+
+def acting(actor):
+    return actor or Actor.system()
+
+
+def as_id(value, what):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise not_found(what)
+
+
+# -- presenting ---------------------------------------------------------------------------
+
+def learner_dict(row):
+    m = row._mapping
+    data = {k: m[k] for k in LEARNER_FIELDS}
+    data.update(domain.split_identity(m["id_kind"], m["id_number"]))
+    return plain(data)
+
+
+def learner_event(row, unit, census_date):
+    """A learner as events carry it: no ID number, no name."""
+    return {"id": row.id, "version": row.version, "institution": unit_ref(unit),
+            "grade": row.grade, "sex": row.sex, "id_kind": row.id_kind,
+            "age_years": domain.age_at(row.birth_date, census_date), "status": row.status,
+            "removal_reason": row.removal_reason}
+
+
+def duplicate(held_by, own_id):
+    where = "at this institution" if held_by == own_id else f"at institution {held_by}"
+    return LecError("duplicate_learner",
+                    f"this learner is already recorded in this round {where}; "
+                    "the holding institution must remove them first", {"held_by": held_by})
+
+
+# -- who may do what -----------------------------------------------------------------------
+
+def require_institution(unit):
+    if unit["type"] not in domain.INSTITUTION_TYPES:
+        raise not_found("institution")
+
+
+def require_reader(actor, unit, what="institution"):
+    acting(actor).require_read(unit["path"], what)
+
+
+def require_recorder(actor, unit):
+    """Learners are recorded by the users of the institution itself."""
+    actor = acting(actor)
+    actor.require_read(unit["path"], "institution")
+    if not actor.is_system and actor.org_unit_id != unit["id"]:
+        raise forbidden("learners are recorded by the institution's own users")
+
+
+def require_active(unit):
+    if unit["status"] != "active":
+        raise conflict(f"the {unit['type']} is {unit['status']}: only active units record data")
+
+
+def require_open(window):
+    if not window.get("open"):
+        raise LecError("round_not_open",
+                       f"the round is {window.get('state')} for this unit "
+                       f"(recording closes at {window.get('closes_at')})")
+
+
+def check_edit(actor, unit, window):
+    """Everything a change of an institution's learners needs, but the seal."""
+    require_institution(unit)
+    require_recorder(actor, unit)
+    require_active(unit)
+    require_open(window)
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+def learner_row(session, learner_id, lock=False):
+    learner_id = as_id(learner_id, "learner")
+    stmt = select(learners).where(learners.c.id == learner_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).first()
+    if row is None:
+        raise not_found("learner")
+    return row
+
+
+def learner_place(session, learner_id):
+    """``(round_id, institution_id, institution_path)`` of a learner, or None."""
+    try:
+        learner_id = int(learner_id)
+    except (TypeError, ValueError):
+        return None
+    row = session.execute(select(learners.c.round_id, learners.c.institution_id,
+                                 learners.c.institution_path)
+                          .where(learners.c.id == learner_id)).first()
+    return tuple(row) if row else None
+
+
+def get_learner(session, actor, learner_id):
+    row = learner_row(session, learner_id)
+    acting(actor).require_read(row.institution_path, "learner")
+    return learner_dict(row)
+
+
+_GRADE_ORDER = func.array_position(literal(list(domain.ALL_GRADES)), learners.c.grade)
+
+
+def _search(q):
+    text = q.strip()
+    compact = text.replace("-", "").replace(" ", "").upper()
+    if compact.isdigit() or (compact[:1] == "G" and compact[1:].isdigit() and len(compact) > 1):
+        return learners.c.id_number.startswith(compact, autoescape=True)
+    words = [w for w in text.split() if w]
+    full = func.concat_ws(" ", learners.c.prefix, learners.c.first_name, learners.c.last_name)
+    return and_(*[full.icontains(w, autoescape=True) for w in words])
+
+
+def list_learners(session, actor, round_id, unit, q=None, grade=None, status=None, limit=None,
+                  offset=None):
+    """The learners of an institution, or of every institution under a unit."""
+    require_reader(actor, unit, "org unit")
+    limit, offset = page(limit, offset)
+    cond = [learners.c.round_id == as_id(round_id, "round")]
+    if unit["type"] in domain.INSTITUTION_TYPES:
+        cond.append(learners.c.institution_id == unit["id"])
+    else:
+        cond.append(learners.c.institution_path.startswith(unit["path"], autoescape=True))
+    status = status or "active"
+    if status not in ("active", "removed", "all"):
+        raise validation_error({"status": ["one of active, removed, all"]})
+    if status != "all":
+        cond.append(learners.c.status == status)
+    if grade not in (None, ""):
+        if grade not in domain.ALL_GRADES:
+            raise validation_error({"grade": [f"one of {', '.join(domain.ALL_GRADES)}"]})
+        cond.append(learners.c.grade == grade)
+    if q not in (None, "") and str(q).strip():
+        cond.append(_search(str(q)))
+    where = and_(*cond)
+    total = session.execute(select(func.count()).select_from(learners).where(where)).scalar_one()
+    rows = session.execute(select(learners).where(where)
+                           .order_by(learners.c.institution_path, _GRADE_ORDER, learners.c.first_name,
+                                     learners.c.last_name, learners.c.id)
+                           .limit(limit).offset(offset))
+    return {"items": [learner_dict(r) for r in rows], "total": total}
+
+
+def export_page(session, actor, round_id, unit, after_id=0, limit=5000, status="active"):
+    """Keyset pages of an institution's learners for the export."""
+    require_institution(unit)
+    require_reader(actor, unit)
+    limit = max(1, min(int(limit), 10_000))
+    cond = [learners.c.round_id == as_id(round_id, "round"), learners.c.institution_id == unit["id"],
+            learners.c.id > int(after_id or 0)]
+    if status != "all":
+        cond.append(learners.c.status == "active")
+    rows = session.execute(select(learners).where(and_(*cond)).order_by(learners.c.id).limit(limit))
+    return [learner_dict(r) for r in rows]
+
+
+def summary(session, actor, round_id, unit):
+    """Counts of an institution's learners, removals and its seal."""
+    require_institution(unit)
+    require_reader(actor, unit)
+    round_id = as_id(round_id, "round")
+    rows = session.execute(
+        select(learners.c.status, learners.c.grade, func.count())
+        .where(learners.c.round_id == round_id, learners.c.institution_id == unit["id"])
+        .group_by(learners.c.status, learners.c.grade)).all()
+    active = {g: n for s, g, n in rows if s == "active"}
+    return {"round_id": round_id, "institution_id": unit["id"], "counts": domain.counts(active),
+            "removed": sum(n for s, g, n in rows if s == "removed"),
+            "sealed": seal_state(session, round_id, [unit["id"]])[str(unit["id"])]}
+
+
+# -- changes --------------------------------------------------------------------------------
+
+def _holder(session, round_id, id_number):
+    return session.execute(select(learners.c.institution_id).where(
+        learners.c.round_id == round_id, learners.c.id_number == id_number,
+        learners.c.status == "active")).scalar()
+
+
+def _is_person_conflict(exc):
+    diag = getattr(getattr(exc, "orig", None), "diag", None)
+    return getattr(diag, "constraint_name", None) == PERSON_INDEX
+
+
+def _write_person(uow, statement, round_id, id_number, unit_id):
+    """Run an insert/update that may collide with the one-active-record-per-person
+    index; a collision becomes ``duplicate_learner`` naming the holder."""
+    for _ in range(3):
+        try:
+            with uow.session.begin_nested():
+                return uow.execute(statement).one()
+        except IntegrityError as exc:
+            if not _is_person_conflict(exc):
+                raise
+        holder = _holder(uow.session, round_id, id_number)
+        if holder is not None:
+            raise duplicate(holder, unit_id)
+    raise conflict("the learner changed hands while being recorded; try again")
+
+
+def add_learner(uow, actor, unit, round_, window, data):
+    check_edit(actor, unit, window)
+    round_id = round_["id"]
+    lock_for_edit(uow, round_id, unit)
+    clean, _ = domain.check_learner(load(LearnerCreate(), data), unit["type"], round_)
+    actor = acting(actor)
+    row = _write_person(uow, insert(learners).values(
+        round_id=round_id, institution_id=unit["id"], institution_path=unit["path"],
+        source="manual", created_by=actor.user_id or None, updated_by=actor.user_id or None,
+        **clean).returning(*learners.c), round_id, clean["id_number"], unit["id"])
+    census, _ = domain.round_rules(round_)
+    uow.audit("add", "learner", row.id, {"round_id": round_id, "institution_id": unit["id"],
+                                         "grade": row.grade, "id_kind": row.id_kind})
+    uow.emit("learner_added", {"round_id": round_id, "learner": learner_event(row, unit, census)})
+    uow.commit()
+    return learner_dict(row)
+
+
+def _locked_learner(uow, learner_id, round_, unit):
+    """Seal row first (shared), then the learner row: the order every edit uses."""
+    lock_for_edit(uow, round_["id"], unit)
+    return learner_row(uow.session, learner_id, lock=True)
+
+
+def update_learner(uow, actor, unit, round_, window, learner_id, data):
+    check_edit(actor, unit, window)
+    row = _locked_learner(uow, learner_id, round_, unit)
+    if row.status != "active":
+        raise conflict("a removed learner cannot be changed; add them again")
+    changes = load(LearnerUpdate(), data, partial=True)
+    expected = changes.pop("version", None)
+    if expected is not None and expected != row.version:
+        raise conflict(f"the learner was changed meanwhile (version {row.version}, not {expected})")
+    if not changes:
+        raise validation_error({"_schema": ["nothing to change"]})
+    merged = {k: row._mapping[k] for k in ("prefix", "first_name", "last_name", "sex", "birth_date",
+                                          "nationality", "grade")}
+    if "national_id" in changes or "g_code" in changes:
+        merged.update(national_id=changes.pop("national_id", None), g_code=changes.pop("g_code", None))
+    else:
+        merged.update(domain.split_identity(row.id_kind, row.id_number))
+    merged.update(changes)
+    for field in ("first_name", "last_name", "sex", "birth_date", "grade"):
+        if merged.get(field) is None:
+            raise validation_error({field: ["may not be null"]})
+    clean, _ = domain.check_learner(merged, unit["type"], round_)
+    changed = {k: v for k, v in clean.items() if row._mapping[k] != v}
+    if not changed:
+        return learner_dict(row)
+    actor = acting(actor)
+    after = _write_person(uow, update(learners).where(learners.c.id == row.id).values(
+        **changed, version=learners.c.version + 1, updated_at=func.now(),
+        updated_by=actor.user_id or None).returning(*learners.c),
+        row.round_id, clean["id_number"], unit["id"])
+    census, _ = domain.round_rules(round_)
+    uow.audit("update", "learner", row.id, {
+        "fields": sorted(changed),
+        "before": {k: row._mapping[k] for k in changed if k != "id_number"},
+        "after": {k: v for k, v in changed.items() if k != "id_number"}})
+    uow.emit("learner_changed", {"round_id": row.round_id,
+                                 "learner": learner_event(after, unit, census),
+                                 "before": learner_event(row, unit, census)})
+    uow.commit()
+    return learner_dict(after)
+
+
+def remove_learner(uow, actor, unit, round_, window, learner_id, data):
+    check_edit(actor, unit, window)
+    removal = load(Removal(), data or {})
+    row = _locked_learner(uow, learner_id, round_, unit)
+    if row.status != "active":
+        raise conflict("the learner is already removed")
+    actor = acting(actor)
+    after = uow.execute(update(learners).where(learners.c.id == row.id).values(
+        status="removed", removal_reason=removal["reason"], removal_note=removal["note"],
+        removed_at=func.now(), removed_by=actor.user_id or None, version=learners.c.version + 1,
+        updated_at=func.now(), updated_by=actor.user_id or None).returning(*learners.c)).one()
+    census, _ = domain.round_rules(round_)
+    uow.audit("remove", "learner", row.id, {"reason": removal["reason"], "note": removal["note"],
+                                            "grade": row.grade})
+    uow.emit("learner_removed", {"round_id": row.round_id,
+                                 "learner": learner_event(after, unit, census)})
+    uow.commit()
+    return learner_dict(after)
+
+
+# -- other-affiliation schools' headcounts ---------------------------------------------------
+
+def headcount_dict(round_id, school, row, sealed):
+    return plain({
+        "round_id": round_id, "school_id": school["id"], "lao_id": school["parent_id"],
+        "closed": school["status"] == "closed" or bool(row is not None and row.closed),
+        "counts": headcount_counts(row) if school["status"] != "closed" else dict(domain.ZERO),
+        "version": row.version if row is not None else 0,
+        "updated_at": row.updated_at if row is not None else None, "sealed": sealed})
+
+
+def _require_other_school(unit):
+    if unit["type"] != "other_school":
+        raise not_found("school of another affiliation")
+
+
+def get_headcount(session, actor, round_id, school):
+    _require_other_school(school)
+    require_reader(actor, school, "school")
+    round_id = as_id(round_id, "round")
+    row = session.execute(select(headcounts).where(headcounts.c.round_id == round_id,
+                                                   headcounts.c.school_id == school["id"])).first()
+    sealed = seal_state(session, round_id, [school["parent_id"]])[str(school["parent_id"])]["sealed"]
+    return headcount_dict(round_id, school, row, sealed)
+
+
+def list_headcounts(session, actor, round_id, lao, schools):
+    """Every other-affiliation school of an LAO with its headcount."""
+    if lao["type"] != "lao":
+        raise not_found("LAO")
+    require_reader(actor, lao, "LAO")
+    round_id = as_id(round_id, "round")
+    rows = {r.school_id: r for r in session.execute(select(headcounts).where(
+        headcounts.c.round_id == round_id, headcounts.c.lao_id == lao["id"]))}
+    sealed = seal_state(session, round_id, [lao["id"]])[str(lao["id"])]["sealed"]
+    items = [dict(headcount_dict(round_id, s, rows.get(s["id"]), sealed), code=s["code"], name=s["name"])
+             for s in sorted(schools, key=lambda s: s["code"])]
+    return {"items": items, "total": len(items)}
+
+
+def set_headcount(uow, actor, school, lao, window, data):
+    """The funding LAO enters a school's headcount by grade; closed schools count 0."""
+    _require_other_school(school)
+    actor = acting(actor)
+    actor.require_read(school["path"], "school")
+    if not actor.is_system and actor.org_unit_id != school["parent_id"]:
+        raise forbidden("the headcount is entered by the LAO that funds the school")
+    if school["status"] == "pending":
+        raise conflict("the school is pending verification")
+    require_open(window)
+    body = load(HeadcountSet(), data)
+    closed = school["status"] == "closed"
+    by_grade = domain.headcount_by_grade(body["counts"], closed)
+    counts = domain.counts(by_grade)
+    round_id = window["round_id"]
+    lock_for_edit(uow, round_id, lao)
+    row = _upsert_headcount(uow, round_id, school, closed, counts, actor.user_id or None)
+    uow.audit("set", "headcount", f"{round_id}:{school['id']}", {"counts": counts, "closed": closed})
+    _emit_headcount(uow, round_id, school, row)
+    uow.commit()
+    return headcount_dict(round_id, school, row, False)
+
+
+def _upsert_headcount(uow, round_id, school, closed, counts, user_id):
+    stmt = pg_insert(headcounts).values(
+        round_id=round_id, school_id=school["id"], lao_id=school["parent_id"],
+        school_path=school["path"], closed=closed, total=counts["total"],
+        by_grade=counts["by_grade"], updated_by=user_id)
+    return uow.execute(stmt.on_conflict_do_update(
+        index_elements=[headcounts.c.round_id, headcounts.c.school_id],
+        set_={"closed": closed, "total": counts["total"], "by_grade": counts["by_grade"],
+              "version": headcounts.c.version + 1, "updated_at": func.now(),
+              "updated_by": user_id}).returning(*headcounts.c)).one()
+
+
+def _emit_headcount(uow, round_id, school, row):
+    uow.emit("headcount_set", {
+        "round_id": round_id,
+        "school": dict(unit_ref(school), closed=row.closed),
+        "lao_id": row.lao_id, "counts": headcount_counts(row), "version": row.version})
+
+
+def school_closed(uow, school):
+    """A school of another affiliation closed: its headcounts that are not
+    sealed by the LAO's confirmation become 0 (a sealed count stays as sealed)."""
+    round_ids = uow.execute(select(headcounts.c.round_id).where(
+        headcounts.c.school_id == school["id"], headcounts.c.closed.is_(False))).scalars().all()
+    changed = 0
+    for round_id in round_ids:
+        if lock(uow, round_id, school["parent_id"]).sealed:
+            continue
+        row = _upsert_headcount(uow, round_id, school, True, dict(domain.ZERO), None)
+        uow.audit("close", "headcount", f"{round_id}:{school['id']}",
+                  {"closed_on": school.get("closed_on")})
+        _emit_headcount(uow, round_id, school, row)
+        changed += 1
+    return changed
+

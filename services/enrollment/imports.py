@@ -1,0 +1,221 @@
+"""Learners in bulk: a batch of imported rows, and the carry-over of round 1
+into round 2. One statement inserts a whole batch (arrays unnested server-side,
+``ON CONFLICT DO NOTHING`` on the one-active-record-per-person index), one
+statement queues its events, one audit row records it."""
+from sqlalchemy import Text, any_, bindparam, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.common.errors import LecError, conflict, not_found
+from services.common.validation import load
+from services.enrollment import domain
+from services.enrollment.handlers import acting, check_edit, duplicate, learner_event
+from services.enrollment.models import learners
+from services.enrollment.outside import unit_ref
+from services.enrollment.schemas import LearnerCreate
+from services.enrollment.sealing import lock_for_edit, seal_state
+
+IMPORT_COLUMNS = ("national_id", "g_code", "prefix", "first_name", "last_name", "sex", "birth_date",
+                  "grade", "nationality")
+COMPARED = ("id_kind", "prefix", "first_name", "last_name", "sex", "birth_date", "nationality", "grade")
+RETURNED = "id, id_number, version, grade, sex, id_kind, birth_date, status, removal_reason"
+
+_INSERT_BATCH = text(f"""
+    INSERT INTO learners (round_id, institution_id, institution_path, source, created_by, updated_by,
+                          id_kind, id_number, prefix, first_name, last_name, sex, birth_date,
+                          nationality, grade)
+    SELECT :round_id, :institution_id, :institution_path, 'import', :user_id, :user_id, t.*
+    FROM unnest(CAST(:id_kind AS text[]), CAST(:id_number AS text[]), CAST(:prefix AS text[]),
+                CAST(:first_name AS text[]), CAST(:last_name AS text[]), CAST(:sex AS text[]),
+                CAST(:birth_date AS date[]), CAST(:nationality AS text[]), CAST(:grade AS text[])) AS t
+    ON CONFLICT (round_id, id_number) WHERE status = 'active' DO NOTHING
+    RETURNING {RETURNED}
+""")
+
+
+def rejection(row_number, exc):
+    message = exc.description
+    errors = exc.extra.get("errors") if exc.code == "validation_error" else None
+    if errors:
+        message = "; ".join(f"{field}: {' '.join(str(m) for m in msgs)}"
+                            for field, msgs in errors.items())
+    entry = {"row": row_number, "code": exc.code, "message": message}
+    if "held_by" in exc.extra:
+        entry["held_by"] = exc.extra["held_by"]
+    return entry
+
+
+def _active_holders(session, round_id, id_numbers):
+    """id number -> the active record holding it in the round."""
+    if not id_numbers:
+        return {}
+    rows = session.execute(select(learners).where(
+        learners.c.round_id == round_id, learners.c.status == "active",
+        learners.c.id_number == any_(bindparam("numbers", list(id_numbers), type_=ARRAY(Text)))))
+    return {r.id_number: r for r in rows}
+
+
+def _same(record, clean):
+    return all(record._mapping[k] == clean[k] for k in COMPARED)
+
+
+def check(session, actor, unit, round_, window):
+    """May the caller import into the institution now? (Asked before reading a file.)"""
+    check_edit(actor, unit, window)
+    if seal_state(session, round_["id"], [unit["id"]])[str(unit["id"])]["sealed"]:
+        raise LecError("unit_confirmed", "the institution's data are confirmed for this round")
+    return {"round_id": round_["id"], "institution": unit_ref(unit), "open": True}
+
+
+def import_rows(uow, actor, unit, round_, window, columns, rows):
+    """Validate a batch of rows, insert the valid new learners, report the rest.
+
+    A row whose learner is already active here with the same details is
+    ``unchanged`` (so importing a file twice adds nothing); one active
+    elsewhere, or here with other details, is ``duplicate_learner``.
+    """
+    check_edit(actor, unit, window)
+    unknown = [c for c in columns if c not in IMPORT_COLUMNS]
+    if unknown:
+        raise LecError("validation_error", "unknown import columns",
+                       {"errors": {"columns": [f"unknown: {', '.join(unknown)}"]}})
+    round_id = round_["id"]
+    lock_for_edit(uow, round_id, unit)
+    rejected, good = [], {}
+    schema = LearnerCreate()
+    for entry in rows:
+        row_number, values = int(entry[0]), entry[1:]
+        raw = {c: (v if v not in ("", None) else None) for c, v in zip(columns, values)}
+        try:
+            clean, _ = domain.check_learner(load(schema, raw), unit["type"], round_)
+        except LecError as exc:
+            rejected.append(rejection(row_number, exc))
+            continue
+        first = good.get(clean["id_number"])
+        if first is not None:
+            rejected.append({"row": row_number, "code": "duplicate_learner", "held_by": unit["id"],
+                             "message": f"the same learner is on row {first[0]} of this file"})
+            continue
+        good[clean["id_number"]] = (row_number, clean)
+
+    unchanged = _settle(uow.session, round_id, unit, good, rejected)
+    inserted = []
+    if good:
+        actor = acting(actor)
+        # in ID order, so that concurrent imports wait on each other without deadlock
+        ordered = [good[number][1] for number in sorted(good)]
+        params = {c: [clean[c] for clean in ordered]
+                  for c in ("id_kind", "id_number", "prefix", "first_name", "last_name", "sex",
+                            "birth_date", "nationality", "grade")}
+        inserted = uow.execute(_INSERT_BATCH, dict(
+            params, round_id=round_id, institution_id=unit["id"], institution_path=unit["path"],
+            user_id=actor.user_id or None)).all()
+        for row in inserted:
+            good.pop(row.id_number)
+        # lost a race to a concurrent change: settle them as above
+        unchanged += _settle(uow.session, round_id, unit, good, rejected)
+    if inserted:
+        census, _ = domain.round_rules(round_)
+        uow.emit_many("learner_added", [{"round_id": round_id,
+                                          "learner": learner_event(r, unit, census)} for r in inserted])
+        uow.audit("import", "learners", None, {
+            "round_id": round_id, "institution_id": unit["id"], "rows": len(rows),
+            "accepted": len(inserted), "first_row": rows[0][0], "last_row": rows[-1][0],
+            "learner_ids": sorted(r.id for r in inserted)})
+    uow.commit()
+    rejected.sort(key=lambda r: r["row"])
+    return {"accepted": len(inserted), "unchanged": unchanged, "rejected": rejected,
+            "rows": len(rows)}
+
+
+def _settle(session, round_id, unit, good, rejected):
+    """Take out of ``good`` the rows whose learner is already active in the round."""
+    unchanged = 0
+    for number, record in _active_holders(session, round_id, good.keys()).items():
+        row_number, clean = good.pop(number)
+        if record.institution_id == unit["id"] and _same(record, clean):
+            unchanged += 1
+            continue
+        exc = duplicate(record.institution_id, unit["id"])
+        entry = rejection(row_number, exc)
+        if record.institution_id == unit["id"]:
+            entry["message"] = ("already recorded at this institution with other details; "
+                                "edit the learner instead")
+        rejected.append(entry)
+    return unchanged
+
+
+# -- carry-over -----------------------------------------------------------------------------
+
+def previous_round(rounds, round_):
+    """Round 1 of the same academic year (carry-over goes from round 1 to round 2)."""
+    if int(round_["number"]) != 2:
+        raise conflict("carry-over copies the learners of round 1 into round 2")
+    found = rounds.list_rounds(limit=10, offset=0, academic_year=round_["academic_year"])["items"]
+    previous = next((r for r in found if int(r["number"]) == 1), None)
+    if previous is None:
+        raise not_found(f"round 1 of academic year {round_['academic_year']}")
+    return previous
+
+
+def carry_over(uow, actor, unit, round_, window, previous):
+    """Copy the institution's active round-1 learners into round 2 in one action
+    (grades unchanged, removed ones left out). Learners already active in round 2
+    are left alone; the round's rules (CDC age at its census date) still apply."""
+    check_edit(actor, unit, window)
+    round_id = round_["id"]
+    lock_for_edit(uow, round_id, unit)
+    census, cdc_age = domain.round_rules(round_)
+    source = uow.execute(select(learners).where(
+        learners.c.round_id == previous["id"], learners.c.institution_id == unit["id"],
+        learners.c.status == "active").order_by(learners.c.id)).all()
+    skipped, eligible = [], []
+    for row in source:
+        try:
+            domain.check_grade(row.grade, unit["type"])
+            domain.check_age(row.birth_date, unit["type"], census, cdc_age)
+        except LecError as exc:
+            skipped.append({"learner_id": row.id, **_skip(exc)})
+            continue
+        eligible.append(row.id)
+    inserted = []
+    if eligible:
+        actor = acting(actor)
+        copied = ("institution_id", "institution_path", "id_kind", "id_number", "prefix", "first_name",
+                  "last_name", "sex", "birth_date", "nationality", "grade")
+        stmt = pg_insert(learners).from_select(
+            ["round_id", *copied, "source", "carried_from", "created_by", "updated_by"],
+            select(literal(round_id), *[learners.c[c] for c in copied], literal("carry_over"),
+                   learners.c.id, literal(actor.user_id or None), literal(actor.user_id or None))
+            .where(learners.c.id.in_(eligible)).order_by(learners.c.id))
+        inserted = uow.execute(stmt.on_conflict_do_nothing(
+            index_elements=[learners.c.round_id, learners.c.id_number],
+            index_where=learners.c.status == "active").returning(*learners.c)).all()
+    done = {r.carried_from for r in inserted}
+    by_source = {r.id: r for r in source}
+    left = {by_source[i].id_number: by_source[i] for i in eligible if i not in done}
+    unchanged = 0
+    for number, holder in _active_holders(uow.session, round_id, left.keys()).items():
+        if holder.institution_id == unit["id"]:
+            unchanged += 1
+        else:
+            skipped.append({"learner_id": left[number].id,
+                            **_skip(duplicate(holder.institution_id, unit["id"]))})
+    if inserted:
+        uow.emit_many("learner_added", [{"round_id": round_id,
+                                          "learner": learner_event(r, unit, census)} for r in inserted])
+    uow.audit("carry_over", "learners", None, {
+        "round_id": round_id, "from_round_id": previous["id"], "institution_id": unit["id"],
+        "copied": len(inserted), "unchanged": unchanged, "skipped": len(skipped),
+        "learner_ids": sorted(r.id for r in inserted)})
+    uow.commit()
+    return {"from_round_id": previous["id"], "copied": len(inserted), "unchanged": unchanged,
+            "skipped": sorted(skipped, key=lambda s: s["learner_id"])}
+
+
+def _skip(exc):
+    entry = {"code": exc.code, "message": rejection(0, exc)["message"]}
+    if "held_by" in exc.extra:
+        entry["held_by"] = exc.extra["held_by"]
+    return entry
+

@@ -1,0 +1,123 @@
+"""Enrollment payloads: what the RPCs accept and return (and what the gateway documents)."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from services.enrollment.domain import (
+    ALL_GRADES, HEADCOUNT_GRADES, ID_KINDS, REMOVAL_REASONS, SEXES,
+)
+
+NAME = validate.Length(min=1, max=100)
+
+
+class LearnerCreate(ma.Schema):
+    national_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
+                                metadata={"description": "13-digit Thai personal ID (check digit verified)"})
+    g_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
+                           metadata={"description": "MoE G-Code for a learner without civil "
+                                                    "registration: G + 12 digits"})
+    prefix = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    first_name = fields.String(required=True, validate=NAME)
+    last_name = fields.String(required=True, validate=NAME)
+    sex = fields.String(required=True, validate=validate.OneOf(SEXES))
+    birth_date = fields.Date(required=True)
+    grade = fields.String(required=True, validate=validate.OneOf(ALL_GRADES),
+                          metadata={"description": "k1-k3, p1-p6, m1-m6 for schools; cdc for CDCs"})
+    nationality = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+
+
+class LearnerUpdate(LearnerCreate):
+    """Any subset of the fields; ``version`` (optional) guards against lost updates."""
+    version = fields.Integer(strict=True)
+
+
+class Removal(ma.Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(REMOVAL_REASONS))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class Learner(ma.Schema):
+    id = fields.Integer()
+    round_id = fields.Integer()
+    institution_id = fields.Integer()
+    id_kind = fields.String(validate=validate.OneOf(ID_KINDS))
+    national_id = fields.String(allow_none=True)
+    g_code = fields.String(allow_none=True)
+    prefix = fields.String(allow_none=True)
+    first_name = fields.String()
+    last_name = fields.String()
+    sex = fields.String(validate=validate.OneOf(SEXES))
+    birth_date = fields.Date()
+    nationality = fields.String(allow_none=True)
+    grade = fields.String(validate=validate.OneOf(ALL_GRADES))
+    status = fields.String(validate=validate.OneOf(("active", "removed")))
+    removal_reason = fields.String(allow_none=True, validate=validate.OneOf(REMOVAL_REASONS))
+    removal_note = fields.String(allow_none=True)
+    removed_at = fields.AwareDateTime(allow_none=True)
+    removed_by = fields.Integer(allow_none=True)
+    source = fields.String(validate=validate.OneOf(("manual", "import", "carry_over")))
+    carried_from = fields.Integer(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    created_by = fields.Integer(allow_none=True)
+    updated_at = fields.AwareDateTime()
+    updated_by = fields.Integer(allow_none=True)
+
+
+class Counts(ma.Schema):
+    total = fields.Integer()
+    by_grade = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class HeadcountSet(ma.Schema):
+    counts = fields.Dict(keys=fields.String(validate=validate.OneOf(HEADCOUNT_GRADES)),
+                         values=fields.Integer(strict=True), required=True,
+                         metadata={"description": "grade -> number of students (k1-m6); "
+                                                  "a closed school's headcount is 0"})
+
+
+class Headcount(ma.Schema):
+    round_id = fields.Integer()
+    school_id = fields.Integer()
+    lao_id = fields.Integer()
+    closed = fields.Boolean()
+    counts = fields.Nested(Counts)
+    version = fields.Integer(metadata={"description": "0: never entered"})
+    updated_at = fields.AwareDateTime(allow_none=True)
+    sealed = fields.Boolean(metadata={"description": "locked by the LAO's confirmation"})
+
+
+class Rejection(ma.Schema):
+    row = fields.Integer(metadata={"description": "row of the file, the header being row 1"})
+    code = fields.String()
+    message = fields.String()
+    held_by = fields.Integer(metadata={"description": "duplicate_learner: the holding institution"})
+
+
+class ImportResult(ma.Schema):
+    accepted = fields.Integer(metadata={"description": "rows that added a learner"})
+    unchanged = fields.Integer(metadata={"description": "rows already recorded here, identical"})
+    rejected = fields.List(fields.Nested(Rejection))
+    rejected_total = fields.Integer()
+    rows = fields.Integer(metadata={"description": "data rows read"})
+
+
+class CarryOverResult(ma.Schema):
+    from_round_id = fields.Integer()
+    copied = fields.Integer()
+    unchanged = fields.Integer(metadata={"description": "already active here in this round"})
+    skipped = fields.List(fields.Dict(), metadata={
+        "description": "round-1 learners not copied: {learner_id, code, message, held_by?}"})
+
+
+class SealState(ma.Schema):
+    sealed = fields.Boolean()
+    counts = fields.Nested(Counts, allow_none=True)
+    sealed_at = fields.AwareDateTime(allow_none=True)
+
+
+class LearnerSummary(ma.Schema):
+    round_id = fields.Integer()
+    institution_id = fields.Integer()
+    counts = fields.Nested(Counts)
+    removed = fields.Integer()
+    sealed = fields.Nested(SealState)

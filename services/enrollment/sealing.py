@@ -1,0 +1,192 @@
+"""The seal: enrollment owns the lock and the count it seals, atomically.
+
+Each (round, unit) has a row in ``seals``. Every change of an institution's
+learners, and of the headcounts of an LAO's other-affiliation schools, first
+takes that row ``FOR SHARE`` (:func:`lock_for_edit`) and is refused with
+``unit_confirmed`` when it is sealed. :func:`seal` takes the row ``FOR UPDATE``,
+which waits for every edit in flight to commit and holds off every later one,
+then counts and records the seal in the same transaction. So an edit either
+lands before the seal (and is in its count) or is refused after it; no edit
+can land between the count and the seal.
+"""
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import OperationalError
+
+from services.common import settings
+from services.common.context import Actor
+from services.common.errors import LecError, conflict
+from services.common.jsonutil import plain
+from services.enrollment import domain
+from services.enrollment.models import headcounts, learners, seals
+from services.enrollment.outside import unit_ref
+
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def lock(uow, round_id, unit_id, exclusive=False):
+    """Take the seal row of (round, unit), creating it on first use."""
+    uow.execute(pg_insert(seals).values(round_id=round_id, unit_id=unit_id).on_conflict_do_nothing())
+    stmt = select(seals).where(seals.c.round_id == round_id, seals.c.unit_id == unit_id)
+    return uow.execute(stmt.with_for_update(read=not exclusive)).one()
+
+
+def lock_for_edit(uow, round_id, unit):
+    """Hold the unit's data open for this transaction, or refuse: it is sealed."""
+    row = lock(uow, round_id, unit["id"])
+    if row.sealed:
+        raise LecError("unit_confirmed",
+                       f"the data of {unit['type']} {unit['id']} are confirmed for this round; "
+                       "a user of the level above must revoke the confirmation before any change")
+    return row
+
+
+# -- counting ---------------------------------------------------------------------------
+
+def learner_counts(session, round_id, institution_ids):
+    """institution id -> counts of its active learners."""
+    ids = [int(i) for i in institution_ids]
+    by_unit = {i: {} for i in ids}
+    if ids:
+        rows = session.execute(
+            select(learners.c.institution_id, learners.c.grade, func.count())
+            .where(learners.c.round_id == round_id, learners.c.institution_id.in_(ids),
+                   learners.c.status == "active")
+            .group_by(learners.c.institution_id, learners.c.grade))
+        for unit_id, grade, n in rows:
+            by_unit[unit_id][grade] = n
+    return {i: domain.counts(g) for i, g in by_unit.items()}
+
+
+def headcount_rows(session, round_id, school_ids=None, lao_ids=None):
+    stmt = select(headcounts).where(headcounts.c.round_id == round_id)
+    if school_ids is not None:
+        stmt = stmt.where(headcounts.c.school_id.in_([int(i) for i in school_ids]))
+    if lao_ids is not None:
+        stmt = stmt.where(headcounts.c.lao_id.in_([int(i) for i in lao_ids]))
+    return session.execute(stmt).all()
+
+
+def headcount_counts(row):
+    if row is None or row.closed:
+        return dict(domain.ZERO)
+    return domain.counts(row.by_grade)
+
+
+def school_entries(session, round_id, schools):
+    """One entry per other-affiliation school: ``{id, code, path, closed, counts}``."""
+    rows = {r.school_id: r for r in headcount_rows(session, round_id, [s["id"] for s in schools])}
+    entries = []
+    for school in sorted(schools, key=lambda s: s["path"]):
+        row = rows.get(school["id"])
+        closed = school["status"] == "closed" or bool(row is not None and row.closed)
+        entries.append({"id": school["id"], "code": school["code"], "path": school["path"],
+                        "closed": closed,
+                        "counts": dict(domain.ZERO) if closed else headcount_counts(row)})
+    return entries
+
+
+def live_counts(session, round_id, units_by_id):
+    """unit id -> live counts: institutions their active learners, other schools
+    their headcount, an LAO the sum of its other schools' headcounts."""
+    institutions = [i for i, u in units_by_id.items() if u["type"] in domain.INSTITUTION_TYPES]
+    result = {i: dict(domain.ZERO) for i in units_by_id}
+    result.update(learner_counts(session, round_id, institutions))
+    schools = [i for i, u in units_by_id.items() if u["type"] == "other_school"]
+    for row in headcount_rows(session, round_id, school_ids=schools) if schools else ():
+        result[row.school_id] = headcount_counts(row)
+    laos = [i for i, u in units_by_id.items() if u["type"] == "lao"]
+    per_lao = {i: [] for i in laos}
+    for row in headcount_rows(session, round_id, lao_ids=laos) if laos else ():
+        per_lao[row.lao_id].append(headcount_counts(row))
+    for lao_id, parts in per_lao.items():
+        result[lao_id] = domain.add_counts(*parts)
+    return result
+
+
+# -- seal, unseal, state ------------------------------------------------------------------
+
+def _sealable(actor, unit):
+    actor = actor or Actor.system()
+    actor.require_read(unit["path"], "org unit")
+    if unit["type"] not in domain.SEALABLE_TYPES:
+        raise LecError("validation_error", f"a {unit['type']} has no data of its own to seal",
+                       {"errors": {"unit_id": ["a school, CDC or LAO"]}})
+
+
+def _sealed_result(round_id, unit, row):
+    return plain({"round_id": round_id, "unit": unit_ref(unit), "counts": row.counts,
+                  "schools": row.schools or [], "sealed_at": row.sealed_at})
+
+
+def seal(uow, actor, round_id, unit, other_schools=()):
+    """Seal the unit's data for the round and return the counts sealed.
+
+    ``other_schools``: for an LAO, its other-affiliation schools (registry
+    records). Sealing a sealed unit returns what was sealed the first time.
+    """
+    _sealable(actor, unit)
+    row = _lock_within(uow, round_id, unit)
+    if row.sealed:
+        return _sealed_result(round_id, unit, row)
+    if unit["type"] == "lao":
+        schools = school_entries(uow.session, round_id, other_schools)
+        counts = domain.add_counts(*[s["counts"] for s in schools])
+    else:
+        schools = []
+        counts = learner_counts(uow.session, round_id, [unit["id"]])[unit["id"]]
+    row = uow.execute(
+        update(seals).where(seals.c.round_id == round_id, seals.c.unit_id == unit["id"])
+        .values(sealed=True, sealed_at=func.clock_timestamp(), counts=counts, schools=schools,
+                version=seals.c.version + 1, updated_at=func.now())
+        .returning(*seals.c)).one()
+    uow.audit("seal", "unit_round", f"{round_id}:{unit['id']}",
+              {"round_id": round_id, "unit_id": unit["id"], "counts": counts, "schools": len(schools)})
+    uow.emit("unit_sealed", {"round_id": round_id, "unit": unit_ref(unit), "counts": counts,
+                             "schools": schools})
+    uow.commit()
+    return _sealed_result(round_id, unit, row)
+
+
+def _lock_within(uow, round_id, unit):
+    """The seal row FOR UPDATE, waiting at most ``LEC_SEAL_LOCK_TIMEOUT`` seconds
+    for the changes in flight (a bulk import holds the lock batch after batch)."""
+    seconds = settings.env_float("LEC_SEAL_LOCK_TIMEOUT", 10)
+    uow.execute(select(func.set_config("lock_timeout", f"{int(seconds * 1000)}ms", True)))
+    try:
+        with uow.session.begin_nested():
+            return lock(uow, round_id, unit["id"], exclusive=True)
+    except OperationalError as exc:
+        if getattr(getattr(exc, "orig", None), "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise conflict(f"the data of {unit['type']} {unit['id']} are being changed (an import?); "
+                       "try again when the change is done")
+
+
+def unseal(uow, actor, round_id, unit):
+    """Open the unit's data again (a revoked confirmation). Idempotent."""
+    _sealable(actor, unit)
+    row = _lock_within(uow, round_id, unit)
+    if row.sealed:
+        uow.execute(update(seals).where(seals.c.round_id == round_id, seals.c.unit_id == unit["id"])
+                    .values(sealed=False, sealed_at=None, counts=None, schools=None,
+                            version=seals.c.version + 1, updated_at=func.now()))
+        uow.audit("unseal", "unit_round", f"{round_id}:{unit['id']}",
+                  {"round_id": round_id, "unit_id": unit["id"], "counts_were": row.counts})
+        uow.emit("unit_unsealed", {"round_id": round_id, "unit": unit_ref(unit)})
+    uow.commit()
+    return {"round_id": round_id, "unit_id": unit["id"], "sealed": False}
+
+
+def seal_state(session, round_id, unit_ids):
+    """``{str(unit_id): {sealed, counts, sealed_at}}`` (never sealed: sealed false)."""
+    ids = [int(i) for i in unit_ids]
+    state = {str(i): {"sealed": False, "counts": None, "sealed_at": None} for i in ids}
+    if ids:
+        rows = session.execute(select(seals).where(seals.c.round_id == round_id,
+                                                   seals.c.unit_id.in_(ids)))
+        for row in rows:
+            if row.sealed:
+                state[str(row.unit_id)] = plain({"sealed": True, "counts": row.counts,
+                                                 "sealed_at": row.sealed_at})
+    return state
