@@ -245,6 +245,15 @@ def import_file(client, rnd, school, path):
     return time.perf_counter() - started, result
 
 
+def backend_pids():
+    """The PostgreSQL server processes serving the bench's databases."""
+    dsn = settings.database_url("enrollment").replace("postgresql+psycopg2://", "postgresql://")
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname LIKE %s AND pid <> pg_backend_pid()",
+                    (settings.db_prefix() + "%",))
+        return [r[0] for r in cur.fetchall()]
+
+
 def outbox_pending():
     dsn = settings.database_url("enrollment").replace("postgresql+psycopg2://", "postgresql://")
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
@@ -265,6 +274,7 @@ def run_size(system, rnd, school, client, rows, workdir, salt):
     pids = processes(system)
     reset_peaks(pids)
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    backends_before = {pid: cpu_seconds(pid) for pid in backend_pids()}
     sampler = Sampler(pids)
     sampler.start()
     seconds, result = import_file(client, rnd, school, path)
@@ -280,8 +290,15 @@ def run_size(system, rnd, school, client, rows, workdir, salt):
         hwm = status_kb(pid, "VmHWM")
         cpu = cpu_seconds(pid) - cpu_before[name]
         print(f"   {name:<22} {(hwm or 0) / 1024:>14.1f} MB {sampler.peak[name] / 1024:>10.1f} MB {cpu:>7.1f}")
+    backends = {pid: cpu_seconds(pid) - backends_before.get(pid, 0.0) for pid in backend_pids()}
+    print(f"   {'PostgreSQL backends':<22} {'(server, not ours)':>17} {len(backends):>10} pids "
+          f"{sum(backends.values()):>7.1f}")
     pending = outbox_pending()
     print(f"   learner_added events still in the outbox when the import answered: {pending:,}", flush=True)
+    time.sleep(10)
+    left = outbox_pending()
+    print(f"   the outbox relay then published {(pending - left) / 10:,.0f} events/s "
+          f"({left:,} left to publish)", flush=True)
     path.unlink()
     return {"rows": rows, "seconds": seconds, "copy_seconds": copy_seconds, "ok": ok}
 

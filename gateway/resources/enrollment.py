@@ -267,7 +267,8 @@ class LearnerExport:
     policies = {"GET": UnitInPath("iid")}
     docs = {"GET": {
         "summary": "Export an institution's active learners as CSV or XLSX", "tag": "learners",
-        "query": {"format": ("string", "csv (default) or xlsx; or send an Accept header")},
+        "query": {"format": ("string", "csv (default) or xlsx; or send an Accept header"),
+                  "headers": ("string", "th for Thai column titles (the import reads both)")},
         "response_description": "the file, in the columns the import accepts",
     }}
     page = 5000
@@ -295,15 +296,16 @@ class LearnerExport:
         if fmt not in ("csv", "xlsx"):
             raise LecError("validation_error", "unknown export format",
                            {"errors": {"format": ["csv or xlsx"]}})
+        thai = req.get_param("headers") == "th"
         pages = self._pages(req, id, iid)
         name = f"learners-r{id}-u{iid}.{fmt}"
         resp.downloadable_as = name
         if fmt == "csv":
             resp.content_type = "text/csv; charset=utf-8"
-            resp.stream = fileformat.csv_chunks(pages)
+            resp.stream = fileformat.csv_chunks(pages, thai)
             return
         spool = tempfile.TemporaryFile()
-        fileformat.write_xlsx(pages, spool)
+        fileformat.write_xlsx(pages, spool, thai=thai)
         resp.content_length = spool.tell()
         spool.seek(0)
         resp.content_type = XLSX_TYPE

@@ -88,14 +88,22 @@ def split_identity(id_kind, id_number):
 
 # -- names, grades, ages ---------------------------------------------------------------
 
-def name_problem(value):
-    """Why a name is not acceptable, or None. Names are stored exactly as given."""
-    if not value.strip():
-        return "must not be blank"
+def text_problem(value):
+    """Why a free-text value (prefix, nationality) cannot be stored and exported, or None."""
     if _CONTROL.search(value):
         return "must not contain control characters"
     if value.lstrip().startswith(_FORMULA_START):
         return "must not start with =, +, - or @"
+    return None
+
+
+def name_problem(value):
+    """Why a name is not acceptable, or None. Names are stored exactly as given."""
+    if not value.strip():
+        return "must not be blank"
+    problem = text_problem(value)
+    if problem:
+        return problem
     if not any(ch.isalpha() for ch in value):
         return "must contain letters"
     return None
@@ -153,6 +161,10 @@ def check_learner(data, institution_type, round_):
     errors = {}
     for field in ("first_name", "last_name"):
         problem = name_problem(data[field])
+        if problem:
+            errors[field] = [problem]
+    for field in ("prefix", "nationality"):
+        problem = text_problem(data[field]) if data.get(field) else None
         if problem:
             errors[field] = [problem]
     if errors:

@@ -292,15 +292,20 @@ def read_xlsx(path):
 
 # -- writing --------------------------------------------------------------------------------------
 
+def header_row(thai=False):
+    """The export's titles: the API's field names, or the Thai ones officers use."""
+    return [THAI_HEADERS[c] if thai else c for c in EXPORT_COLUMNS]
+
+
 def export_row(learner):
     return [learner.get(c) if c != "learner_id" else learner["id"] for c in EXPORT_COLUMNS]
 
 
-def csv_chunks(pages):
+def csv_chunks(pages, thai=False):
     """CSV bytes (UTF-8 with BOM, so spreadsheets show Thai) from pages of learners."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(header_row(thai))
     yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
     for learners in pages:
         buffer.seek(0)
@@ -310,12 +315,12 @@ def csv_chunks(pages):
         yield buffer.getvalue().encode("utf-8")
 
 
-def write_xlsx(pages, fileobj, title="learners"):
+def write_xlsx(pages, fileobj, title="learners", thai=False):
     """An XLSX workbook (openpyxl write-only) from pages of learners."""
     from openpyxl import Workbook
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
-    sheet.append(list(EXPORT_COLUMNS))
+    sheet.append(header_row(thai))
     for learners in pages:
         for learner in learners:
             row = export_row(learner)

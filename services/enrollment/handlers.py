@@ -24,8 +24,6 @@ LEARNER_FIELDS = ("id", "round_id", "institution_id", "id_kind", "prefix", "firs
                   "last_name", "sex", "birth_date", "nationality", "grade", "status",
                   "removal_reason", "removal_note", "removed_at", "removed_by", "source",
                   "carried_from", "version", "created_at", "created_by", "updated_at", "updated_by")
-EDITABLE = ("prefix", "first_name", "last_name", "sex", "birth_date", "nationality", "grade",
-            "id_kind", "id_number")
 
 
 def acting(actor):

@@ -62,12 +62,13 @@ def test_a_closed_other_school_counts_zero_unless_already_sealed(db_for):
         rows = {r.round_id: r for r in s.execute(select(headcounts).where(
             headcounts.c.school_id == school["id"]))}
         published = s.execute(select(COMMON.outbox.c.payload).where(
-            COMMON.outbox.c.event_type == "headcount_set")).scalars().all()
+            COMMON.outbox.c.event_type == "headcount_set").order_by(COMMON.outbox.c.id)).scalars().all()
     assert (rows[open_round["id"]].closed, rows[open_round["id"]].total) == (True, 0)
     assert (rows[sealed_round["id"]].closed, rows[sealed_round["id"]].total) == (False, 17)
-    mine = [p for p in published if p["school"]["id"] == school["id"]]
-    assert [(p["round_id"], p["counts"]["total"], p["school"]["closed"]) for p in mine][-1] == \
-        (open_round["id"], 0, True)
+    mine = [(p["round_id"], p["counts"]["total"], p["school"]["closed"])
+            for p in published if p["school"]["id"] == school["id"]]
+    assert mine == [(open_round["id"], 17, False), (sealed_round["id"], 17, False),
+                    (open_round["id"], 0, True)]
 
 
 class FakeRegistry:

@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from tests.client import Tree
 from tests.system.enrollment_helpers import (
-    enrollment_rows, error, learner, learners_url, national_id, new_round,
+    enrollment_rows, error, eventually, learner, learners_url, national_id, new_round,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -250,3 +250,35 @@ def test_an_upload_larger_than_the_json_body_limit_is_accepted(world):
     assert len(data) > 1.5 * 1024 * 1024
     result = upload(t["school_a"], learners_url(r, t, "school_a"), data)
     assert (result["accepted"], result["rows"]) == (1, 1)
+
+
+def test_a_seal_in_the_middle_of_an_import_stops_it_cleanly(admin, lec_env):
+    """The rows stored before the seal are exactly the sealed count; the rest are
+    refused with unit_confirmed, and the answer says how far the import got."""
+    from tests.system.enrollment_helpers import rpc
+    t = Tree.build(admin)
+    r = new_round(admin)
+    rng = random.Random(5)
+    rows = [[national_id(rng), "ทดสอบ", "ผนึก", "F", "2017-05-05", "p3"] for _ in range(12_000)]
+    sealed = {}
+
+    def stored_so_far():
+        return enrollment_rows("SELECT count(*) AS n FROM learners WHERE round_id = :r",
+                               r=r["id"])[0]["n"]
+
+    def body():
+        for i, chunk in enumerate(_stream(rows, chunk=16 * 1024)):
+            if i == 25 and not sealed:  # once a first batch is stored, confirm
+                assert eventually(stored_so_far, timeout=30)
+                with rpc(lec_env) as proxy:
+                    sealed.update(proxy.enrollment.seal(r["id"], t.id("school_a")))
+            yield chunk
+
+    url = learners_url(r, t, "school_a")
+    resp = t["school_a"].post(url + "/import", data=body(), headers={"Content-Type": "text/csv"},
+                              timeout=300)
+    answer = error(resp, 409, "unit_confirmed")
+    assert sealed, "the seal was taken during the upload"
+    stored = t["lao_a"].ok("GET", url)["total"]
+    assert sealed["counts"]["total"] == stored == answer["accepted"] >= 5000
+    assert answer["accepted"] < len(rows) and "were imported" in answer["description"]

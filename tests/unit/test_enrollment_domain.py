@@ -83,3 +83,15 @@ def test_counts_and_headcounts():
     assert code_of(domain.headcount_by_grade, {"p1": 3}, True).code == "conflict"
     for bad in ({"cdc": 1}, {"p1": -1}, {"p1": True}, {"p1": 100_001}, ["p1"]):
         assert code_of(domain.headcount_by_grade, bad, False).code == "validation_error"
+
+
+def test_prefix_and_nationality_are_exportable_text():
+    base = {"national_id": "3100600445635", "prefix": "เด็กชาย", "first_name": "ก", "last_name": "ข",
+            "sex": "M", "birth_date": D(2018, 1, 1), "grade": "p1", "nationality": "ไทย"}
+    round_ = {"census_date": "2026-06-10", "settings": {}}
+    clean, age = domain.check_learner(base, "school", round_)
+    assert (clean["id_kind"], clean["id_number"], age) == ("national_id", "3100600445635", 8)
+    assert domain.check_learner(dict(base, prefix=None, nationality=None), "school", round_)[0]["prefix"] is None
+    for field, bad in (("prefix", "ด.ช.\x07"), ("nationality", "=cmd()")):
+        err = code_of(domain.check_learner, dict(base, **{field: bad}), "school", round_)
+        assert err.code == "validation_error" and field in err.extra["errors"]

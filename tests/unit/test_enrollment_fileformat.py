@@ -138,6 +138,9 @@ def test_export_writers_round_trip():
     assert data.startswith(codecs.BOM_UTF8)
     rows, _ = parse(data, step=64)
     assert [r[1][0] for r in rows] == ["3100600445635", "1234545678781"]
+    thai = b"".join(ff.csv_chunks(iter([[learner]]), thai=True))
+    assert thai.decode("utf-8-sig").startswith("learner_id,เลขประจำตัวประชาชน,รหัส G,คำนำหน้า,ชื่อ")
+    assert parse(thai)[0] == rows[:1]
     out = io.BytesIO()
     ff.write_xlsx(iter([[learner]]), out)
     out.seek(0)
