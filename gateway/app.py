@@ -26,6 +26,7 @@ STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 RESOURCE_MODULES = [
     "gateway.resources.platform",
     "gateway.resources.enrollment",
+    "gateway.resources.confirmation",
 ]
 
 

@@ -1,7 +1,64 @@
-"""Confirmation tables."""
-from sqlalchemy import MetaData
+"""Confirmation tables: one state per (round, org unit), and the idempotency keys
+of confirm/revoke requests."""
+from sqlalchemy import (
+    BigInteger, CheckConstraint, Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint,
+    Table, Text, func, text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from services.common.tables import add_common_tables
 
 metadata = MetaData()
 common = add_common_tables(metadata)
+
+STATES = ("open", "sealing", "confirmed", "unsealing")
+
+# ``state``: open -> sealing (saga running: enrollment seal, then record) -> confirmed
+#            confirmed -> unsealing (revocation recorded, enrollment unseal pending) -> open
+# A saga in flight has its id, the process that runs it and when it started.
+confirmations = Table(
+    "confirmations", metadata,
+    Column("round_id", BigInteger, nullable=False),
+    Column("unit_id", BigInteger, nullable=False),
+    Column("unit_type", Text, nullable=False),
+    Column("unit_code", Text),
+    Column("unit_path", Text, nullable=False),
+    Column("parent_id", BigInteger),
+    Column("state", Text, nullable=False, server_default="open"),
+    Column("counts", JSONB),
+    Column("other_schools", JSONB),
+    Column("confirmed_at", DateTime(timezone=True)),
+    Column("confirmed_by", BigInteger),
+    Column("confirmed_by_username", Text),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", BigInteger),
+    Column("revoke_reason", Text),
+    Column("saga_id", UUID(as_uuid=False)),
+    Column("saga_owner", Text),
+    Column("saga_started_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("round_id", "unit_id", name="pk_confirmations"),
+    CheckConstraint("state IN ('open','sealing','confirmed','unsealing')", name="ck_confirmations_state"),
+    CheckConstraint("unit_type IN ('department','province','lao','school','cdc')",
+                    name="ck_confirmations_unit_type"),
+    CheckConstraint("(state IN ('sealing','unsealing')) = (saga_id IS NOT NULL)",
+                    name="ck_confirmations_saga"),
+    CheckConstraint("state <> 'confirmed' OR (counts IS NOT NULL AND confirmed_at IS NOT NULL)",
+                    name="ck_confirmations_confirmed_has_counts"),
+    Index("ix_confirmations_parent", "round_id", "parent_id"),
+    Index("ix_confirmations_saga", "state", "saga_started_at",
+          postgresql_where=text("state IN ('sealing','unsealing')")),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("user_id", BigInteger, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("round_id", BigInteger, nullable=False),
+    Column("unit_id", BigInteger, nullable=False),
+    Column("response", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("user_id", "key", name="pk_idempotency_keys"),
+)

@@ -1,0 +1,154 @@
+"""Confirmation payloads: requests, the status view and the events for agencies.
+
+The event schemas are the source of the payload schemas in ``deploy/asyncapi.yaml``
+(``python -m services.confirmation.asyncapi`` writes it; the tests check the file
+is current and that dispatched events validate against it).
+"""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+REVOKE_REASON_MAX = 500
+
+
+class RevokeRequest(ma.Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=REVOKE_REASON_MAX),
+                           metadata={"description": "why the confirmation is withdrawn"})
+
+    @ma.pre_load
+    def strip(self, data, **kwargs):
+        if isinstance(data, dict) and isinstance(data.get("reason"), str):
+            data = dict(data, reason=data["reason"].strip())
+        return data
+
+
+# -- parts -----------------------------------------------------------------------
+
+class Counts(ma.Schema):
+    total = fields.Integer(required=True, validate=validate.Range(min=0))
+    by_grade = fields.Dict(keys=fields.String(), values=fields.Integer(validate=validate.Range(min=0)),
+                           required=True, metadata={"description": "grade (k1..m6, cdc) -> learners"})
+
+
+class RoundRef(ma.Schema):
+    id = fields.Integer(required=True)
+    academic_year = fields.Integer(required=True, metadata={"description": "Buddhist era"})
+    number = fields.Integer(required=True, validate=validate.OneOf((1, 2)))
+
+
+class UnitRef(ma.Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True, allow_none=True)
+    type = fields.String(required=True, validate=validate.OneOf(
+        ("department", "province", "lao", "school", "cdc")))
+    path = fields.String(required=True, metadata={"description": "materialised path, e.g. /1/7/42/"})
+
+
+class OtherSchool(ma.Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True, allow_none=True)
+    closed = fields.Boolean(required=True, metadata={"description": "a closed school counts zero"})
+    counts = fields.Nested(Counts, required=True)
+
+
+class OtherSchools(Counts):
+    """Headcounts of the other-affiliation schools an LAO funds (sealed with the
+    LAO); for a province or the department, their sum."""
+    schools = fields.List(fields.Nested(OtherSchool), metadata={"description": "LAO events only"})
+
+
+# -- events ----------------------------------------------------------------------
+
+class Envelope(ma.Schema):
+    event_id = fields.UUID(required=True, metadata={"description": "de-duplicate by this"})
+    type = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Equal(1))
+    occurred_at = fields.DateTime(required=True)
+
+
+class ConfirmationBody(ma.Schema):
+    round = fields.Nested(RoundRef, required=True)
+    org_unit = fields.Nested(UnitRef, required=True)
+    counts = fields.Nested(Counts, required=True, metadata={
+        "description": "learners of the unit's institutions, sealed at confirmation"})
+    other_schools = fields.Nested(OtherSchools, metadata={
+        "description": "LAOs, provinces and the department: other-affiliation headcounts"})
+    confirmed_at = fields.DateTime(required=True)
+    confirmed_by = fields.Integer(required=True, metadata={"description": "user id"})
+
+
+class RevocationBody(ConfirmationBody):
+    reason = fields.String(required=True)
+    revoked_at = fields.DateTime(required=True)
+    revoked_by = fields.Integer(required=True, metadata={"description": "user id"})
+
+
+class UnitConfirmed(Envelope, ConfirmationBody):
+    """A unit confirmed its counts (sealed at that instant)."""
+    type = fields.String(required=True, validate=validate.Equal("unit_confirmed"))
+
+
+class UnitRevoked(Envelope, RevocationBody):
+    """A confirmation was withdrawn from above; its counts no longer stand."""
+    type = fields.String(required=True, validate=validate.Equal("unit_revoked"))
+
+
+class RoundFinalized(Envelope, ConfirmationBody):
+    """The department confirmed: the round's counts are final."""
+    type = fields.String(required=True, validate=validate.Equal("round_finalized"))
+
+
+EVENTS = {"unit_confirmed": UnitConfirmed, "unit_revoked": UnitRevoked,
+          "round_finalized": RoundFinalized}
+
+
+# -- the status view ---------------------------------------------------------------
+
+class ChildState(ma.Schema):
+    id = fields.Integer()
+    code = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    type = fields.String()
+    status = fields.String(metadata={"description": "registry status: active, pending, closed"})
+    state = fields.String(validate=validate.OneOf(("open", "confirmed")))
+    blocking = fields.Boolean(metadata={"description": "an active unit whose confirmation is awaited"})
+    confirmed_at = fields.DateTime(allow_none=True)
+    total = fields.Integer(allow_none=True, metadata={"description": "confirmed learners"})
+
+
+class ChildrenProgress(ma.Schema):
+    total = fields.Integer(metadata={"description": "active children awaited"})
+    confirmed = fields.Integer()
+    pending = fields.List(fields.Integer())
+    items = fields.List(fields.Nested(ChildState))
+
+
+class Status(ma.Schema):
+    unit_id = fields.Integer()
+    round_id = fields.Integer()
+    unit = fields.Nested(UnitRef)
+    state = fields.String(validate=validate.OneOf(("open", "confirmed")))
+    saga = fields.String(allow_none=True, metadata={
+        "description": "sealing / unsealing while a confirm or revoke is being completed"})
+    confirmed_at = fields.DateTime(allow_none=True)
+    confirmed_by = fields.Integer(allow_none=True)
+    confirmed_by_username = fields.String(allow_none=True)
+    counts = fields.Nested(Counts)
+    counts_source = fields.String(validate=validate.OneOf(("sealed", "live", "children")), metadata={
+        "description": "sealed at confirmation; live learners; or the sum of confirmed children"})
+    other_schools = fields.Nested(OtherSchools, allow_none=True)
+    children = fields.Nested(ChildrenProgress)
+    pending = fields.List(fields.Integer(), metadata={"description": "active children not confirmed"})
+    revoked_at = fields.DateTime(allow_none=True)
+    revoked_by = fields.Integer(allow_none=True)
+    revoke_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class HistoryEntry(ma.Schema):
+    at = fields.DateTime()
+    action = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    actor_username = fields.String(allow_none=True)
+    actor_unit_id = fields.Integer(allow_none=True)
+    details = fields.Dict()
+    request_id = fields.String(allow_none=True)
