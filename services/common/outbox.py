@@ -3,20 +3,22 @@
 Events are written to the ``outbox`` table in the transaction of their change
 (:meth:`UnitOfWork.emit`). The relay, a green thread in every service
 container, takes unpublished rows with ``FOR UPDATE SKIP LOCKED`` (so replicas
-share the work), publishes each as a persistent message with publisher
-confirms to the nameko event exchange ``<service>.events`` (routing key =
-event type), and marks it published. A crash between publish and mark
-re-publishes the row: consumers de-duplicate by ``event_id``.
+share the work), publishes them as persistent messages to the nameko event
+exchange ``<service>.events`` (routing key = event type) on a channel in
+confirm mode, waits for the broker's confirmations of the whole batch, and
+marks the confirmed ones published. A crash between publish and mark
+re-publishes the rows: consumers de-duplicate by ``event_id``.
 """
 import logging
+import socket
 import threading
 import time
 
+import amqp
 from kombu import Connection
-from nameko.amqp.publish import Publisher
 from nameko.constants import PERSISTENT
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Text, and_, cast, delete, func, select, update
 
 from services.common import settings
 from services.common.db import COMMON
@@ -26,26 +28,90 @@ log = logging.getLogger(__name__)
 outbox = COMMON.outbox
 
 
+class PublishIncomplete(Exception):
+    """The broker did not confirm every message of a batch (nack or timeout)."""
+
+
+class ConfirmingChannel:
+    """One AMQP channel in confirm mode that publishes a batch and then waits
+    for the broker's confirmations of all of it (pipelined, not one by one)."""
+
+    def __init__(self, amqp_uri, exchange, confirm_timeout=10.0):
+        self.conn = Connection(amqp_uri, heartbeat=0, connect_timeout=5)
+        self.conn.ensure_connection(max_retries=1)
+        self.channel = self.conn.channel()
+        self.channel.confirm_select()
+        self.channel.events["basic_ack"].add(self._on_ack)
+        self.channel.events["basic_nack"].add(self._on_nack)
+        self.channel.exchange_declare(exchange=exchange.name, type=exchange.type, durable=True,
+                                      auto_delete=False)
+        self.exchange = exchange.name
+        self.confirm_timeout = confirm_timeout
+        self.tag = 0            # delivery tag of the last message sent on this channel
+        self.acked_upto = 0     # every tag up to this one is confirmed
+        self._acked = set()
+        self.nacked = None      # lowest tag the broker refused
+
+    def _on_ack(self, tag, multiple):
+        if multiple:
+            self.acked_upto = max(self.acked_upto, tag)
+        else:
+            self._acked.add(tag)
+        while self.acked_upto + 1 in self._acked:
+            self.acked_upto += 1
+            self._acked.discard(self.acked_upto)
+        self._acked = {t for t in self._acked if t > self.acked_upto}
+
+    def _on_nack(self, tag, multiple):
+        self.nacked = tag if self.nacked is None else min(self.nacked, tag)
+
+    def publish_all(self, messages):
+        """Send ``(routing_key, json_text, headers)`` messages; return how many
+        of them, from the first, the broker confirmed."""
+        first = self.tag + 1
+        for routing_key, body, headers in messages:
+            msg = amqp.Message(body.encode("utf-8"), content_type="application/json",
+                               content_encoding="utf-8", delivery_mode=PERSISTENT,
+                               application_headers=headers)
+            self.channel.basic_publish(msg, exchange=self.exchange, routing_key=routing_key)
+            self.tag += 1
+        last = self.tag
+        deadline = time.monotonic() + self.confirm_timeout
+        while self.acked_upto < last and self.nacked is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                self.conn.drain_events(timeout=remaining)
+            except socket.timeout:
+                break
+        confirmed_upto = self.acked_upto
+        if self.nacked is not None:
+            confirmed_upto = min(confirmed_upto, self.nacked - 1)
+        return max(0, min(confirmed_upto, last) - first + 1)
+
+    def close(self):
+        try:
+            self.conn.release()
+        except Exception:  # already broken
+            pass
+
+
 class OutboxRelay:
 
-    def __init__(self, engine, service_name, amqp_uri, poll_interval=None, batch_size=200,
+    def __init__(self, engine, service_name, amqp_uri, poll_interval=None, batch_size=None,
                  config=None):
         self.engine = engine
         self.service_name = service_name
         self.exchange = get_event_exchange(service_name, config or {})
         self.amqp_uri = amqp_uri
-        self.publisher = Publisher(
-            amqp_uri, use_confirms=True, delivery_mode=PERSISTENT,
-            declare=[self.exchange], retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5,
-                          "interval_max": 1},
-        )
         self.poll_interval = poll_interval or settings.env_float("LEC_OUTBOX_POLL", 1.0)
-        self.batch_size = batch_size
+        self.batch_size = batch_size or settings.env_int("LEC_OUTBOX_BATCH", 1000)
         self.retention_hours = settings.env_float("LEC_OUTBOX_RETENTION_HOURS", 72)
         self._wake = threading.Event()
         self._stopped = False
         self._last_cleanup = 0.0
+        self._channel = None
         self.published = 0
 
     def wake(self):
@@ -54,6 +120,7 @@ class OutboxRelay:
     def stop(self):
         self._stopped = True
         self._wake.set()
+        self._drop_channel()
 
     def run(self):
         failures = 0
@@ -69,38 +136,43 @@ class OutboxRelay:
                 failures = 0
             except Exception:  # broker or database away: keep the rows, try again
                 failures += 1
+                self._drop_channel()
                 log.warning("outbox relay of %s failed (attempt %d); retrying",
                             self.service_name, failures, exc_info=failures == 1)
                 time.sleep(min(10.0, 0.25 * 2 ** min(failures, 6)))
 
+    def _drop_channel(self):
+        channel, self._channel = self._channel, None
+        if channel is not None:
+            channel.close()
+
     def publish_batch(self):
-        """Publish up to ``batch_size`` pending events; returns how many were taken."""
-        error = None
+        """Publish up to ``batch_size`` pending events in commit order and mark
+        those the broker confirmed; returns how many were taken."""
         with self.engine.begin() as conn:
             rows = conn.execute(
-                select(outbox.c.id, outbox.c.event_type, outbox.c.payload)
+                select(outbox.c.id, outbox.c.event_type, outbox.c.event_id,
+                       cast(outbox.c.payload, Text).label("body"))
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.id)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
-            done = []
-            for row in rows:
-                try:
-                    self.publisher.publish(
-                        row.payload, exchange=self.exchange, routing_key=row.event_type,
-                        headers={"lec.event_id": row.payload.get("event_id", "")},
-                    )
-                except Exception as exc:
-                    error = exc
-                    break
-                done.append(row.id)
-            if done:
-                conn.execute(update(outbox).where(outbox.c.id.in_(done))
-                             .values(published_at=func.now()))
-                self.published += len(done)
-        if error is not None:
-            raise error
+            if not rows:
+                return 0
+            if self._channel is None:
+                self._channel = ConfirmingChannel(self.amqp_uri, self.exchange)
+            confirmed = 0
+            try:
+                confirmed = self._channel.publish_all(
+                    (row.event_type, row.body, {"lec.event_id": str(row.event_id)}) for row in rows)
+            finally:
+                if confirmed:
+                    conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in rows[:confirmed]]))
+                                 .values(published_at=func.now()))
+                    self.published += confirmed
+        if confirmed < len(rows):
+            raise PublishIncomplete(f"{len(rows) - confirmed} of {len(rows)} events not confirmed")
         return len(rows)
 
     def cleanup(self):
