@@ -8,7 +8,6 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
 from services.common.hierarchy import path_ids
-from services.rounds.domain import state_at as round_state  # noqa: F401  (one rule for both)
 from services.rounds.schemas import SCHOOL_GRADES
 
 NO_AGE = -1  # school grades are not broken down by age

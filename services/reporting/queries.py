@@ -19,6 +19,7 @@ from services.reporting import domain, tables
 from services.reporting.models import (
     confirmations, headcounts, learner_counts, other_counts, round_tally, rounds, unit_counts, units,
 )
+from services.rounds.domain import state_at  # the rounds service's own rule
 from services.rounds.schemas import RoundSettings
 
 INSTITUTIONS = ("school", "cdc")
@@ -65,7 +66,7 @@ def readable_unit(session, actor, unit_id):
 def round_brief(row, at):
     return plain({"id": row.id, "academic_year": row.academic_year, "number": row.number,
                   "census_date": row.census_date,
-                  "state": domain.round_state(row.opens_at, row.closes_at, row.finalized_at, at)})
+                  "state": state_at(row.opens_at, row.closes_at, row.finalized_at, at)})
 
 
 def unit_brief(row):

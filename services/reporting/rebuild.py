@@ -3,9 +3,8 @@
 ``rebuild`` (new deployment, repair) reads the registry's units, the rounds,
 every learner fact and headcount from enrollment and the confirmation states,
 then, holding the read model's tables against writers (event handlers wait
-meanwhile), merges them
-with what events brought in the meantime (a fact changed after the rebuild
-started wins) and recounts every aggregate in SQL.
+meanwhile), merges them with what events brought in the meantime (a fact
+changed after the rebuild started wins) and recounts every aggregate in SQL.
 
 ``check`` compares the counts of every school, CDC and other-affiliation
 school with enrollment's live ``counts``, and the confirmation states with
@@ -30,7 +29,7 @@ from services.common.context import Actor
 from services.common.errors import LecError, forbidden
 from services.common.jsonutil import plain
 from services.reporting import domain, handlers, queries
-from services.reporting.models import rounds, units
+from services.reporting.models import units
 
 log = logging.getLogger(__name__)
 
