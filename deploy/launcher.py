@@ -190,11 +190,18 @@ def main(argv=None):
             from deploy import demo
             logins = demo.load(system.url)
         banner(system.url, logins)
+        restarts = {}
         while not stopping.is_set():
-            dead = system.dead()
-            if dead:
-                print(f"process exited: {dead}; stopping", flush=True)
-                return 1
+            for name, code in system.dead().items():
+                # like a container's restart policy: start it again, but give
+                # up on a process that keeps dying
+                recent = [t for t in restarts.get(name, []) if time.monotonic() - t < 60]
+                if len(recent) >= 5:
+                    print(f"{name} exited {len(recent) + 1} times within a minute; stopping", flush=True)
+                    return 1
+                restarts[name] = recent + [time.monotonic()]
+                print(f"{name} exited with {code}; starting it again", flush=True)
+                system.restart(name)
             stopping.wait(1)
         return 0
     finally:

@@ -1,8 +1,11 @@
 """What every service class mixes in: a health RPC that checks its database
 and reports its outbox backlog and failed events (for ``/readyz``)."""
 import logging
+import socket
 
-from nameko.rpc import rpc as nameko_rpc
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
+from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy import text
 
 from services.common.errors import LecError
@@ -12,13 +15,32 @@ from services.common.outbox import pending_count
 log = logging.getLogger(__name__)
 
 
+class BrokerTolerantRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer, except that a reply that cannot be sent because
+    the broker is away does not kill the service: the request stays unacked,
+    so the broker delivers it again once the connection is back (handlers are
+    idempotent to that, and the caller has given up or retries)."""
+
+    def handle_result(self, message, result, exc_info):
+        try:
+            return super().handle_result(message, result, exc_info)
+        except (OSError, socket.error, AMQPError, KombuError) as exc:
+            log.warning("could not send an RPC reply (%s); the request will be redelivered", exc)
+            return result, exc_info
+
+
+class TolerantRpc(Rpc):
+    rpc_consumer = BrokerTolerantRpcConsumer()
+
+
 def rpc(fn=None, **kwargs):
-    """nameko's ``@rpc`` with :class:`LecError` as an expected failure: it is
-    returned to the caller and logged at WARNING without a traceback."""
+    """The RPC entrypoint of every service: survives broker outages (see
+    :class:`BrokerTolerantRpcConsumer`) and treats :class:`LecError` as an
+    expected failure, returned to the caller and logged without a traceback."""
     kwargs.setdefault("expected_exceptions", LecError)
     if fn is None:
-        return nameko_rpc(**kwargs)
-    return nameko_rpc(**kwargs)(fn)
+        return TolerantRpc.decorator(**kwargs)
+    return TolerantRpc.decorator(**kwargs)(fn)
 
 
 class HealthMixin:

@@ -7,6 +7,8 @@ is current and that dispatched events validate against it).
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from services.common.schemas import Counts  # noqa: F401  (part of this module's payloads)
+
 REVOKE_REASON_MAX = 500
 
 
@@ -22,12 +24,6 @@ class RevokeRequest(ma.Schema):
 
 
 # -- parts -----------------------------------------------------------------------
-
-class Counts(ma.Schema):
-    total = fields.Integer(required=True, validate=validate.Range(min=0))
-    by_grade = fields.Dict(keys=fields.String(), values=fields.Integer(validate=validate.Range(min=0)),
-                           required=True, metadata={"description": "grade (k1..m6, cdc) -> learners"})
-
 
 class RoundRef(ma.Schema):
     id = fields.Integer(required=True)

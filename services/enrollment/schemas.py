@@ -2,6 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from services.common.schemas import Counts  # noqa: F401  (part of this module's payloads)
 from services.enrollment.domain import (
     ALL_GRADES, HEADCOUNT_GRADES, ID_KINDS, REMOVAL_REASONS, SEXES,
 )
@@ -61,11 +62,6 @@ class Learner(ma.Schema):
     created_by = fields.Integer(allow_none=True)
     updated_at = fields.AwareDateTime()
     updated_by = fields.Integer(allow_none=True)
-
-
-class Counts(ma.Schema):
-    total = fields.Integer()
-    by_grade = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 class HeadcountSet(ma.Schema):
