@@ -5,6 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from services.common.hierarchy import STATUSES, UNIT_TYPES
+from services.common.schemas import Counts
 from services.rounds.schemas import ALL_GRADES
 
 PATH = validate.Regexp(r"^/(\d+/)+$", error="a materialised path such as /1/7/42/")
@@ -22,7 +23,8 @@ def _counts_field(**kwargs):
                        values=fields.Integer(validate=validate.Range(min=0)), **kwargs)
 
 
-class Counts(_Lenient):
+class EventCounts(_Lenient):
+    """Counts as events carry them; grades are checked, the total is recomputed."""
     total = fields.Integer(validate=validate.Range(min=0))
     by_grade = _counts_field(load_default=dict)
 
@@ -100,7 +102,7 @@ class HeadcountEvent(_Lenient):
     round_id = fields.Integer(required=True)
     school = fields.Nested(School, required=True)
     lao_id = fields.Integer(required=True)
-    counts = fields.Nested(Counts, required=True)
+    counts = fields.Nested(EventCounts, required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
@@ -115,7 +117,7 @@ class ConfirmationEvent(_Lenient):
     round = fields.Nested(RoundRef, required=True)
     org_unit = fields.Nested(UnitRef, required=True)
     occurred_at = fields.AwareDateTime(required=True)
-    counts = fields.Nested(Counts, allow_none=True)
+    counts = fields.Nested(EventCounts, allow_none=True)
     other_schools = fields.Dict(allow_none=True)
     confirmed_at = fields.AwareDateTime(allow_none=True)
     confirmed_by = fields.Raw(allow_none=True)
@@ -140,11 +142,6 @@ class RoundBrief(ma.Schema):
     number = fields.Integer()
     census_date = fields.Date()
     state = fields.String()
-
-
-class CountsOut(ma.Schema):
-    total = fields.Integer()
-    by_grade = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 class LearnerTotals(ma.Schema):
@@ -199,8 +196,8 @@ class ProgressRow(ma.Schema):
     state = fields.String(allow_none=True)
     confirmed_at = fields.String(allow_none=True)
     confirmed_by = fields.String(allow_none=True)
-    counts = fields.Nested(CountsOut, metadata={"description": "live counts"})
-    confirmed_counts = fields.Nested(CountsOut, allow_none=True,
+    counts = fields.Nested(Counts, metadata={"description": "live counts"})
+    confirmed_counts = fields.Nested(Counts, allow_none=True,
                                      metadata={"description": "sealed at confirmation"})
     recorded = fields.Boolean()
     institutions = fields.Nested(Tally, metadata={"description": "schools and CDCs beneath"})
