@@ -38,5 +38,9 @@ migrate: venv
 bench-confirm: venv
 	$(BIN)/python -m bench.confirm.run $(BENCH_ARGS)
 
+# summary latency at national size: read model vs GROUP BY over learners (BENCH_ARGS="--scale 0.1")
+bench-report: venv
+	$(BIN)/python -m bench.report.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .lec *.egg-info

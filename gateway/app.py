@@ -27,6 +27,7 @@ RESOURCE_MODULES = [
     "gateway.resources.platform",
     "gateway.resources.enrollment",
     "gateway.resources.confirmation",
+    "gateway.resources.reporting",
 ]
 
 

@@ -324,7 +324,7 @@ def status(db, ports, round_id, unit_id):
 
 
 def states(db, round_id, unit_ids):
-    """``{str(unit_id): {state, confirmed_at, counts}}`` for units with a row."""
+    """``{str(unit_id): {state, confirmed_at, counts, other_schools, confirmed_by}}``."""
     round_id = _int(round_id, "round")
     ids = [int(i) for i in unit_ids or []]
     with db.session() as session:
@@ -335,7 +335,9 @@ def states(db, round_id, unit_ids):
         confirmed = r.state == CONFIRMED
         result[str(r.unit_id)] = {"state": domain.public_state(r.state),
                                   "confirmed_at": _bkk(r.confirmed_at) if confirmed else None,
-                                  "counts": r.counts if confirmed else None}
+                                  "counts": r.counts if confirmed else None,
+                                  "other_schools": r.other_schools if confirmed else None,
+                                  "confirmed_by": r.confirmed_by if confirmed else None}
     return plain(result)
 
 

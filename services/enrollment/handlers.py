@@ -14,7 +14,7 @@ from services.common.errors import LecError, conflict, forbidden, not_found, val
 from services.common.jsonutil import plain
 from services.common.validation import load, page
 from services.enrollment import domain
-from services.enrollment.models import headcounts, learners
+from services.enrollment.models import headcounts, learners, units
 from services.enrollment.outside import unit_ref
 from services.enrollment.schemas import HeadcountSet, LearnerCreate, LearnerUpdate, Removal
 from services.enrollment.sealing import headcount_counts, lock, lock_for_edit, seal_state
@@ -185,6 +185,34 @@ def export_page(session, actor, round_id, unit, after_id=0, limit=5000, status="
         cond.append(learners.c.status == "active")
     rows = session.execute(select(learners).where(and_(*cond)).order_by(learners.c.id).limit(limit))
     return [learner_dict(r) for r in rows]
+
+
+def learner_facts(session, round_, after_id=0, limit=20_000):
+    """Keyset pages of every learner of a round (active and removed) as the
+    events carry them, for a consumer that rebuilds its read model."""
+    limit = max(1, min(int(limit), 50_000))
+    census, _ = domain.round_rules(round_)
+    rows = session.execute(
+        select(learners, units.c.type.label("unit_type"))
+        .select_from(learners.outerjoin(units, units.c.id == learners.c.institution_id))
+        .where(learners.c.round_id == round_["id"], learners.c.id > int(after_id or 0))
+        .order_by(learners.c.id).limit(limit)).all()
+    items = [learner_event(r, {"id": r.institution_id, "path": r.institution_path,
+                               "type": r.unit_type or ("cdc" if r.grade == "cdc" else "school")}, census)
+             for r in rows]
+    return plain({"items": items, "next_after": rows[-1].id if len(rows) == limit else None})
+
+
+def headcount_facts(session, round_id, after_id=0, limit=20_000):
+    """Keyset pages (by school id) of a round's headcounts as ``headcount_set`` carries them."""
+    limit = max(1, min(int(limit), 50_000))
+    rows = session.execute(select(headcounts).where(
+        headcounts.c.round_id == as_id(round_id, "round"), headcounts.c.school_id > int(after_id or 0))
+        .order_by(headcounts.c.school_id).limit(limit)).all()
+    items = [{"round_id": r.round_id, "lao_id": r.lao_id, "version": r.version,
+              "school": {"id": r.school_id, "type": "other_school", "path": r.school_path, "closed": r.closed},
+              "counts": headcount_counts(r)} for r in rows]
+    return plain({"items": items, "next_after": rows[-1].school_id if len(rows) == limit else None})
 
 
 def summary(session, actor, round_id, unit):

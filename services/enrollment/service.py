@@ -63,6 +63,18 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
             live = sealing.live_counts(session, handlers.as_id(round_id, "round"), units)
         return {str(i): live.get(int(i), {"total": 0, "by_grade": {}}) for i in unit_ids}
 
+    # -- bulk reads for read models (trusted callers: no names, no ID numbers)
+    @rpc
+    def learner_facts(self, round_id, after_id=0, limit=20_000):
+        round_ = self.outside.round(handlers.as_id(round_id, "round"))
+        with self.db.session() as session:
+            return handlers.learner_facts(session, round_, after_id, limit)
+
+    @rpc
+    def headcounts(self, round_id, after_id=0, limit=20_000):
+        with self.db.session() as session:
+            return handlers.headcount_facts(session, round_id, after_id, limit)
+
     # -- learners
     @rpc
     def add_learner(self, round_id, institution_id, data):

@@ -1,0 +1,1 @@
+"""The reporting benchmark: summary latency at national size (``make bench-report``)."""

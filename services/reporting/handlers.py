@@ -1,0 +1,262 @@
+"""Applying the owners' events to the read model.
+
+Each function runs inside the unit of work of ``services.common.inbox`` (which
+has already made sure the event is applied once). Facts carry their owner's
+version: an event older than the fact already stored changes nothing, so
+redelivered and out-of-order events leave the same result. The aggregates
+move by the difference between the old and the new fact, on the unit and on
+every unit above it.
+"""
+import datetime as dt
+import logging
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.common.jsonutil import plain
+from services.common.validation import load
+from services.reporting import domain
+from services.reporting.models import (
+    confirmations, headcounts, learner_counts, learners, other_counts, round_tally, rounds, unit_counts,
+    units,
+)
+from services.reporting.schemas import (
+    ConfirmationEvent, HeadcountEvent, LearnerEvent, RoundEvent, UnitChanged,
+)
+
+log = logging.getLogger(__name__)
+
+# A rebuild locks these tables against writers (in this order, the order in
+# which every event handler writes them): events wait while it runs.
+UNIT_TABLES = ("rp_units", "rp_unit_counts")
+ROUND_TABLES = ("rp_learners", "rp_learner_counts", "rp_headcounts", "rp_other_counts", "rp_confirmations",
+                "rp_round_tally")
+
+
+def lock_against_events(uow, tables):
+    uow.execute(text(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def store_fact(uow, table, key, fact, newer):
+    """Store ``fact`` at ``key`` unless the row held is at least as new
+    (``newer(held_row, fact)`` says). Returns ``(stored, held row or None)``:
+    the held row is what the aggregates move away from."""
+    inserted = uow.execute(pg_insert(table).values(**key, **fact).on_conflict_do_nothing()
+                           .returning(*[table.c[k] for k in key])).first()
+    if inserted is not None:
+        return True, None
+    where = [table.c[k] == v for k, v in key.items()]
+    held = uow.execute(select(table).where(*where).with_for_update()).one()
+    if not newer(held, fact):
+        return False, held
+    values = dict(fact, updated_at=func.now()) if "updated_at" in table.c else fact
+    uow.execute(update(table).where(*where).values(**values))
+    return True, held
+
+
+def by_version(held, fact):
+    return domain.is_newer(held.version, fact["version"])
+
+
+# -- reference data ---------------------------------------------------------------
+
+UNIT_COLUMNS = ("code", "name", "type", "parent_id", "path", "depth", "status", "affiliation",
+                "closed_on", "version")
+
+
+def _unit_row(unit):
+    row = {"id": int(unit["id"]), **{k: unit.get(k) for k in UNIT_COLUMNS}}
+    row["version"] = int(row["version"] or 1)
+    if isinstance(row["closed_on"], str):
+        row["closed_on"] = dt.date.fromisoformat(row["closed_on"])
+    return row
+
+
+def apply_unit(uow, unit):
+    """A registry record: stored if newer than the one held, and the unit
+    counts of every unit on its path moved accordingly."""
+    row = _unit_row(unit)
+    fact = {k: row[k] for k in UNIT_COLUMNS}
+    stored, held = store_fact(uow, units, {"id": row["id"]}, fact, by_version)
+    if stored:
+        old = {"type": held.type, "path": held.path, "status": held.status} if held is not None else None
+        move_counts(uow, unit_counts, ("unit_id", "type"), {}, domain.unit_count_deltas(old, fact))
+    return stored
+
+
+def upsert_units(uow, unit_dicts):
+    """Many registry records at once (a rebuild: it recounts the unit counts after)."""
+    rows = [_unit_row(u) for u in unit_dicts]
+    if not rows:
+        return 0
+    stmt = pg_insert(units).values(sorted(rows, key=lambda r: r["id"]))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[units.c.id],
+        set_={k: stmt.excluded[k] for k in UNIT_COLUMNS},
+        where=units.c.version < stmt.excluded.version,
+    )
+    return uow.execute(stmt).rowcount
+
+
+def apply_unit_changed(uow, event):
+    return apply_unit(uow, load(UnitChanged(), event)["unit"])
+
+
+ROUND_COLUMNS = ("academic_year", "number", "census_date", "opens_at", "closes_at", "finalized_at",
+                 "settings", "version")
+
+
+def upsert_round(uow, round_data):
+    data = load(RoundEvent(), {"round": round_data})["round"]
+    row = {"id": data["id"], **{k: data.get(k) for k in ROUND_COLUMNS}}
+    row["settings"] = plain(row["settings"])
+    stmt = pg_insert(rounds).values(row)
+    set_ = {k: stmt.excluded[k] for k in ROUND_COLUMNS}
+    set_["finalized_at"] = func.coalesce(rounds.c.finalized_at, stmt.excluded.finalized_at)
+    stmt = stmt.on_conflict_do_update(index_elements=[rounds.c.id], set_=set_,
+                                      where=rounds.c.version <= stmt.excluded.version)
+    return uow.execute(stmt).rowcount
+
+
+def apply_round_event(uow, event):
+    return upsert_round(uow, event.get("round"))
+
+
+def finalize_round(uow, round_id, at):
+    """The department confirmed: the round is final (the first time counts)."""
+    return uow.execute(update(rounds).where(rounds.c.id == round_id, rounds.c.finalized_at.is_(None))
+                       .values(finalized_at=at)).rowcount
+
+
+def round_known(session, round_id):
+    return session.execute(select(rounds.c.id).where(rounds.c.id == round_id)).first() is not None
+
+
+# -- learners ---------------------------------------------------------------------
+
+FACT_COLUMNS = ("version", "institution_id", "institution_path", "grade", "sex", "id_kind", "age", "active")
+
+
+def _fact(row):
+    return {k: getattr(row, k) for k in FACT_COLUMNS}
+
+
+def apply_learner_event(uow, event):
+    data = load(LearnerEvent(), event)
+    return apply_learner(uow, data["round_id"], data["learner"]["id"], domain.learner_fact(data["learner"]))
+
+
+def apply_learner(uow, round_id, learner_id, fact):
+    stored, held = store_fact(uow, learners, {"round_id": round_id, "learner_id": learner_id}, fact,
+                              by_version)
+    if stored:
+        add_learner_counts(uow, round_id, domain.learner_deltas(_fact(held) if held else None, fact))
+    return stored
+
+
+LEARNER_KEY = ("unit_id", "grade", "sex", "id_kind", "age")
+OTHER_KEY = ("unit_id", "grade")
+TALLY_KEY = ("unit_id", "type", "metric")
+
+
+def move_counts(uow, table, key_names, fixed, deltas):
+    """Add ``deltas`` ({key tuple: change}) to the ``n`` of an aggregate table
+    (``fixed``: the columns every row shares, such as the round), in one upsert.
+
+    Rows are written in the order of ``deltas`` (``domain.path_deltas``: the
+    deepest units first, the department last), the same for every event: no two
+    events wait on each other in a cycle, and the rows every event shares are
+    held for the shortest time. A count below zero, or a decrement of a count
+    that does not exist, is refused by the table's trigger: an impossible
+    history fails loudly."""
+    if not deltas:
+        return
+    stmt = pg_insert(table).values([dict(zip(key_names, key), **fixed, n=change)
+                                    for key, change in deltas.items()])
+    uow.execute(stmt.on_conflict_do_update(index_elements=[*fixed, *key_names],
+                                           set_={"n": table.c.n + stmt.excluded.n}))
+
+
+def add_learner_counts(uow, round_id, deltas):
+    move_counts(uow, learner_counts, LEARNER_KEY, {"round_id": round_id}, deltas)
+
+
+# -- other-affiliation schools ---------------------------------------------------------
+
+def apply_headcount_event(uow, event):
+    data = load(HeadcountEvent(), event)
+    school = data["school"]
+    by_grade = {g: n for g, n in data["counts"]["by_grade"].items() if n}
+    fact = {"version": data["version"], "lao_id": data["lao_id"], "school_path": school["path"],
+            "closed": bool(school["closed"]), "by_grade": by_grade, "total": sum(by_grade.values())}
+    return apply_headcount(uow, data["round_id"], school["id"], fact)
+
+
+def apply_headcount(uow, round_id, school_id, fact):
+    stored, held = store_fact(uow, headcounts, {"round_id": round_id, "school_id": school_id}, fact,
+                              by_version)
+    if stored:
+        old = {"school_path": held.school_path, "by_grade": held.by_grade, "closed": held.closed} \
+            if held is not None else None
+        fixed = {"round_id": round_id}
+        move_counts(uow, other_counts, OTHER_KEY, fixed, domain.headcount_deltas(old, fact))
+        move_counts(uow, round_tally, TALLY_KEY, fixed, domain.headcount_tally_deltas(old, fact))
+    return stored
+
+
+# -- confirmations ---------------------------------------------------------------------
+
+def username_of(who, actor=None):
+    """``confirmed_by`` may be a name or a user record; the event's actor stands in."""
+    if isinstance(who, dict):
+        who = who.get("username") or who.get("user_id")
+    if who is None and isinstance(actor, dict):
+        who = actor.get("username")
+    return None if who is None else str(who)
+
+
+def confirmation_fact(event, state):
+    data = load(ConfirmationEvent(), event)
+    unit = data["org_unit"]
+    confirmed = state == "confirmed"
+    counts = data.get("counts") or {}
+    return data["round"]["id"], {
+        "unit_id": unit["id"],
+        "unit_type": unit["type"],
+        "unit_path": unit["path"],
+        "state": state,
+        "changed_at": data["occurred_at"],
+        "confirmed_at": (data.get("confirmed_at") or data["occurred_at"]) if confirmed else None,
+        "confirmed_by": username_of(data.get("confirmed_by"), data.get("actor")) if confirmed else None,
+        "counts": domain.counts_dict(counts.get("by_grade") or {}) if confirmed and counts else None,
+        "other_schools": plain(data.get("other_schools")) if confirmed else None,
+        "reason": data.get("reason"),
+    }
+
+
+def apply_confirmation_event(uow, event, state):
+    round_id, fact = confirmation_fact(event, state)
+    return apply_confirmation(uow, round_id, fact)
+
+
+def apply_confirmation(uow, round_id, fact):
+    """The unit's state after its newest confirmation event. The events carry no
+    per-unit version, so their ``occurred_at`` orders them (the confirmation
+    service emits them while it holds the unit's row lock)."""
+    fact = dict(fact)
+    key = {"round_id": round_id, "unit_id": fact.pop("unit_id")}
+    stored, held = store_fact(uow, confirmations, key, fact,
+                              lambda held_, new: held_.changed_at < new["changed_at"])
+    if stored:
+        old = {"unit_type": held.unit_type, "unit_path": held.unit_path, "state": held.state} \
+            if held is not None else None
+        move_counts(uow, round_tally, TALLY_KEY, {"round_id": round_id}, domain.confirmed_deltas(old, fact))
+    return stored
+
+
+def apply_finalized_event(uow, event):
+    """``round_finalized``: the department confirmed, so the round is final."""
+    round_id, fact = confirmation_fact(event, "confirmed")
+    apply_confirmation(uow, round_id, fact)
+    finalize_round(uow, round_id, fact["changed_at"])
+    return round_id

@@ -1,0 +1,287 @@
+"""Reporting payloads: the events it consumes (checked on arrival, so a
+malformed event fails loudly into ``failed_events`` instead of skewing the
+counts) and the reports it returns (documented in the OpenAPI document)."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from services.common.hierarchy import STATUSES, UNIT_TYPES
+from services.common.schemas import Counts
+from services.rounds.schemas import ALL_GRADES
+
+PATH = validate.Regexp(r"^/(\d+/)+$", error="a materialised path such as /1/7/42/")
+
+
+class _Lenient(ma.Schema):
+    """Events may grow fields; unknown ones are ignored."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+def _counts_field(**kwargs):
+    return fields.Dict(keys=fields.String(validate=validate.OneOf(ALL_GRADES)),
+                       values=fields.Integer(validate=validate.Range(min=0)), **kwargs)
+
+
+class EventCounts(_Lenient):
+    """Counts as events carry them; grades are checked, the total is recomputed."""
+    total = fields.Integer(validate=validate.Range(min=0))
+    by_grade = _counts_field(load_default=dict)
+
+
+class UnitRef(_Lenient):
+    id = fields.Integer(required=True)
+    code = fields.String(allow_none=True)
+    type = fields.String(required=True, validate=validate.OneOf(UNIT_TYPES))
+    path = fields.String(required=True, validate=PATH)
+
+
+class Unit(_Lenient):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(UNIT_TYPES))
+    parent_id = fields.Integer(allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    affiliation = fields.String(allow_none=True)
+    path = fields.String(required=True, validate=PATH)
+    depth = fields.Integer(required=True)
+    closed_on = fields.Date(allow_none=True)
+    version = fields.Integer(load_default=1)
+
+
+class UnitChanged(_Lenient):
+    unit = fields.Nested(Unit, required=True)
+
+
+class Round(_Lenient):
+    id = fields.Integer(required=True)
+    academic_year = fields.Integer(required=True)
+    number = fields.Integer(required=True, validate=validate.OneOf((1, 2)))
+    census_date = fields.Date(required=True)
+    opens_at = fields.AwareDateTime(required=True)
+    closes_at = fields.AwareDateTime(required=True)
+    finalized_at = fields.AwareDateTime(allow_none=True)
+    settings = fields.Dict(required=True)
+    version = fields.Integer(load_default=1)
+
+
+class RoundEvent(_Lenient):
+    round = fields.Nested(Round, required=True)
+
+
+class Learner(_Lenient):
+    id = fields.Integer(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    institution = fields.Nested(UnitRef, required=True)
+    grade = fields.String(required=True, validate=validate.OneOf(ALL_GRADES))
+    sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
+    id_kind = fields.String(required=True, validate=validate.OneOf(("national_id", "g_code")))
+    age_years = fields.Integer(allow_none=True)
+    status = fields.String(load_default="active", validate=validate.OneOf(("active", "removed")))
+
+    @ma.validates_schema
+    def cdc_children_have_an_age(self, data, **kwargs):
+        if data.get("grade") == "cdc" and data.get("age_years") is None:
+            raise ma.ValidationError("a CDC child carries age_years", "age_years")
+
+
+class LearnerEvent(_Lenient):
+    round_id = fields.Integer(required=True)
+    learner = fields.Nested(Learner, required=True)
+
+
+class School(_Lenient):
+    id = fields.Integer(required=True)
+    type = fields.String(load_default="other_school", validate=validate.Equal("other_school"))
+    path = fields.String(required=True, validate=PATH)
+    closed = fields.Boolean(load_default=False)
+
+
+class HeadcountEvent(_Lenient):
+    round_id = fields.Integer(required=True)
+    school = fields.Nested(School, required=True)
+    lao_id = fields.Integer(required=True)
+    counts = fields.Nested(EventCounts, required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class RoundRef(_Lenient):
+    id = fields.Integer(required=True)
+    academic_year = fields.Integer()
+    number = fields.Integer()
+
+
+class ConfirmationEvent(_Lenient):
+    """``unit_confirmed`` / ``unit_revoked`` / ``round_finalized`` (API.md)."""
+    round = fields.Nested(RoundRef, required=True)
+    org_unit = fields.Nested(UnitRef, required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    counts = fields.Nested(EventCounts, allow_none=True)
+    other_schools = fields.Dict(allow_none=True)
+    confirmed_at = fields.AwareDateTime(allow_none=True)
+    confirmed_by = fields.Raw(allow_none=True)
+    reason = fields.String(allow_none=True)
+    actor = fields.Dict(allow_none=True)
+
+
+# -- reports (documentation of what the RPCs return) --------------------------------
+
+class UnitBrief(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    type = fields.String(validate=validate.OneOf(UNIT_TYPES))
+    path = fields.String()
+    status = fields.String()
+
+
+class RoundBrief(ma.Schema):
+    id = fields.Integer()
+    academic_year = fields.Integer(metadata={"description": "Buddhist era"})
+    number = fields.Integer()
+    census_date = fields.Date()
+    state = fields.String()
+
+
+class LearnerTotals(ma.Schema):
+    total = fields.Integer()
+    by_grade = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_sex = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "M / F"})
+    by_id_kind = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                             metadata={"description": "national_id / g_code"})
+    by_level = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_grade_sex = fields.Dict(keys=fields.String(), values=fields.Dict())
+
+
+class CdcTotals(ma.Schema):
+    total = fields.Integer()
+    by_age = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "completed years at the census date"})
+    by_sex = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class OtherSchoolTotals(ma.Schema):
+    schools = fields.Integer(metadata={"description": "other-affiliation schools in the subtree"})
+    recorded = fields.Integer(metadata={"description": "with a headcount this round"})
+    closed = fields.Integer()
+    total = fields.Integer()
+    by_grade = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class Tally(ma.Schema):
+    total = fields.Integer()
+    confirmed = fields.Integer()
+
+
+class ConfirmationProgress(ma.Schema):
+    state = fields.String(metadata={"description": "the unit's own: open or confirmed"})
+    confirmed_at = fields.String(allow_none=True)
+    confirmed_by = fields.String(allow_none=True)
+    children = fields.Nested(Tally)
+    by_type = fields.Dict(keys=fields.String(), values=fields.Nested(Tally))
+
+
+class Summary(ma.Schema):
+    round = fields.Nested(RoundBrief)
+    org_unit = fields.Nested(UnitBrief)
+    learners = fields.Nested(LearnerTotals)
+    cdc = fields.Nested(CdcTotals)
+    other_schools = fields.Nested(OtherSchoolTotals)
+    confirmation = fields.Nested(ConfirmationProgress)
+
+
+class ProgressRow(ma.Schema):
+    unit = fields.Nested(UnitBrief)
+    state = fields.String(allow_none=True)
+    confirmed_at = fields.String(allow_none=True)
+    confirmed_by = fields.String(allow_none=True)
+    counts = fields.Nested(Counts, metadata={"description": "live counts"})
+    confirmed_counts = fields.Nested(Counts, allow_none=True,
+                                     metadata={"description": "sealed at confirmation"})
+    recorded = fields.Boolean()
+    institutions = fields.Nested(Tally, metadata={"description": "schools and CDCs beneath"})
+
+
+class Progress(ma.Schema):
+    round = fields.Nested(RoundBrief)
+    org_unit = fields.Nested(UnitBrief)
+    state = fields.String()
+    items = fields.List(fields.Nested(ProgressRow))
+    total = fields.Integer()
+    confirmed = fields.Integer()
+    recorded = fields.Integer()
+
+
+class Money(ma.Schema):
+    lunch = fields.Float()
+    milk = fields.Float()
+    total = fields.Float()
+    units = fields.Integer()
+    lunch_pupils = fields.Integer()
+    milk_pupils = fields.Integer()
+
+
+class BudgetLine(ma.Schema):
+    unit = fields.Nested(UnitBrief)
+    lunch_pupils = fields.Integer()
+    lunch_band = fields.String(allow_none=True)
+    lunch_rate = fields.Float()
+    lunch = fields.Float()
+    milk_pupils = fields.Integer()
+    milk = fields.Float()
+    total = fields.Float()
+
+
+class Budget(ma.Schema):
+    round = fields.Nested(RoundBrief)
+    org_unit = fields.Nested(UnitBrief)
+    basis = fields.String()
+    settings = fields.Dict(metadata={"description": "the round's lunch and milk settings used"})
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(Money))
+    rows = fields.List(fields.Nested(BudgetLine), metadata={"description": "one per child unit"})
+    lines = fields.List(fields.Nested(BudgetLine), metadata={"description": "one per confirmed school/CDC"})
+    unconfirmed = fields.Dict(metadata={"description": "{total, items}: units whose counts are "
+                                                       "not confirmed, never in the amounts"})
+
+
+class ComparisonRow(ma.Schema):
+    unit = fields.Nested(UnitBrief)
+    current = fields.Dict()
+    against = fields.Dict()
+    change = fields.Integer()
+    change_pct = fields.Float(allow_none=True)
+
+
+class Comparison(ma.Schema):
+    round = fields.Nested(RoundBrief)
+    against = fields.Nested(RoundBrief)
+    org_unit = fields.Nested(UnitBrief)
+    level = fields.String()
+    totals = fields.Dict()
+    items = fields.List(fields.Nested(ComparisonRow))
+    largest_drops = fields.List(fields.Nested(ComparisonRow))
+    largest_rises = fields.List(fields.Nested(ComparisonRow))
+
+
+class Column(ma.Schema):
+    key = fields.String()
+    label = fields.String()
+    group = fields.String(allow_none=True)
+    type = fields.String(validate=validate.OneOf(("text", "int", "money")))
+
+
+class Section(ma.Schema):
+    name = fields.String()
+    columns = fields.List(fields.Nested(Column))
+    rows = fields.List(fields.List(fields.Raw()))
+    total = fields.List(fields.Raw(), allow_none=True)
+
+
+class Table(ma.Schema):
+    key = fields.String()
+    enclosure = fields.Integer(allow_none=True)
+    title = fields.String()
+    subtitle = fields.List(fields.String())
+    sections = fields.List(fields.Nested(Section))
+    footer = fields.List(fields.String())
