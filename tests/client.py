@@ -1,12 +1,31 @@
 """An HTTP client of the public API, and a builder of fresh org-unit subtrees."""
 import itertools
 import os
+import threading
 import uuid
 
 import requests
 
 PASSWORD = "test-password-1"
 _counter = itertools.count(1)
+
+
+_years = itertools.count(2581)
+_years_lock = threading.Lock()
+LAST_ACADEMIC_YEAR = 2800
+
+
+def academic_years(n=1):
+    """``n`` consecutive academic years that no other test of this run uses
+    (2581 and up: the demo data takes the current year, 25xx)."""
+    with _years_lock:
+        years = [next(_years) for _ in range(n)]
+    assert years[-1] <= LAST_ACADEMIC_YEAR, "the tests ran out of academic years"
+    return years
+
+
+def academic_year():
+    return academic_years(1)[0]
 
 
 def unique(prefix):

@@ -425,7 +425,7 @@ def _age(uow, row):
 
 
 def _record_confirmation(db, actor, key, round_ref, unit, children, saga_id, sealed):
-    round_id, unit_id = round_ref["id"], unit["id"]
+    round_id = round_ref["id"]
     with db.uow() as uow:
         parent_id = unit.get("parent_id")
         _, row, kids = _locked_rows(uow, round_id, unit, parent_id, children)

@@ -5,7 +5,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.common.context import Actor
-from services.common.errors import LecError, conflict, forbidden, not_found, validation_error
+from services.common.errors import conflict, forbidden, not_found, validation_error
 from services.common.hierarchy import is_ancestor_or_self
 from services.common.jsonutil import plain
 from services.common.validation import load, page

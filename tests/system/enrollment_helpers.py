@@ -1,16 +1,15 @@
 """Rounds, learners and broker access for the enrollment system tests."""
 import contextlib
 import datetime as dt
-import itertools
-import os
 import random
 import time
 
 from stdnum.th import pin
 
+from tests.client import academic_year
+
 BKK = dt.timezone(dt.timedelta(hours=7))
-# academic years of their own, apart from the other test modules'
-_years = itertools.count(2700 + (os.getpid() % 40) * 2)
+
 _rng = random.Random()
 
 FIRST_NAMES = ("สมชาย", "สมศรี", "ณัฐพล", "กัญญาณัฐ", "ธีรภัทร", "พิมพ์ลดา", "อรอุมา", "ภูมิพัฒน์",
@@ -37,7 +36,7 @@ def learner(grade="p1", birth="2018-05-17", rng=_rng, **over):
 
 def new_round(admin, number=1, year=None, **over):
     """An open round (census date 10 June 2026) unless told otherwise."""
-    body = {"academic_year": year or next(_years), "number": number, "census_date": "2026-06-10",
+    body = {"academic_year": year or academic_year(), "number": number, "census_date": "2026-06-10",
             "opens_at": "2026-06-01", "closes_at": "2099-06-30"}
     body.update(over)
     return admin.ok("POST", "/rounds", 201, json=body)

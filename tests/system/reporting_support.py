@@ -2,39 +2,30 @@
 the real enrollment service, waiting for the read model, and parsing exports."""
 import csv
 import io
-import random
 import time
 
 import openpyxl
 
+from tests.client import academic_years
 from tests.system.confirmation_support import learner_body
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_rng = random.SystemRandom()
 
 
 def rounds_of_a_year(admin, numbers=(2,), previous_year=False, **over):
-    """Open rounds of an academic year no other test uses: 2511-2560 are this
-    module's (the demo data takes the current year, other modules 2600 and up)."""
-    while True:
-        year = _rng.randint(2511, 2560)
-        made = {}
-        for number in numbers:
-            body = {"academic_year": year, "number": number, "census_date": "2026-11-01",
-                    "opens_at": "2026-10-01", "closes_at": "2099-11-30", **over}
-            r = admin.post("/rounds", body)
-            if r.status_code == 409:
-                break
-            assert r.status_code == 201, r.text
-            made[number] = r.json()
-        else:
-            if previous_year:
-                r = admin.post("/rounds", {**body, "academic_year": year - 1, "number": 2})
-                if r.status_code == 409:
-                    continue
-                assert r.status_code == 201, r.text
-                made["previous_year"] = r.json()
-            return made
+    """Open rounds of an academic year no other test uses (and of the year
+    before it, with ``previous_year``)."""
+    before, year = academic_years(2)
+    made = {}
+    body = {}
+    for number in numbers:
+        body = {"academic_year": year, "number": number, "census_date": "2026-11-01",
+                "opens_at": "2026-10-01", "closes_at": "2099-11-30", **over}
+        made[number] = admin.ok("POST", "/rounds", 201, json=body)
+    if previous_year:
+        made["previous_year"] = admin.ok("POST", "/rounds", 201,
+                                         json={**body, "academic_year": before, "number": 2})
+    return made
 
 
 def add_learner(client, rid, iid, grade, **over):

@@ -18,7 +18,7 @@ from tests.conftest import ADMIN
 from tests.events import EventCollector
 from tests.system.confirmation_support import (
     add_learners, assert_valid_event, conf_path, confirm, new_round, post_learner, rabbitmqctl, refused,
-    revoke, start_isolated_system, vhost_of, wait_until,
+    start_isolated_system, vhost_of, wait_until,
 )
 
 KEYS = ["unit_confirmed", "unit_revoked", "round_finalized"]

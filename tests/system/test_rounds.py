@@ -1,20 +1,17 @@
 """Rounds: create, read, deadlines, extensions, state at the deadline's edges, events."""
 import datetime as dt
-import itertools
-import os
 import time
 
 import pytest
 
-from tests.client import Tree
+from tests.client import Tree, academic_year
 from tests.events import EventCollector
 
 BKK = dt.timezone(dt.timedelta(hours=7))
-_years = itertools.count(2600 + (os.getpid() % 50) * 4)
 
 
 def new_round(admin, **over):
-    body = {"academic_year": next(_years), "number": 1, "census_date": "2026-06-10",
+    body = {"academic_year": academic_year(), "number": 1, "census_date": "2026-06-10",
             "opens_at": "2026-06-01", "closes_at": "2099-06-30"}
     body.update(over)
     return admin.ok("POST", "/rounds", 201, json=body)
@@ -45,7 +42,7 @@ def test_round_create_read_and_defaults(admin, world):
 
 def test_only_the_department_creates_and_changes_rounds(admin, world):
     t, _ = world
-    body = {"academic_year": next(_years), "number": 2, "census_date": "2026-11-10",
+    body = {"academic_year": academic_year(), "number": 2, "census_date": "2026-11-10",
             "opens_at": "2026-11-01", "closes_at": "2026-11-30"}
     for role in ("province", "lao_a", "school_a"):
         r = t[role].post("/rounds", body)
@@ -68,7 +65,7 @@ def test_only_the_department_creates_and_changes_rounds(admin, world):
     ({"settings": {"milk": {"school": {"grades": ["p1", "z9"]}}}}, "settings"),
 ])
 def test_round_validation(admin, body, field):
-    full = {"academic_year": next(_years), "number": 1, "census_date": "2026-06-10",
+    full = {"academic_year": academic_year(), "number": 1, "census_date": "2026-06-10",
             "opens_at": "2026-06-01", "closes_at": "2026-06-30"}
     full.update(body)
     r = admin.post("/rounds", full)
