@@ -184,7 +184,9 @@ class Database(DependencyProvider):
         config = self.container.config
         url = config.get(f"{self.service_name.upper()}_DB_URL") or settings.database_url(self.service_name)
         workers = int(config.get("max_workers", 10))
-        self.engine = make_engine(url, pool_size=workers + 4)
+        # a few connections kept open; bursts borrow more and give them back
+        self.engine = make_engine(url, pool_size=settings.env_int("LEC_DB_POOL_SIZE", 4),
+                                  max_overflow=workers + 4)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         if self.relay_enabled:
             from services.common.outbox import OutboxRelay
