@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import quote, urlparse
+from urllib.parse import urlparse
 
 import psycopg2
 
@@ -43,11 +43,10 @@ def pg_server_url():
 
 
 def postgres_answers(url):
-    u = urlparse(url)
+    from services.common.migrate import _connect_args
+    args, _ = _connect_args(settings.with_database(url, "postgres"))
     try:
-        psycopg2.connect(host=u.hostname or "127.0.0.1", port=u.port or 5432,
-                         user=u.username or "postgres", password=u.password, dbname="postgres",
-                         connect_timeout=3).close()
+        psycopg2.connect(**{k: v for k, v in args.items() if v is not None}, connect_timeout=3).close()
         return True
     except psycopg2.OperationalError:
         return False
@@ -79,10 +78,8 @@ def start_embedded_postgres(data_dir=None):
     data_dir = Path(data_dir or Path.cwd() / ".lec" / "pgdata")
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
-    uri = server.get_uri()
-    log.warning("no PostgreSQL installed: using an embedded server at %s (data in %s)", uri, data_dir)
-    u = urlparse(uri)
-    url = f"postgresql://{quote(u.username or 'postgres')}@{u.hostname}:{u.port}"
+    url = server.get_uri()  # a Unix socket: postgresql://postgres:@/postgres?host=<dir>
+    log.warning("no PostgreSQL installed: using an embedded server at %s (data in %s)", url, data_dir)
     os.environ["LEC_PG_URL"] = url
     ensure_postgres._embedded = server  # keep it alive with the process
     return url

@@ -20,8 +20,9 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _connect_args(url):
     u = make_url(url)
-    return dict(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
-                password=u.password, dbname="postgres"), u.database
+    host = u.host or u.query.get("host") or "127.0.0.1"
+    return dict(host=host, port=u.port or 5432, user=u.username or "postgres",
+                password=u.password or None, dbname="postgres"), u.database
 
 
 def _server_connection(args):

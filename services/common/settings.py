@@ -42,8 +42,15 @@ def database_url(service):
     explicit = env(f"{service.upper()}_DB_URL")
     if explicit:
         return normalise_db_url(explicit)
-    base = env("LEC_PG_URL", DEFAULT_PG_URL).rstrip("/")
-    return normalise_db_url(f"{base}/{db_prefix()}{service}")
+    return with_database(env("LEC_PG_URL", DEFAULT_PG_URL), f"{db_prefix()}{service}")
+
+
+def with_database(server_url, name):
+    """The URL of database ``name`` on the server of ``server_url`` (TCP or a
+    Unix socket given as ``?host=/path``)."""
+    from sqlalchemy.engine import make_url
+    url = make_url(normalise_db_url(server_url.rstrip("/") if "?" not in server_url else server_url))
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def normalise_db_url(url):

@@ -30,3 +30,13 @@ def test_levels():
     assert h.PARENT_TYPE["cdc"] == "lao" and h.PARENT_TYPE["lao"] == "province"
     assert h.ROLE_OF_TYPE["school"] == h.ROLE_OF_TYPE["cdc"] == "institution"
     assert "other_school" not in h.ROLE_OF_TYPE
+
+
+def test_database_urls_on_tcp_and_unix_socket_servers():
+    from services.common.settings import with_database
+    assert with_database("postgresql://postgres@127.0.0.1:5432", "lec_x") == \
+        "postgresql+psycopg2://postgres@127.0.0.1:5432/lec_x"
+    assert with_database("postgresql://u:p%40ss@db:5433/", "lec_x") == "postgresql+psycopg2://u:p%40ss@db:5433/lec_x"
+    # the embedded server listens on a socket only
+    assert with_database("postgresql://postgres:@/postgres?host=/tmp/pg", "lec_x") == \
+        "postgresql+psycopg2://postgres:@/lec_x?host=%2Ftmp%2Fpg"
