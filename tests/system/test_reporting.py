@@ -14,6 +14,7 @@ from kombu import Connection, Exchange, Producer
 from sqlalchemy import create_engine, text
 
 from services.common import settings
+from services.common.hierarchy import path_ids
 from tests.conftest import ROOT
 from tests.system.confirmation_support import confirm, learner_body, revoke, set_headcount
 from tests.system.enrollment_helpers import enrollment_rows
@@ -538,3 +539,28 @@ def test_a_round_the_events_have_not_brought_yet_is_fetched_from_its_owner(tree,
     finally:
         engine.dispose()
     assert tree["lao_a"].get("/rounds/987654321/reports/summary").json()["code"] == "not_found"
+
+
+# -- the event benchmark ---------------------------------------------------------------------------
+
+def test_the_event_benchmark_measures_both_ways(lec_env, tree):
+    """bench.report.events at a small size against this system: each way pushes its
+    learners in the events it says, and the read model counts every one of them."""
+    from bench.report import events as bench
+    school = tree.units["school_a"]
+    round_id = random.SystemRandom().randrange(10**9, 2 * 10**9)
+    results = [bench.measure(lec_env["AMQP_URI"], way, round_id + i, school, 1500, timeout=60)
+               for i, way in enumerate(bench.WAYS)]
+    assert [(r["way"], r["learners"], r["events"]) for r in results] == \
+        [("single", 1500, 1500), ("batched", 1500, 2)]
+    assert all(r["seconds"] > 0 for r in results)
+    engine = create_engine(settings.database_url("reporting"))
+    try:
+        with engine.connect() as conn:
+            for i in range(len(results)):
+                counts = dict(conn.execute(text(
+                    "SELECT unit_id, sum(n) FROM rp_learner_counts WHERE round_id = :r GROUP BY unit_id"),
+                    {"r": round_id + i}).all())
+                assert counts == {u: 1500 for u in path_ids(school["path"])}
+    finally:
+        engine.dispose()
