@@ -89,12 +89,10 @@ def running_system(env, log_name, keep=False):
     from deploy.launcher import System
     system = System(env=env, port=free_port(), log_dir=ROOT / ".lec" / log_name)
     print(f"starting the system (logs in {system.log_dir}) ...", flush=True)
-    system.start()
     try:
-        system.wait_ready(timeout=120)
-        yield system
+        with system.running(timeout=120):
+            yield system
     finally:
-        system.stop()
         if not keep:
             for service in settings.SERVICES:
                 migrate.drop_database(settings.database_url(service))
