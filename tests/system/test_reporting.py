@@ -205,6 +205,12 @@ def test_budget_counts_only_confirmed_schools(tree, rnd):
         return b if b["totals"]["all"]["units"] == 3 else None
 
     budget, _ = wait_for(ready, timeout=10)
+    # progress rows name the account that confirmed (and its user id)
+    rows = {i["unit"]["id"]: i for i in report(t["province"], rid, "progress", t.id("lao_a"))["items"]}
+    for key in ("school_a", "cdc_a"):
+        assert (rows[t.id(key)]["confirmed_by_username"], rows[t.id(key)]["confirmed_by"]) == \
+            (t[key].user["username"], str(t[key].user["id"])), key
+    assert rows[t.id("other_a")]["confirmed_by_username"] is None
     lines = {ln["unit"]["id"]: ln for ln in budget["lines"]}
     assert lines[t.id("school_a")]["lunch"] == 3 * 36 * 200
     assert lines[t.id("school_a")]["milk"] == pytest.approx(3 * 7.35 * 260)
