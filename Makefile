@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test venv migrate bench-import bench-confirm bench-report clean
+.PHONY: run test venv migrate bench-import bench-confirm bench-report bench-events clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ bench-confirm: venv
 # summary latency at national size: read model vs GROUP BY over learners (BENCH_ARGS="--scale 0.1")
 bench-report: venv
 	$(BIN)/python -m bench.report.run $(BENCH_ARGS)
+
+# reporting's events: single learner_added vs batched learners_added, then a gateway import
+# (BENCH_ARGS="--learners 5000 --import-rows 5000" for a quick run)
+bench-events: venv
+	$(BIN)/python -m bench.report.events $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .lec *.egg-info

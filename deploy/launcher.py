@@ -8,6 +8,7 @@ start and prints the URL and the demo logins. Ctrl-C stops everything.
 The tests start the same :class:`System` with their own databases and vhost.
 """
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -140,6 +141,16 @@ class System:
 
     def dead(self):
         return {name: proc.returncode for name, proc in self.procs.items() if proc.poll() is not None}
+
+    @contextlib.contextmanager
+    def running(self, timeout=120):
+        """Started and ready inside the block, stopped after it."""
+        self.start()
+        try:
+            self.wait_ready(timeout=timeout)
+            yield self
+        finally:
+            self.stop()
 
     def wait_ready(self, timeout=90):
         deadline = time.monotonic() + timeout

@@ -44,6 +44,7 @@ class Census:
         self.headcounts = {}      # school id -> {"version", "by_grade", "closed"}
         self.state = {}           # unit id -> "confirmed" | "open"
         self.sealed = {}          # unit id -> counts at confirmation
+        self.confirmation_version = Counter()   # unit id -> the confirmation row's version
         self._tree(provinces)
 
     # -- helpers -----------------------------------------------------------------
@@ -114,9 +115,7 @@ class Census:
     def locked(self, inst):
         return self.state.get(inst["id"]) == "confirmed"
 
-    def add_learner(self, inst, grade=None, sex=None, id_kind=None, age=None):
-        if self.locked(inst):
-            return None
+    def _new_learner(self, inst, grade=None, sex=None, id_kind=None, age=None):
         cdc = inst["type"] == "cdc"
         grade = grade or ("cdc" if cdc else self.rng.choice(SCHOOL_GRADES))
         learner = {"id": self._id(), "version": 1, "institution": self._ref(inst), "grade": grade,
@@ -126,8 +125,26 @@ class Census:
                    self.rng.randint(4, 17),
                    "status": "active", "removal_reason": None}
         self.learners[learner["id"]] = learner
+        return learner
+
+    def add_learner(self, inst, grade=None, sex=None, id_kind=None, age=None):
+        if self.locked(inst):
+            return None
+        learner = self._new_learner(inst, grade, sex, id_kind, age)
         self._learner_event("learner_added", learner)
         return learner
+
+    def import_learners(self, inst, n, per_event=None):
+        """A bulk import (or carry-over): ``n`` learners announced in ``learners_added``
+        events of at most ``per_event`` learners each, as enrollment sends them."""
+        if self.locked(inst):
+            return []
+        made = [self._new_learner(inst) for _ in range(n)]
+        per_event = per_event or self.rng.randint(1, 4)
+        for i in range(0, n, per_event):
+            self._emit("enrollment", "learners_added", {"round_id": self.round_id, "institution": self._ref(inst),
+                                                        "learners": made[i:i + per_event]})
+        return made
 
     def change_learner(self, learner_id):
         learner = self.learners[learner_id]
@@ -215,9 +232,13 @@ class Census:
         counts = self.counts_of(unit)
         self.state[unit["id"]] = "confirmed"
         self.sealed[unit["id"]] = counts
+        # the service's row: sealing, then confirmed (institutions and LAOs seal in enrollment)
+        self.confirmation_version[unit["id"]] += 2 if unit["type"] in ("school", "cdc", "lao") else 1
         body = {"round": {"id": self.round_id, "academic_year": self.academic_year, "number": self.number},
                 "org_unit": {"id": unit["id"], "code": unit["code"], "type": unit["type"], "path": unit["path"]},
                 "counts": {"total": sum(counts.values()), "by_grade": counts}, "confirmed_by": who,
+                "confirmed_by_username": f"user.{who}",
+                "confirmation_version": self.confirmation_version[unit["id"]],
                 "confirmed_at": (T0 + dt.timedelta(milliseconds=self.clock)).isoformat()}
         if unit["type"] == "lao":
             schools = [{"id": s["id"], "code": s["code"], "closed": self.headcounts.get(s["id"], {}).get("closed", False),
@@ -234,11 +255,16 @@ class Census:
         self.state[unit["id"]] = "open"
         self.sealed.pop(unit["id"], None)
         counts = self.counts_of(unit)
-        return self._emit("confirmation", "unit_revoked", {
+        self.confirmation_version[unit["id"]] += 1
+        event = self._emit("confirmation", "unit_revoked", {
             "round": {"id": self.round_id, "academic_year": self.academic_year, "number": self.number},
             "org_unit": {"id": unit["id"], "code": unit["code"], "type": unit["type"], "path": unit["path"]},
             "counts": {"total": sum(counts.values()), "by_grade": counts}, "reason": reason,
-            "revoked_by": 1, "confirmed_by": 1})
+            "revoked_by": 1, "confirmed_by": 1, "confirmed_by_username": "user.1",
+            "confirmation_version": self.confirmation_version[unit["id"]]})
+        if unit["type"] in ("school", "cdc", "lao"):
+            self.confirmation_version[unit["id"]] += 1     # unsealed: the row moves on without an event
+        return event
 
     # -- a random session of work --------------------------------------------------------
     def play(self, steps):
@@ -248,8 +274,10 @@ class Census:
         for _ in range(steps):
             roll = self.rng.random()
             active = [i for i, l in self.learners.items() if l["status"] == "active"]
-            if roll < 0.45 or not active:
+            if roll < 0.37 or not active:
                 self.add_learner(self.rng.choice(institutions))
+            elif roll < 0.45:
+                self.import_learners(self.rng.choice(institutions), self.rng.randint(1, 9))
             elif roll < 0.55:
                 self.change_learner(self.rng.choice(active))
             elif roll < 0.65:

@@ -71,12 +71,8 @@ def system(lec_env):
     sys_ = System(env=lec_env, port=_free_port(), log_dir=ROOT / ".lec" / f"test-logs-{TEST_ID}")
     for f in sys_.log_dir.glob("*.log"):
         f.unlink()
-    sys_.start()
-    try:
-        sys_.wait_ready(timeout=120)
+    with sys_.running(timeout=120):
         yield sys_
-    finally:
-        sys_.stop()
 
 
 @pytest.fixture(scope="session")

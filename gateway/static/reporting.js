@@ -58,7 +58,7 @@
         links(base + "progress?org_unit_id=" + unit.id, `progress-${unit.code}`)),
       el("table", {}, head("หน่วยงาน", "สถานะ", "ยืนยันเมื่อ", "โดย", "จำนวน", "สถานศึกษายืนยัน"),
         p.items.map((i) => row(td(i.unit.name), td(i.state ? el("span", { class: "badge " + i.state }, i.state) : "-"),
-          td(i.confirmed_at ? new Date(i.confirmed_at).toLocaleString("th-TH") : ""), td(i.confirmed_by ?? ""),
+          td(i.confirmed_at ? new Date(i.confirmed_at).toLocaleString("th-TH") : ""), td(i.confirmed_by_username ?? i.confirmed_by ?? ""),
           td(num(i.counts.total), "num"), td(`${i.institutions.confirmed}/${i.institutions.total}`, "num")))));
   }
 

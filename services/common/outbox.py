@@ -26,6 +26,7 @@ from services.common.db import COMMON
 log = logging.getLogger(__name__)
 
 outbox = COMMON.outbox
+STREAM_ROWS = 50   # event bodies read from the database at a time while publishing
 
 
 class PublishIncomplete(Exception):
@@ -148,32 +149,40 @@ class OutboxRelay:
 
     def publish_batch(self):
         """Publish up to ``batch_size`` pending events in commit order and mark
-        those the broker confirmed; returns how many were taken."""
+        those the broker confirmed; returns how many were taken. The rows are
+        locked first; their bodies then stream to the channel ``STREAM_ROWS`` at
+        a time, so that a backlog of large events (a bulk change's batches of a
+        thousand learners) is never held in memory at once."""
         with self.engine.begin() as conn:
-            rows = conn.execute(
-                select(outbox.c.id, outbox.c.event_type, outbox.c.event_id,
-                       cast(outbox.c.payload, Text).label("body"))
+            ids = conn.execute(
+                select(outbox.c.id)
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.id)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
-            ).all()
-            if not rows:
+            ).scalars().all()
+            if not ids:
                 return 0
             if self._channel is None:
                 self._channel = ConfirmingChannel(self.amqp_uri, self.exchange)
+            rows = conn.execute(
+                select(outbox.c.event_type, outbox.c.event_id, cast(outbox.c.payload, Text).label("body"))
+                .where(outbox.c.id.in_(ids))
+                .order_by(outbox.c.id)
+                .execution_options(yield_per=STREAM_ROWS))
             confirmed = 0
             try:
                 confirmed = self._channel.publish_all(
                     (row.event_type, row.body, {"lec.event_id": str(row.event_id)}) for row in rows)
             finally:
+                rows.close()
                 if confirmed:
-                    conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in rows[:confirmed]]))
+                    conn.execute(update(outbox).where(outbox.c.id.in_(ids[:confirmed]))
                                  .values(published_at=func.now()))
                     self.published += confirmed
-        if confirmed < len(rows):
-            raise PublishIncomplete(f"{len(rows) - confirmed} of {len(rows)} events not confirmed")
-        return len(rows)
+        if confirmed < len(ids):
+            raise PublishIncomplete(f"{len(ids) - confirmed} of {len(ids)} events not confirmed")
+        return len(ids)
 
     def cleanup(self):
         now = time.monotonic()

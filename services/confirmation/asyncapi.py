@@ -52,6 +52,7 @@ def example(event_type):
         "org_unit": EXAMPLE_UNIT[event_type],
         "counts": {"total": 57, "by_grade": {"k2": 12, "p1": 20, "p2": 25}},
         "confirmed_at": "2026-11-10T16:05:12.345678+07:00", "confirmed_by": 7,
+        "confirmed_by_username": "lao.cnxcity", "confirmation_version": 2,
     }
     if event_type == "unit_confirmed":
         body["other_schools"] = {"total": 130, "by_grade": {"p1": 70, "p2": 60}, "schools": [
@@ -60,7 +61,7 @@ def example(event_type):
             {"id": 52, "code": "50030102", "closed": True, "counts": {"total": 0, "by_grade": {}}}]}
     if event_type == "unit_revoked":
         body.update(reason="จำนวนนักเรียนไม่ตรง: ขอแก้ไขข้อมูล", revoked_at="2026-11-11T09:00:00+07:00",
-                    revoked_by=5)
+                    revoked_by=5, confirmed_by_username="school.ketkaram", confirmation_version=3)
     return body
 
 
@@ -121,7 +122,9 @@ def build():
                 "Department of Local Administration. Agencies that allocate education money bind "
                 "their own durable queue to the topic exchange `confirmation.events` with the "
                 "routing keys they need. Every event is published at least once, after its change "
-                "is committed; consumers de-duplicate by `event_id`. Payloads carry no national "
+                "is committed; consumers de-duplicate by `event_id`. Messages may arrive out of "
+                "order: of two events about the same unit and round, the one with the higher "
+                "`confirmation_version` is the newer. Payloads carry no national "
                 "ID numbers or names. Units appear as `{id, code, type, path}`: the materialised "
                 "path (`/1/7/42/`) lets a consumer roll counts up without lookups."),
         },

@@ -227,7 +227,9 @@ def _unit_ref(row):
 
 def _event_body(schema, row, round_ref, **extra):
     body = {"round": round_ref, "org_unit": _unit_ref(row), "counts": row.counts,
-            "confirmed_at": _bkk(row.confirmed_at), "confirmed_by": row.confirmed_by, **extra}
+            "confirmed_at": _bkk(row.confirmed_at), "confirmed_by": row.confirmed_by,
+            "confirmed_by_username": row.confirmed_by_username, "confirmation_version": row.version,
+            **extra}
     if row.other_schools is not None:
         body["other_schools"] = row.other_schools
     return schema.dump(body)
@@ -324,20 +326,24 @@ def status(db, ports, round_id, unit_id):
 
 
 def states(db, round_id, unit_ids):
-    """``{str(unit_id): {state, confirmed_at, counts, other_schools, confirmed_by}}``."""
+    """``{str(unit_id): {state, confirmed_at, counts, other_schools, confirmed_by,
+    confirmed_by_username, version}}`` (``version``: the events' ``confirmation_version``;
+    0 for a unit never touched)."""
     round_id = _int(round_id, "round")
     ids = [int(i) for i in unit_ids or []]
     with db.session() as session:
         rows = session.execute(select(confirmations).where(
             C.round_id == round_id, C.unit_id.in_(ids))).all() if ids else []
-    result = {str(i): {"state": OPEN, "confirmed_at": None, "counts": None} for i in ids}
+    result = {str(i): {"state": OPEN, "confirmed_at": None, "counts": None, "version": 0} for i in ids}
     for r in rows:
         confirmed = r.state == CONFIRMED
         result[str(r.unit_id)] = {"state": domain.public_state(r.state),
                                   "confirmed_at": _bkk(r.confirmed_at) if confirmed else None,
                                   "counts": r.counts if confirmed else None,
                                   "other_schools": r.other_schools if confirmed else None,
-                                  "confirmed_by": r.confirmed_by if confirmed else None}
+                                  "confirmed_by": r.confirmed_by if confirmed else None,
+                                  "confirmed_by_username": r.confirmed_by_username if confirmed else None,
+                                  "version": r.version}
     return plain(result)
 
 

@@ -70,6 +70,12 @@ class ConfirmationBody(ma.Schema):
         "description": "LAOs, provinces and the department: other-affiliation headcounts"})
     confirmed_at = fields.DateTime(required=True)
     confirmed_by = fields.Integer(required=True, metadata={"description": "user id"})
+    confirmed_by_username = fields.String(required=True, metadata={
+        "description": "the account name of the user who confirmed (an account, not a person's name)"})
+    confirmation_version = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        "description": "the version of this unit's confirmation in this round: it increases with every "
+                       "confirm and revoke, so of two events about the same unit and round the one with "
+                       "the higher version is the newer (order by it, not by occurred_at)"})
 
 
 class RevocationBody(ConfirmationBody):

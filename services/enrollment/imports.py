@@ -1,7 +1,11 @@
 """Learners in bulk: a batch of imported rows, and the carry-over of round 1
 into round 2. One statement inserts a whole batch (arrays unnested server-side,
 ``ON CONFLICT DO NOTHING`` on the one-active-record-per-person index), one
-statement queues its events, one audit row records it."""
+statement queues its events, one audit row records it.
+
+Bulk changes announce their learners in ``learners_added`` events of at most
+``LEARNERS_PER_EVENT`` learners each (a consumer applies a thousand learners in
+one transaction instead of a thousand); single changes keep ``learner_added``."""
 from sqlalchemy import Text, any_, bindparam, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,6 +23,7 @@ IMPORT_COLUMNS = ("national_id", "g_code", "prefix", "first_name", "last_name", 
                   "grade", "nationality")
 COMPARED = ("id_kind", "prefix", "first_name", "last_name", "sex", "birth_date", "nationality", "grade")
 RETURNED = "id, id_number, version, grade, sex, id_kind, birth_date, status, removal_reason"
+LEARNERS_PER_EVENT = 1000
 
 _INSERT_BATCH = text(f"""
     INSERT INTO learners (round_id, institution_id, institution_path, source, created_by, updated_by,
@@ -116,8 +121,7 @@ def import_rows(uow, actor, unit, round_, window, columns, rows):
         unchanged += _settle(uow.session, round_id, unit, good, rejected)
     if inserted:
         census, _ = domain.round_rules(round_)
-        uow.emit_many("learner_added", [{"round_id": round_id,
-                                          "learner": learner_event(r, unit, census)} for r in inserted])
+        emit_learners_added(uow, round_id, unit, census, inserted)
         uow.audit("import", "learners", None, {
             "round_id": round_id, "institution_id": unit["id"], "rows": len(rows),
             "accepted": len(inserted), "first_row": rows[0][0], "last_row": rows[-1][0],
@@ -126,6 +130,17 @@ def import_rows(uow, actor, unit, round_, window, columns, rows):
     rejected.sort(key=lambda r: r["row"])
     return {"accepted": len(inserted), "unchanged": unchanged, "rejected": rejected,
             "rows": len(rows)}
+
+
+def emit_learners_added(uow, round_id, unit, census_date, rows):
+    """Queue ``learners_added`` events for learners one bulk change added to an
+    institution: in id order, at most ``LEARNERS_PER_EVENT`` to an event, each
+    learner exactly as ``learner_added`` carries it."""
+    facts = [learner_event(r, unit, census_date) for r in sorted(rows, key=lambda r: r.id)]
+    institution = unit_ref(unit)
+    return uow.emit_many("learners_added", [
+        {"round_id": round_id, "institution": institution, "learners": facts[i:i + LEARNERS_PER_EVENT]}
+        for i in range(0, len(facts), LEARNERS_PER_EVENT)])
 
 
 def _settle(session, round_id, unit, good, rejected):
@@ -202,8 +217,7 @@ def carry_over(uow, actor, unit, round_, window, previous):
             skipped.append({"learner_id": left[number].id,
                             **_skip(duplicate(holder.institution_id, unit["id"]))})
     if inserted:
-        uow.emit_many("learner_added", [{"round_id": round_id,
-                                          "learner": learner_event(r, unit, census)} for r in inserted])
+        emit_learners_added(uow, round_id, unit, census, inserted)
     uow.audit("carry_over", "learners", None, {
         "round_id": round_id, "from_round_id": previous["id"], "institution_id": unit["id"],
         "copied": len(inserted), "unchanged": unchanged, "skipped": len(skipped),

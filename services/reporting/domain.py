@@ -50,8 +50,14 @@ def path_deltas(old, new, path_of, keys_of):
     path (the unit itself and each unit above it) from ``old`` to ``new``
     (either may be None), deepest units first. ``keys_of(fact)`` lists the
     fact's ``(key, n)``."""
+    return signed_path_deltas(((old, -1), (new, +1)), path_of, keys_of)
+
+
+def signed_path_deltas(signed, path_of, keys_of):
+    """:func:`path_deltas` of many facts at once: ``signed`` is ``[(fact, +1 | -1)]``
+    (a fact that arrives, one that goes). The order is the same rule's."""
     deltas, depth = Counter(), {}
-    for fact, sign in ((old, -1), (new, +1)):
+    for fact, sign in signed:
         if fact:
             for key, n in keys_of(fact):
                 for level, unit_id in enumerate(path_ids(path_of(fact))):
@@ -63,10 +69,22 @@ def path_deltas(old, new, path_of, keys_of):
     return {k: v for k, v in sorted(deltas.items(), key=lambda kv: (-depth[kv[0][0]], kv[0])) if v}
 
 
+def _learner_path(fact):
+    return fact["institution_path"]
+
+
+def _learner_key(fact):
+    return [((fact["grade"], fact["sex"], fact["id_kind"], fact["age"]), 1)] if fact["active"] else []
+
+
 def learner_deltas(old, new):
     """(unit_id, grade, sex, id_kind, age) -> change: an active learner counts once."""
-    return path_deltas(old, new, lambda f: f["institution_path"],
-                       lambda f: [((f["grade"], f["sex"], f["id_kind"], f["age"]), 1)] if f["active"] else [])
+    return path_deltas(old, new, _learner_path, _learner_key)
+
+
+def signed_learner_deltas(signed):
+    """:func:`learner_deltas` of many learners (what a batch moves, in the same order)."""
+    return signed_path_deltas(signed, _learner_path, _learner_key)
 
 
 def headcount_deltas(old, new):

@@ -21,7 +21,7 @@ from services.reporting.models import (
     units,
 )
 from services.reporting.schemas import (
-    ConfirmationEvent, HeadcountEvent, LearnerEvent, RoundEvent, UnitChanged,
+    ConfirmationEvent, HeadcountEvent, LearnerEvent, LearnersAdded, RoundEvent, UnitChanged,
 )
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,103 @@ def apply_learner(uow, round_id, learner_id, fact):
     return stored
 
 
+# -- learners in bulk (``learners_added``): the same rule, set-based ----------------------
+
+# (column, array type) of a learner fact as the statements below unnest it
+BATCH_COLUMNS = (("learner_id", "bigint"), ("version", "int"), ("institution_id", "bigint"),
+                 ("institution_path", "text"), ("grade", "text"), ("sex", "text"), ("id_kind", "text"),
+                 ("age", "smallint"), ("active", "boolean"))
+_NAMES = ", ".join(c for c, _ in BATCH_COLUMNS)
+_FACTS = ("unnest(" + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in BATCH_COLUMNS) + f") AS i({_NAMES})")
+
+# learners the read model does not hold yet; a learner held already (or being
+# stored by a concurrent event, which this waits for) is left to the update below
+_INSERT_NEW_LEARNERS = text(f"""
+    INSERT INTO rp_learners (round_id, {_NAMES})
+    SELECT :round_id, {_NAMES} FROM {_FACTS} ORDER BY i.learner_id
+    ON CONFLICT (round_id, learner_id) DO NOTHING
+    RETURNING learner_id""")
+
+_UPDATE_LEARNERS = text(f"""
+    UPDATE rp_learners l SET {", ".join(f"{c} = i.{c}" for c, _ in BATCH_COLUMNS[1:])}, updated_at = now()
+    FROM {_FACTS}
+    WHERE l.round_id = :round_id AND l.learner_id = i.learner_id AND l.version < i.version""")
+
+# ``domain.signed_learner_deltas`` in SQL: the signed facts' counts summed per
+# (unit, key) for every unit on their paths, written in the order every other
+# event writes them (deepest units first, then by key in code-point order), so
+# that no two events wait on each other in a cycle
+SUMMED_LEARNER_DELTAS = """
+    SELECT :round_id AS round_id, a.unit_id, d.grade, d.sex, d.id_kind, d.age, sum(d.n)::int AS n
+    FROM unnest(CAST(:path AS text[]), CAST(:grade AS text[]), CAST(:sex AS text[]),
+                CAST(:id_kind AS text[]), CAST(:age AS smallint[]), CAST(:n AS int[]))
+         AS d(path, grade, sex, id_kind, age, n)
+    CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from d.path), '/')::bigint[])
+         WITH ORDINALITY AS a(unit_id, depth)
+    GROUP BY a.depth, a.unit_id, d.grade, d.sex, d.id_kind, d.age
+    HAVING sum(d.n) <> 0
+    ORDER BY a.depth DESC, a.unit_id, d.grade COLLATE "C", d.sex COLLATE "C", d.id_kind COLLATE "C", d.age"""
+
+_MOVE_LEARNER_COUNTS = text(f"""
+    INSERT INTO rp_learner_counts (round_id, unit_id, grade, sex, id_kind, age, n)
+    {SUMMED_LEARNER_DELTAS}
+    ON CONFLICT (round_id, unit_id, grade, sex, id_kind, age)
+    DO UPDATE SET n = rp_learner_counts.n + excluded.n""")
+
+
+def signed_fact_arrays(round_id, signed):
+    """The parameters of ``SUMMED_LEARNER_DELTAS``: ``signed`` is ``[(fact, +1 | -1)]``
+    (a learner who is not active counts nowhere)."""
+    signed = [(f, n) for f, n in signed if f["active"]]
+    return {"round_id": round_id, "path": [f["institution_path"] for f, _ in signed],
+            **{k: [f[k] for f, _ in signed] for k in ("grade", "sex", "id_kind", "age")},
+            "n": [n for _, n in signed]}
+
+
+def apply_learners_added(uow, event):
+    data = load(LearnersAdded(), event)
+    facts = {}
+    for learner in data["learners"]:
+        fact = dict(domain.learner_fact(learner), learner_id=learner["id"])
+        held = facts.get(fact["learner_id"])
+        if held is None or domain.is_newer(held["version"], fact["version"]):
+            facts[fact["learner_id"]] = fact
+    return apply_learner_batch(uow, data["round_id"], [facts[k] for k in sorted(facts)])
+
+
+def _arrays(facts):
+    return {c: [f[c] for f in facts] for c, _ in BATCH_COLUMNS}
+
+
+def apply_learner_batch(uow, round_id, facts):
+    """Store many learner facts (distinct learners, in id order) as
+    :func:`apply_learner` stores one: a fact replaces the held one only when
+    its version is higher, and the counts move from the old facts to the new.
+    At most four statements whatever the size: insert the learners not held;
+    lock those held (in id order) and update the ones an older version holds;
+    one upsert of the summed counts. Returns how many facts were stored."""
+    if not facts:
+        return 0
+    inserted = set(uow.execute(_INSERT_NEW_LEARNERS, dict(_arrays(facts), round_id=round_id)).scalars())
+    rest = [f for f in facts if f["learner_id"] not in inserted]
+    held = {}
+    if rest:
+        held = {r.learner_id: r for r in uow.execute(
+            select(learners).where(learners.c.round_id == round_id,
+                                   learners.c.learner_id.in_([f["learner_id"] for f in rest]))
+            .order_by(learners.c.learner_id).with_for_update())}
+    newer = [f for f in rest if domain.is_newer(held[f["learner_id"]].version, f["version"])]
+    if newer:
+        uow.execute(_UPDATE_LEARNERS, dict(_arrays(newer), round_id=round_id))
+    signed = [(f, 1) for f in facts if f["learner_id"] in inserted]
+    for f in newer:
+        signed += [(_fact(held[f["learner_id"]]), -1), (f, 1)]
+    arrays = signed_fact_arrays(round_id, signed)
+    if arrays["n"]:
+        uow.execute(_MOVE_LEARNER_COUNTS, arrays)
+    return len(inserted) + len(newer)
+
+
 LEARNER_KEY = ("unit_id", "grade", "sex", "id_kind", "age")
 OTHER_KEY = ("unit_id", "grade")
 TALLY_KEY = ("unit_id", "type", "metric")
@@ -225,9 +322,11 @@ def confirmation_fact(event, state):
         "unit_type": unit["type"],
         "unit_path": unit["path"],
         "state": state,
+        "version": data.get("confirmation_version") or 0,
         "changed_at": data["occurred_at"],
         "confirmed_at": (data.get("confirmed_at") or data["occurred_at"]) if confirmed else None,
         "confirmed_by": username_of(data.get("confirmed_by"), data.get("actor")) if confirmed else None,
+        "confirmed_by_username": data.get("confirmed_by_username") if confirmed else None,
         "counts": domain.counts_dict(counts.get("by_grade") or {}) if confirmed and counts else None,
         "other_schools": plain(data.get("other_schools")) if confirmed else None,
         "reason": data.get("reason"),
@@ -239,14 +338,19 @@ def apply_confirmation_event(uow, event, state):
     return apply_confirmation(uow, round_id, fact)
 
 
+def by_confirmation_version(held, fact):
+    """A unit's confirmation events are ordered by their ``confirmation_version``
+    (the confirmation service's version of the unit's row, higher on every
+    confirm and revoke), not by the clocks that stamped them. Events from before
+    they carried one (version 0) fall back on ``occurred_at`` among themselves."""
+    return (held.version, held.changed_at) < (fact["version"], fact["changed_at"])
+
+
 def apply_confirmation(uow, round_id, fact):
-    """The unit's state after its newest confirmation event. The events carry no
-    per-unit version, so their ``occurred_at`` orders them (the confirmation
-    service emits them while it holds the unit's row lock)."""
+    """The unit's state after its newest confirmation event."""
     fact = dict(fact)
     key = {"round_id": round_id, "unit_id": fact.pop("unit_id")}
-    stored, held = store_fact(uow, confirmations, key, fact,
-                              lambda held_, new: held_.changed_at < new["changed_at"])
+    stored, held = store_fact(uow, confirmations, key, fact, by_confirmation_version)
     if stored:
         old = {"unit_type": held.unit_type, "unit_path": held.unit_path, "state": held.state} \
             if held is not None else None

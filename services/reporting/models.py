@@ -148,17 +148,21 @@ confirmations = Table(
     Column("unit_type", Text, nullable=False),
     Column("unit_path", Text, nullable=False),
     Column("state", Text, nullable=False),
-    # the owner's order of this unit's confirmations: an event older than the
-    # stored one changes nothing
+    # the owner's order of this unit's confirmations (its ``confirmation_version``;
+    # 0 before events carried one, then ``changed_at`` decides): an event older
+    # than the stored one changes nothing
+    Column("version", Integer, nullable=False, server_default="0"),
     Column("changed_at", DateTime(timezone=True), nullable=False),
     Column("confirmed_at", DateTime(timezone=True)),
-    Column("confirmed_by", Text),
+    Column("confirmed_by", Text),            # the user id
+    Column("confirmed_by_username", Text),   # the account name
     Column("counts", JSONB),
     Column("other_schools", JSONB),
     Column("reason", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("state IN ('open','confirmed')", name="ck_rp_confirmations_state"),
     CheckConstraint("state = 'open' OR confirmed_at IS NOT NULL", name="ck_rp_confirmations_at"),
+    CheckConstraint("version >= 0", name="ck_rp_confirmations_version"),
     CheckConstraint(UNIT_TYPE_CHECK.replace("type IN", "unit_type IN"),
                     name="ck_rp_confirmations_type"),
     Index("ix_rp_confirmations_path", "round_id", "unit_path",

@@ -84,8 +84,9 @@ def _prefix(unit):
 
 def _confirmation_brief(row):
     if row is None:
-        return {"state": "open", "confirmed_at": None, "confirmed_by": None}
-    return plain({"state": row.state, "confirmed_at": row.confirmed_at, "confirmed_by": row.confirmed_by})
+        return {"state": "open", "confirmed_at": None, "confirmed_by": None, "confirmed_by_username": None}
+    return plain({"state": row.state, "confirmed_at": row.confirmed_at, "confirmed_by": row.confirmed_by,
+                  "confirmed_by_username": row.confirmed_by_username})
 
 
 def _confirmation_rows(session, round_id, unit_ids):
@@ -228,7 +229,7 @@ def progress(session, actor, round_id, unit_id):
         row = states.get(child.id)
         confirming = child.type != "other_school"
         state = _confirmation_brief(row) if confirming else {"state": None, "confirmed_at": None,
-                                                             "confirmed_by": None}
+                                                             "confirmed_by": None, "confirmed_by_username": None}
         items.append({
             "unit": unit_brief(child),
             **state,

@@ -160,7 +160,8 @@ def rebuild_round(conn, round_id, started, unit_by_id, confirming, enrollment_rp
     handlers.lock_against_events(conn, handlers.ROUND_TABLES)
     _merge(conn, "rp_learners", "learner_id", LEARNER_COLUMNS, round_id, started)
     _merge(conn, "rp_headcounts", "school_id", HEADCOUNT_COLUMNS, round_id, started)
-    _merge(conn, "rp_confirmations", "unit_id", CONFIRMATION_COLUMNS, round_id, started, newer="changed_at")
+    _merge(conn, "rp_confirmations", "unit_id", CONFIRMATION_COLUMNS, round_id, started,
+           newer=("version", "changed_at"))
     recount(conn, round_id)
     conn.commit()
     return {"learners": learners, "headcounts": headcount_rows, "confirmed": confirmed}
@@ -179,12 +180,14 @@ def _headcount_row(round_id, h):
 
 
 def _confirmation_row(round_id, unit, state, started):
-    """A confirmation state of the owner, as of ``started`` (events after it win)."""
+    """A confirmation state of the owner at its ``version`` (an event with a higher one wins)."""
     confirmed = state.get("state") == "confirmed"
     counts = (state.get("counts") or {}).get("by_grade") or {}
-    return (round_id, unit["id"], unit["type"], unit["path"], "confirmed" if confirmed else "open", started,
+    return (round_id, unit["id"], unit["type"], unit["path"], "confirmed" if confirmed else "open",
+            int(state.get("version") or 0), started,
             state.get("confirmed_at") if confirmed else None,
             handlers.username_of(state.get("confirmed_by")) if confirmed else None,
+            state.get("confirmed_by_username") if confirmed else None,
             json.dumps(domain.counts_dict(counts)) if confirmed else None,
             json.dumps(plain(state.get("other_schools"))) if confirmed else None, None)
 
@@ -213,14 +216,18 @@ class Stage:
 LEARNER_COLUMNS = ("round_id", "learner_id", "version", "institution_id", "institution_path", "grade",
                    "sex", "id_kind", "age", "active")
 HEADCOUNT_COLUMNS = ("round_id", "school_id", "version", "lao_id", "school_path", "closed", "by_grade", "total")
-CONFIRMATION_COLUMNS = ("round_id", "unit_id", "unit_type", "unit_path", "state", "changed_at",
-                        "confirmed_at", "confirmed_by", "counts", "other_schools", "reason")
+CONFIRMATION_COLUMNS = ("round_id", "unit_id", "unit_type", "unit_path", "state", "version", "changed_at",
+                        "confirmed_at", "confirmed_by", "confirmed_by_username", "counts", "other_schools",
+                        "reason")
 
 
-def _merge(conn, table, key, columns, round_id, started, newer="version"):
+def _merge(conn, table, key, columns, round_id, started, newer=("version",)):
     """The staged snapshot replaces the round's rows, except those that events
-    changed since ``started`` with a newer ``newer`` than the snapshot's."""
+    changed since ``started`` to something newer (``newer``: the columns that
+    order a fact's states) than the snapshot's."""
     cols = ", ".join(columns)
+    held = ", ".join(f"{table}.{c}" for c in newer)
+    staged = ", ".join(f"excluded.{c}" for c in newer)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("round_id", key))
     conn.execute(text(f"""
         DELETE FROM {table} f WHERE f.round_id = :r AND f.updated_at < :started
@@ -229,7 +236,7 @@ def _merge(conn, table, key, columns, round_id, started, newer="version"):
     conn.execute(text(f"""
         INSERT INTO {table} ({cols}) SELECT {cols} FROM tmp_{table}
         ON CONFLICT (round_id, {key}) DO UPDATE SET {updates}, updated_at = now()
-        WHERE {table}.{newer} <= excluded.{newer}"""))
+        WHERE ROW({held}) <= ROW({staged})"""))
 
 
 # every unit on a path: the unit itself and each unit above it

@@ -70,15 +70,20 @@ class RoundEvent(_Lenient):
     round = fields.Nested(Round, required=True)
 
 
+SEXES = ("M", "F")
+ID_KINDS = ("national_id", "g_code")
+LEARNER_STATUSES = ("active", "removed")
+
+
 class Learner(_Lenient):
     id = fields.Integer(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     institution = fields.Nested(UnitRef, required=True)
     grade = fields.String(required=True, validate=validate.OneOf(ALL_GRADES))
-    sex = fields.String(required=True, validate=validate.OneOf(("M", "F")))
-    id_kind = fields.String(required=True, validate=validate.OneOf(("national_id", "g_code")))
+    sex = fields.String(required=True, validate=validate.OneOf(SEXES))
+    id_kind = fields.String(required=True, validate=validate.OneOf(ID_KINDS))
     age_years = fields.Integer(allow_none=True)
-    status = fields.String(load_default="active", validate=validate.OneOf(("active", "removed")))
+    status = fields.String(load_default="active", validate=validate.OneOf(LEARNER_STATUSES))
 
     @ma.validates_schema
     def cdc_children_have_an_age(self, data, **kwargs):
@@ -89,6 +94,60 @@ class Learner(_Lenient):
 class LearnerEvent(_Lenient):
     round_id = fields.Integer(required=True)
     learner = fields.Nested(Learner, required=True)
+
+
+def _is_int(value, least=None):
+    return isinstance(value, int) and not isinstance(value, bool) and (least is None or value >= least)
+
+
+def learner_problems(learner, institution):
+    """What is wrong with one learner of a ``learners_added`` event (the rules of
+    :class:`Learner`, checked by hand: a thousand nested schema loads would cost
+    more than storing the learners). The learner must be of the event's institution."""
+    if not isinstance(learner, dict):
+        return ["not an object"]
+    problems = []
+    if not _is_int(learner.get("id"), 1):
+        problems.append("id: a positive integer")
+    if not _is_int(learner.get("version"), 1):
+        problems.append("version: an integer of at least 1")
+    held_by = learner.get("institution")
+    if not isinstance(held_by, dict) or any(held_by.get(k) != institution[k] for k in ("id", "type", "path")):
+        problems.append("institution: the event's institution")
+    if learner.get("grade") not in ALL_GRADES:
+        problems.append(f"grade: one of {', '.join(ALL_GRADES)}")
+    if learner.get("sex") not in SEXES:
+        problems.append("sex: M or F")
+    if learner.get("id_kind") not in ID_KINDS:
+        problems.append("id_kind: national_id or g_code")
+    age = learner.get("age_years")
+    if age is not None and not _is_int(age):
+        problems.append("age_years: an integer")
+    if learner.get("grade") == "cdc" and age is None:
+        problems.append("age_years: a CDC child carries age_years")
+    if learner.get("status", "active") not in LEARNER_STATUSES:
+        problems.append("status: active or removed")
+    return problems
+
+
+class LearnersAdded(_Lenient):
+    """``learners_added``: the learners one bulk change added to an institution."""
+    round_id = fields.Integer(required=True)
+    institution = fields.Nested(UnitRef, required=True)
+    learners = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))
+
+    @ma.validates_schema
+    def learners_are_facts(self, data, **kwargs):
+        institution = data.get("institution")
+        if not institution:
+            return
+        errors = {}
+        for n, learner in enumerate(data.get("learners") or ()):
+            problems = learner_problems(learner, institution)
+            if problems:
+                errors[n] = problems
+        if errors:
+            raise ma.ValidationError(errors, "learners")
 
 
 class School(_Lenient):
@@ -121,6 +180,8 @@ class ConfirmationEvent(_Lenient):
     other_schools = fields.Dict(allow_none=True)
     confirmed_at = fields.AwareDateTime(allow_none=True)
     confirmed_by = fields.Raw(allow_none=True)
+    confirmed_by_username = fields.String(allow_none=True)
+    confirmation_version = fields.Integer(allow_none=True, validate=validate.Range(min=1))
     reason = fields.String(allow_none=True)
     actor = fields.Dict(allow_none=True)
 
@@ -177,7 +238,8 @@ class Tally(ma.Schema):
 class ConfirmationProgress(ma.Schema):
     state = fields.String(metadata={"description": "the unit's own: open or confirmed"})
     confirmed_at = fields.String(allow_none=True)
-    confirmed_by = fields.String(allow_none=True)
+    confirmed_by = fields.String(allow_none=True, metadata={"description": "user id"})
+    confirmed_by_username = fields.String(allow_none=True, metadata={"description": "account name"})
     children = fields.Nested(Tally)
     by_type = fields.Dict(keys=fields.String(), values=fields.Nested(Tally))
 
@@ -195,7 +257,8 @@ class ProgressRow(ma.Schema):
     unit = fields.Nested(UnitBrief)
     state = fields.String(allow_none=True)
     confirmed_at = fields.String(allow_none=True)
-    confirmed_by = fields.String(allow_none=True)
+    confirmed_by = fields.String(allow_none=True, metadata={"description": "user id"})
+    confirmed_by_username = fields.String(allow_none=True, metadata={"description": "account name"})
     counts = fields.Nested(Counts, metadata={"description": "live counts"})
     confirmed_counts = fields.Nested(Counts, allow_none=True,
                                      metadata={"description": "sealed at confirmation"})

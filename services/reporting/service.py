@@ -43,6 +43,10 @@ class ReportingService(HealthMixin, EventRetryMixin):
     def on_learner_added(self, uow, event):
         handlers.apply_learner_event(uow, event)
 
+    @handles("enrollment", "learners_added")
+    def on_learners_added(self, uow, event):
+        handlers.apply_learners_added(uow, event)
+
     @handles("enrollment", "learner_changed")
     def on_learner_changed(self, uow, event):
         handlers.apply_learner_event(uow, event)

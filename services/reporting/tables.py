@@ -96,7 +96,8 @@ def progress_table(report):
     for i, item in enumerate(report["items"], start=1):
         rows.append(unit_cells(i, item["unit"]) + [
             domain.UNIT_TYPE_LABELS[item["unit"]["type"]], domain.STATE_LABELS[item["state"]],
-            item["confirmed_at"] or "", item["confirmed_by"] or "", item["counts"]["total"],
+            item["confirmed_at"] or "", item["confirmed_by_username"] or item["confirmed_by"] or "",
+            item["counts"]["total"],
             (item["confirmed_counts"] or {}).get("total", 0),
             item["institutions"]["total"], item["institutions"]["confirmed"]])
     return table("progress", "ความก้าวหน้าการบันทึกและยืนยันข้อมูล", report, [

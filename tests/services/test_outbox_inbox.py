@@ -72,6 +72,31 @@ def test_rows_wait_while_the_broker_is_away(db_for, engines, lec_env, relay_name
         collector.close()
 
 
+def test_a_batch_streams_its_bodies_in_order(db_for, engines, lec_env, relay_name, monkeypatch):
+    """The relay reads the bodies of a batch a few at a time (large events are
+    never all in memory) and still publishes them in order of commit."""
+    from services.common import outbox
+    monkeypatch.setattr(outbox, "STREAM_ROWS", 2)
+    engine = engines["registry"]
+    db = db_for("registry")
+    marker = uuid.uuid4().hex
+    with db.uow() as uow:
+        uow.emit_many("thing_done", [{"marker": marker, "n": i, "pad": "x" * 50_000} for i in range(7)])
+        uow.commit()
+    collector = EventCollector(lec_env["AMQP_URI"], relay_name, ["thing_done"])
+    try:
+        relay = OutboxRelay(engine, relay_name, lec_env["AMQP_URI"], batch_size=5)
+        taken = []
+        while pending_ids(engine, marker):
+            taken.append(relay.publish_batch())
+        assert sum(taken) >= 7 and max(taken) <= 5
+        collector.wait_for(lambda e: e.get("marker") == marker and e["n"] == 6)
+        got = [e["n"] for e in collector.drain(0.3) if e.get("marker") == marker]
+        assert got == list(range(7))
+    finally:
+        collector.close()
+
+
 def test_inbox_applies_each_event_once_and_keeps_failures(db_for, engines):
     db = db_for("reporting")
     event = {"event_id": str(uuid.uuid4()), "type": "thing_done", "n": 1}

@@ -14,6 +14,7 @@ from services.common.context import Actor
 from services.common.db import COMMON
 from services.common.errors import LecError
 from services.reporting import queries
+from services.reporting.schemas import LearnersAdded
 from services.reporting.service import ReportingService
 from tests.census import SETTINGS, Census
 
@@ -364,3 +365,192 @@ def test_reports_check_the_readers_subtree(db):
                 with pytest.raises(LecError) as err:
                     report(session, reader, round_id, unit["id"])
                 assert err.value.code == "not_found"
+
+
+# -- learners in bulk: learners_added mixed with single events ------------------------------
+
+def _fact_events(census, rng, learners=30, versions=4, per_batch=5):
+    """A history of every version of some learners, each version sent either in a
+    single learner_* event or inside a learners_added batch (any versions, any
+    learners of the institution); returns the events and the final facts."""
+    school, cdc = census.of_type("school")[0], census.of_type("cdc")[0]
+    history = []
+    for _ in range(learners):
+        inst = rng.choice([school, cdc])
+        learner = census._new_learner(inst)
+        for version in range(1, rng.randint(1, versions) + 1):
+            fact = copy.deepcopy(dict(learner, version=version, sex=rng.choice("MF")))
+            if inst["type"] == "school":
+                fact["grade"] = rng.choice(["p1", "p2", "m1"])
+            else:
+                fact["age_years"] = rng.randint(2, 5)
+            if version > 1 and rng.random() < 0.3:
+                fact.update(status="removed", removal_reason="moved_out")
+            history.append(fact)
+            census.learners[learner["id"]] = fact       # the owner's latest
+    rng.shuffle(history)
+    events, pending = [], {}
+    for fact in history:
+        if rng.random() < 0.4:
+            kind = "learner_added" if fact["version"] == 1 else (
+                "learner_removed" if fact["status"] == "removed" else "learner_changed")
+            events.append(census._emit("enrollment", kind, {"round_id": census.round_id, "learner": fact}))
+            continue
+        inst = fact["institution"]
+        batch = pending.setdefault(inst["id"], [])
+        batch.append(fact)
+        if len(batch) == per_batch:
+            events.append(census._emit("enrollment", "learners_added", {
+                "round_id": census.round_id, "institution": inst, "learners": pending.pop(inst["id"])}))
+    for inst_id, batch in pending.items():
+        events.append(census._emit("enrollment", "learners_added", {
+            "round_id": census.round_id, "institution": batch[0]["institution"], "learners": batch}))
+    return events
+
+
+def _learner_rows(db, round_id):
+    from services.reporting.models import learners
+    with db.session() as session:
+        return {r.learner_id: (r.version, r.grade, r.sex, r.age, r.active)
+                for r in session.execute(select(learners).where(learners.c.round_id == round_id))}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_batched_and_single_events_of_the_same_learners_in_any_order(db, seed):
+    rng = random.Random(seed)
+    round_id, base = fresh_ids()
+    census = Census(round_id, base, provinces=1, seed=seed)
+    census.round_event()
+    Consumer(db).deliver_all(census.events)
+    events = _fact_events(census, rng)
+    assert {e["type"] for e in events} >= {"learners_added", "learner_changed"}
+    assert any(f["version"] > 1 for e in events if e["type"] == "learners_added" for f in e["learners"])
+    deliveries = [("enrollment", e["type"], e) for e in events]
+    deliveries += rng.sample(deliveries, len(deliveries) // 2)                # redelivered
+    deliveries += [("enrollment", e["type"], dict(copy.deepcopy(e), event_id=str(uuid.uuid4())))
+                   for e in rng.sample(events, len(events) // 4)]            # re-published
+    rng.shuffle(deliveries)
+    Consumer(db).deliver_all(deliveries)
+    assert_read_model_matches(db, census)
+    expected = {i: (f["version"], f["grade"], f["sex"], f["age_years"] if f["grade"] == "cdc" else -1,
+                    f["status"] == "active") for i, f in census.learners.items()}
+    assert _learner_rows(db, round_id) == expected
+
+
+def test_a_batch_stores_only_what_is_newer_and_moves_the_counts_once(db):
+    round_id, base = fresh_ids()
+    census = Census(round_id, base, provinces=1)
+    census.round_event()
+    school = census.of_type("school")[0]
+    consumer = Consumer(db)
+    consumer.deliver_all(census.events)
+    a, b, c = (census._new_learner(school, grade="p1", sex="F") for _ in range(3))
+    # b is already known at version 2 (p2); c was removed at version 3
+    consumer.deliver("enrollment", "learner_changed", census._emit("enrollment", "learner_changed", {
+        "round_id": round_id, "learner": dict(b, version=2, grade="p2")}))
+    consumer.deliver("enrollment", "learner_removed", census._emit("enrollment", "learner_removed", {
+        "round_id": round_id, "learner": dict(c, version=3, status="removed", removal_reason="other")}))
+    batch = census._emit("enrollment", "learners_added", {
+        "round_id": round_id, "institution": a["institution"],
+        "learners": [a, b, c, dict(a, version=2, grade="m1")]})        # a twice: its newer fact counts
+    consumer.deliver("enrollment", "learners_added", batch)
+    consumer.deliver("enrollment", "learners_added", batch)                       # redelivered
+    consumer.deliver("enrollment", "learners_added", dict(batch, event_id=str(uuid.uuid4())))  # re-published
+    assert _learner_rows(db, round_id) == {a["id"]: (2, "m1", "F", -1, True), b["id"]: (2, "p2", "F", -1, True),
+                                           c["id"]: (3, "p1", "F", -1, False)}
+    with db.session() as session:
+        for unit in (school, census.department):
+            assert queries.summary(session, None, round_id, unit["id"])["learners"]["by_grade"] == \
+                {"p2": 1, "m1": 1}, unit
+    # a newer fact in a later batch replaces the held one and moves the counts
+    consumer.deliver("enrollment", "learners_added", census._emit("enrollment", "learners_added", {
+        "round_id": round_id, "institution": a["institution"],
+        "learners": [dict(b, version=3, status="removed", removal_reason="moved_out"),
+                     dict(c, version=4, grade="p3")]}))
+    with db.session() as session:
+        assert queries.summary(session, None, round_id, census.department["id"])["learners"]["by_grade"] == \
+            {"p3": 1, "m1": 1}
+    assert _learner_rows(db, round_id) == {a["id"]: (2, "m1", "F", -1, True), b["id"]: (3, "p1", "F", -1, False),
+                                           c["id"]: (4, "p3", "F", -1, True)}
+
+
+@pytest.mark.parametrize("bad", [
+    {"grade": "z9"}, {"sex": "X"}, {"version": 0}, {"id": "7"}, {"age_years": None, "grade": "cdc"},
+    {"institution": {"id": 1, "type": "school", "path": "/1/"}}, {"status": "gone"},
+])
+def test_a_batch_with_one_bad_learner_is_kept_for_retry_and_stores_nothing(db, engines, bad):
+    round_id, base = fresh_ids()
+    census = Census(round_id, base, provinces=1)
+    school = census.of_type("school")[0]
+    good = [census._new_learner(school) for _ in range(3)]
+    event = census._emit("enrollment", "learners_added", {
+        "round_id": round_id, "institution": good[0]["institution"], "learners": good + [dict(good[0], **bad)]})
+    Consumer(db).deliver("enrollment", "learners_added", event)
+    with engines["reporting"].connect() as conn:
+        row = conn.execute(select(COMMON.failed_events).where(
+            COMMON.failed_events.c.event_id == event["event_id"])).one()
+    assert row.handler == "on_learners_added" and "validation_error" in row.error
+    assert list(LearnersAdded().validate(event)["learners"]) == [3]      # the bad one, and only it
+    assert _learner_rows(db, round_id) == {}
+    with engines["reporting"].begin() as conn:
+        conn.execute(COMMON.failed_events.delete().where(COMMON.failed_events.c.id == row.id))
+
+
+# -- confirmations: ordered by the owner's version ---------------------------------------------
+
+def test_an_older_confirmation_event_delivered_late_changes_nothing(db):
+    round_id, base = fresh_ids()
+    census = Census(round_id, base, provinces=1)
+    census.round_event()
+    school = census.of_type("school")[0]
+    lao = census.units[school["parent_id"]]
+    census.add_learner(school, grade="p1")
+    consumer = Consumer(db)
+    consumer.deliver_all(census.events)
+    confirmed = census.confirm(school, who=41)                  # version 2
+    revoked = census.revoke(school)                             # version 3
+    again = census.confirm(school, who=42)                      # version 6 (unsealed at 4)
+    assert (confirmed["confirmation_version"], revoked["confirmation_version"],
+            again["confirmation_version"]) == (2, 3, 6)
+    # the newest was stamped by a clock behind the others': the version decides, not occurred_at
+    again["occurred_at"] = census._at().replace("2026-11-01", "2026-10-31")
+    consumer.deliver("confirmation", "unit_confirmed", again)
+    consumer.deliver("confirmation", "unit_revoked", revoked)   # older, late
+    consumer.deliver("confirmation", "unit_confirmed", confirmed)
+    with db.session() as session:
+        progress = queries.progress(session, None, round_id, lao["id"])
+        summary = queries.summary(session, None, round_id, census.department["id"])
+    item = next(i for i in progress["items"] if i["unit"]["id"] == school["id"])
+    assert (item["state"], item["confirmed_by"], item["confirmed_by_username"]) == ("confirmed", "42", "user.42")
+    assert summary["confirmation"]["by_type"]["school"]["confirmed"] == 1
+    # and the revocation, once it is the newest, takes it back
+    consumer.deliver("confirmation", "unit_revoked", census.revoke(school))      # version 7
+    with db.session() as session:
+        item = next(i for i in queries.progress(session, None, round_id, lao["id"])["items"]
+                    if i["unit"]["id"] == school["id"])
+        summary = queries.summary(session, None, round_id, census.department["id"])
+    assert (item["state"], item["confirmed_by_username"]) == ("open", None)
+    assert summary["confirmation"]["by_type"]["school"]["confirmed"] == 0
+
+
+def test_a_batch_moves_the_counts_the_single_events_would_in_their_order(db):
+    """The set-based statement sums exactly what ``domain.learner_deltas`` moves
+    learner by learner, and writes the rows in the same (lock) order."""
+    from sqlalchemy import text
+
+    from services.reporting import domain, handlers
+    rng = random.Random(5)
+    round_id, base = fresh_ids()
+    census = Census(round_id, base, provinces=2, seed=5)
+    institutions = census.of_type("school", "cdc")
+    signed = []
+    for _ in range(300):
+        learner = census._new_learner(rng.choice(institutions))
+        learner["status"] = rng.choice(["active", "active", "removed"])
+        signed.append((domain.learner_fact(learner), rng.choice([1, 1, -1])))
+    expected = domain.signed_learner_deltas(signed)
+    assert len(expected) > 50 and any(v < 0 for v in expected.values())
+    with db.session() as session:
+        rows = session.execute(text(handlers.SUMMED_LEARNER_DELTAS),
+                               handlers.signed_fact_arrays(round_id, signed)).all()
+    assert [((r.unit_id, r.grade, r.sex, r.id_kind, r.age), r.n) for r in rows] == list(expected.items())

@@ -97,6 +97,8 @@ def test_the_chain_school_lao_province_seals_counts_and_tells_agencies(admin, tr
         assert event["org_unit"] == {"id": t.id(key), "code": t.units[key]["code"],
                                      "type": t.units[key]["type"], "path": t.units[key]["path"]}
         assert event["version"] == 1 and event["confirmed_by"] == t[key].user["id"]
+        assert event["confirmed_by_username"] == t[key].user["username"]
+        assert event["confirmation_version"] >= 1
         assert "national_id" not in str(event) and "actor" not in event
     assert got[t.id("school_a")]["counts"] == school["counts"]
     assert got[t.id("lao_a")]["other_schools"]["schools"][0]["counts"]["total"] == 15
@@ -224,9 +226,20 @@ def test_revocation_is_unwound_from_the_top(admin, tree, rnd, events):
     assert revoked[t.id("province")]["revoked_by"] == admin.user["id"]
     events.wait_for(lambda e: e["type"] == "unit_confirmed" and e["org_unit"]["id"] == t.id("province")
                     and e["counts"]["total"] == 3)
-    # the order agencies see for school_b: confirmed (2), revoked, confirmed (3)
+    # the order agencies see for school_b: confirmed (2), revoked, confirmed (3), each with a
+    # higher confirmation_version than the one before (the order to trust when messages overtake)
+    for key in ("school_b", "lao_b", "province"):
+        mine = [e for e in events.events if e["org_unit"]["id"] == t.id(key)]
+        assert [e["type"] for e in mine] == ["unit_confirmed", "unit_revoked", "unit_confirmed"], key
+        versions = [e["confirmation_version"] for e in mine]
+        assert versions == sorted(set(versions)) and versions[0] >= 1, (key, versions)
+        # a revocation repeats who confirmed what it withdraws
+        assert [e["confirmed_by_username"] for e in mine] == [t[key].user["username"]] * 3, key
     seq = [(e["type"], e["counts"]["total"]) for e in events.events if e["org_unit"]["id"] == t.id("school_b")]
     assert seq == [("unit_confirmed", 2), ("unit_revoked", 2), ("unit_confirmed", 3)]
+    final = t["lao_b"].ok("GET", conf_path(rid, t.id("school_b")))
+    assert final["version"] == [e for e in events.events if e["org_unit"]["id"] == t.id("school_b")][-1][
+        "confirmation_version"]
     trail = t["lao_b"].ok("GET", conf_path(rid, t.id("school_b")) + "/history")["items"]
     entry = next(e for e in trail if e["action"] == "revoke")
     assert entry["actor_id"] == t["lao_b"].user["id"] and entry["details"]["reason"] == "นักเรียนย้ายเข้า"

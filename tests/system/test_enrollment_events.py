@@ -6,7 +6,7 @@ import pytest
 
 from tests.client import Tree
 from tests.events import EventCollector
-from tests.system.enrollment_helpers import add, error, learners_url, new_round, rpc
+from tests.system.enrollment_helpers import add, error, learner, learners_url, new_round, rpc
 
 TYPES = ["learner_added", "learner_changed", "learner_removed", "headcount_set", "unit_sealed",
          "unit_unsealed"]
@@ -69,3 +69,53 @@ def test_events_carry_the_contract_and_no_personal_data(admin, lec_env, collecto
     for private in (body["national_id"], body["first_name"], body["last_name"], body["birth_date"],
                     "G655000000777", g_body["first_name"]):
         assert private not in text
+
+
+def test_bulk_changes_announce_their_learners_in_batches(admin, lec_env):
+    """An import batch and a carry-over send learners_added: the institution once and
+    each learner exactly as learner_added carries it; single changes stay single."""
+    collector = EventCollector(lec_env["AMQP_URI"], "enrollment", TYPES + ["learners_added"])
+    try:
+        t = Tree.build(admin)
+        r1 = new_round(admin, number=1, census_date="2026-06-10")
+        r2 = new_round(admin, number=2, year=r1["academic_year"], census_date="2026-11-10")
+        school = {"id": t.id("school_a"), "type": "school", "path": t.units["school_a"]["path"]}
+        people = [learner(grade=g) for g in ("p1", "p2", "m1")]
+        csv_text = "national_id,first_name,last_name,sex,birth_date,grade\n" + "".join(
+            f"{p['national_id']},{p['first_name']},{p['last_name']},F,{p['birth_date']},{p['grade']}\n"
+            for p in people)
+        result = t["school_a"].post(learners_url(r1, t, "school_a") + "/import", data=csv_text.encode(),
+                                    headers={"Content-Type": "text/csv"}).json()
+        assert result["accepted"] == 3, result
+        single, single_body = add(t["school_a"], r1, t, "school_a", grade="p4")
+        carried = t["school_a"].ok("POST", learners_url(r2, t, "school_a") + "/carry-over")
+        assert carried["copied"] == 4
+
+        def batch(rid):
+            return collector.wait_for(lambda e: e["type"] == "learners_added" and e["round_id"] == rid,
+                                      timeout=15)
+
+        with rpc(lec_env) as proxy:
+            for rid, size in ((r1["id"], 3), (r2["id"], 4)):
+                event = batch(rid)
+                assert event["version"] == 1 and event["event_id"] and event["occurred_at"]
+                assert event["institution"] == school
+                assert event["actor"] == {"user_id": t["school_a"].user["id"],
+                                          "username": t["school_a"].user["username"]}
+                facts = {f["id"]: f for f in proxy.enrollment.learner_facts(rid)["items"]
+                         if f["institution"]["id"] == school["id"]}
+                learners = event["learners"]
+                assert len(learners) == size and [x["id"] for x in learners] == sorted(x["id"] for x in learners)
+                if rid == r1["id"]:          # the import's three; the fourth came alone
+                    del facts[single["id"]]
+                assert learners == [facts[i] for i in sorted(facts)]
+        alone = collector.wait_for(lambda e: e["type"] == "learner_added" and e["round_id"] == r1["id"])
+        assert alone["learner"]["id"] == single["id"]
+        mine = [e for e in collector.drain(1.0) if e.get("round_id") in (r1["id"], r2["id"])]
+        assert sorted(e["type"] for e in mine) == ["learner_added", "learners_added", "learners_added"]
+        text = json.dumps(mine, ensure_ascii=False)
+        for p in people + [single_body]:
+            for private in (p["national_id"], p["first_name"], p["last_name"], p["birth_date"]):
+                assert private not in text
+    finally:
+        collector.close()

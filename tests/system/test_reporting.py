@@ -14,8 +14,10 @@ from kombu import Connection, Exchange, Producer
 from sqlalchemy import create_engine, text
 
 from services.common import settings
+from services.common.hierarchy import path_ids
 from tests.conftest import ROOT
 from tests.system.confirmation_support import confirm, learner_body, revoke, set_headcount
+from tests.system.enrollment_helpers import enrollment_rows
 from tests.system.reporting_support import (
     XLSX, add_learner, csv_rows, export, remove_learner, report, rounds_of_a_year, row_starting,
     sheet_rows, wait_for, wait_until_reporting_is_idle, xlsx_book,
@@ -24,9 +26,12 @@ from tests.system.reporting_support import (
 REPORTS = ("summary", "progress", "budget", "comparison")
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def idle(lec_env, system):
-    wait_until_reporting_is_idle(lec_env["AMQP_URI"])
+    """For the tests that time the read model: nothing earlier tests left queued
+    may be counted against it (bulk changes leave a few events, not thousands,
+    so the other tests need no such wait)."""
+    wait_until_reporting_is_idle(lec_env["AMQP_URI"], timeout=60)
 
 
 @pytest.fixture
@@ -48,7 +53,7 @@ def owner(lec_env):
 
 # -- freshness --------------------------------------------------------------------------
 
-def test_a_change_shows_in_the_summary_within_two_seconds(tree, rnd):
+def test_a_change_shows_in_the_summary_within_two_seconds(idle, tree, rnd):
     t, rid = tree, rnd["id"]
     seen = []
     for step in range(3):
@@ -62,6 +67,43 @@ def test_a_change_shows_in_the_summary_within_two_seconds(tree, rnd):
                              ["learners"]["total"] == before, timeout=5)
         seen.append(waited)
     assert max(seen) < 2.0, seen
+
+
+def test_an_import_shows_in_the_summary_within_seconds_in_a_few_events(idle, tree, rnd):
+    """4,000 rows through the gateway: enrollment announces them in four
+    learners_added events (not 4,000 learner_added), and the reporting summary
+    has all of them seconds after the import answers."""
+    t, rid, rows = tree, rnd["id"], 4000
+    grades = ["k1", "p1", "p2", "p3", "m1"]
+    people = [dict(learner_body(grades[i % len(grades)]), sex="MF"[i % 2]) for i in range(rows)]
+    body = "national_id,first_name,last_name,sex,birth_date,grade\n" + "".join(
+        f"{p['national_id']},{p['first_name']},{p['last_name']},{p['sex']},{p['birth_date']},{p['grade']}\n"
+        for p in people)
+    before = report(t["province"], rid, "summary", t.id("province"))["learners"]["total"]
+    r = t["school_a"].post(f"/rounds/{rid}/institutions/{t.id('school_a')}/learners/import",
+                           data=body.encode(), headers={"Content-Type": "text/csv"}, timeout=120)
+    assert r.status_code == 200 and r.json()["accepted"] == rows, r.text
+    summary, waited = wait_for(lambda: (lambda s: s if s["learners"]["total"] == before + rows else None)(
+        report(t["province"], rid, "summary", t.id("province"))), timeout=5, what="the imported learners")
+    assert waited < 5.0
+    expected = {g: sum(1 for p in people if p["grade"] == g) for g in grades}
+    assert summary["learners"]["by_grade"] == expected
+    assert summary["learners"]["by_sex"] == {"M": rows // 2, "F": rows // 2}
+    # about one event per thousand rows, none per learner
+    published = enrollment_rows(
+        "SELECT event_type, event_id::text AS event_id, jsonb_array_length(payload->'learners') AS n "
+        "FROM outbox WHERE (payload->>'round_id')::bigint = :r", r=rid)
+    assert sorted((e["event_type"], e["n"]) for e in published) == [("learners_added", 1000)] * 4
+    # and reporting applied each of them once
+    engine = create_engine(settings.database_url("reporting"))
+    try:
+        with engine.connect() as conn:
+            applied = conn.execute(text("SELECT count(*) FROM inbox WHERE handler = 'on_learners_added' "
+                                        "AND event_id::text = ANY(:ids)"),
+                                   {"ids": [e["event_id"] for e in published]}).scalar_one()
+    finally:
+        engine.dispose()
+    assert applied == 4
 
 
 # -- the read model equals the owners' counts ----------------------------------------------
@@ -163,6 +205,12 @@ def test_budget_counts_only_confirmed_schools(tree, rnd):
         return b if b["totals"]["all"]["units"] == 3 else None
 
     budget, _ = wait_for(ready, timeout=10)
+    # progress rows name the account that confirmed (and its user id)
+    rows = {i["unit"]["id"]: i for i in report(t["province"], rid, "progress", t.id("lao_a"))["items"]}
+    for key in ("school_a", "cdc_a"):
+        assert (rows[t.id(key)]["confirmed_by_username"], rows[t.id(key)]["confirmed_by"]) == \
+            (t[key].user["username"], str(t[key].user["id"])), key
+    assert rows[t.id("other_a")]["confirmed_by_username"] is None
     lines = {ln["unit"]["id"]: ln for ln in budget["lines"]}
     assert lines[t.id("school_a")]["lunch"] == 3 * 36 * 200
     assert lines[t.id("school_a")]["milk"] == pytest.approx(3 * 7.35 * 260)
@@ -497,3 +545,28 @@ def test_a_round_the_events_have_not_brought_yet_is_fetched_from_its_owner(tree,
     finally:
         engine.dispose()
     assert tree["lao_a"].get("/rounds/987654321/reports/summary").json()["code"] == "not_found"
+
+
+# -- the event benchmark ---------------------------------------------------------------------------
+
+def test_the_event_benchmark_measures_both_ways(lec_env, tree):
+    """bench.report.events at a small size against this system: each way pushes its
+    learners in the events it says, and the read model counts every one of them."""
+    from bench.report import events as bench
+    school = tree.units["school_a"]
+    round_id = random.SystemRandom().randrange(10**9, 2 * 10**9)
+    results = [bench.measure(lec_env["AMQP_URI"], way, round_id + i, school, 1500, timeout=60)
+               for i, way in enumerate(bench.WAYS)]
+    assert [(r["way"], r["learners"], r["events"]) for r in results] == \
+        [("single", 1500, 1500), ("batched", 1500, 2)]
+    assert all(r["seconds"] > 0 for r in results)
+    engine = create_engine(settings.database_url("reporting"))
+    try:
+        with engine.connect() as conn:
+            for i in range(len(results)):
+                counts = dict(conn.execute(text(
+                    "SELECT unit_id, sum(n) FROM rp_learner_counts WHERE round_id = :r GROUP BY unit_id"),
+                    {"r": round_id + i}).all())
+                assert counts == {u: 1500 for u in path_ids(school["path"])}
+    finally:
+        engine.dispose()

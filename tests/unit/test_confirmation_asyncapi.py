@@ -75,8 +75,9 @@ def test_the_api_contract_fields_are_required(doc):
     for event_type in EVENTS:
         schema = resolve(doc, next(m for m in doc["components"]["messages"].values()
                                    if m["name"] == event_type)["payload"]["$ref"])
-        assert {"event_id", "type", "version", "occurred_at", "round", "org_unit", "counts"} <= \
-            set(schema["required"])
+        assert {"event_id", "type", "version", "occurred_at", "round", "org_unit", "counts",
+                "confirmed_by", "confirmed_by_username", "confirmation_version"} <= set(schema["required"])
+        assert schema["properties"]["confirmation_version"]["type"] == "integer"
         assert set(schema["properties"]["round"]["required"]) == {"id", "academic_year", "number"}
         assert set(schema["properties"]["org_unit"]["required"]) == {"id", "code", "type", "path"}
         assert set(schema["properties"]["counts"]["required"]) == {"total", "by_grade"}
