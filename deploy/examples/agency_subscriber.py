@@ -7,7 +7,10 @@ keeps, in a SQLite file, a running table of the confirmed counts per round and
 unit. Every event is applied at most once: its ``event_id`` is stored in the
 same SQLite transaction as its effect, and the message is acknowledged only
 after that commit, so a redelivered or re-published event changes nothing and
-a crash loses nothing.
+a crash loses nothing. Events about one unit may arrive out of order (a
+redelivery after a broker restart, say): of two, the one with the higher
+``confirmation_version`` is the newer, and an older one arriving late changes
+nothing.
 
     python deploy/examples/agency_subscriber.py --amqp-uri amqp://agency:secret@mq/lec \\
         --queue agency.budget --db agency.sqlite
@@ -35,26 +38,35 @@ CREATE TABLE IF NOT EXISTS seen (
     type TEXT NOT NULL,
     received_at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS confirmed (
+-- the newest event seen for each unit and round: a confirmation or its revocation.
+-- Messages may arrive out of order; the higher confirmation_version wins.
+CREATE TABLE IF NOT EXISTS unit_state (
     round_id INTEGER NOT NULL,
     unit_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('confirmed', 'revoked')),
     unit_type TEXT NOT NULL,
     unit_code TEXT,
     unit_path TEXT NOT NULL,
-    total INTEGER NOT NULL,
-    by_grade TEXT NOT NULL,
+    total INTEGER,
+    by_grade TEXT,
     other_total INTEGER,
-    confirmed_at TEXT NOT NULL,
+    confirmed_at TEXT,
     event_id TEXT NOT NULL,
     PRIMARY KEY (round_id, unit_id)
 );
--- confirmations withdrawn, so that a late copy of their unit_confirmed is ignored
+CREATE VIEW IF NOT EXISTS confirmed AS
+    SELECT round_id, unit_id, unit_type, unit_code, unit_path, total, by_grade, other_total,
+           confirmed_at, event_id, version
+    FROM unit_state WHERE state = 'confirmed';
+-- every revocation received, with its reason
 CREATE TABLE IF NOT EXISTS withdrawn (
     round_id INTEGER NOT NULL,
     unit_id INTEGER NOT NULL,
-    confirmed_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    confirmed_at TEXT,
     reason TEXT,
-    PRIMARY KEY (round_id, unit_id, confirmed_at)
+    PRIMARY KEY (round_id, unit_id, version)
 );
 CREATE TABLE IF NOT EXISTS rounds (
     round_id INTEGER PRIMARY KEY,
@@ -73,6 +85,7 @@ class Ledger:
         self.db.executescript(SCHEMA)
         self.applied = 0
         self.duplicates = 0
+        self.stale = 0
 
     def apply(self, event):
         """Apply one event exactly once; returns False for a duplicate."""
@@ -89,21 +102,26 @@ class Ledger:
             db.execute("INSERT OR IGNORE INTO rounds (round_id, academic_year, number) VALUES (?, ?, ?)",
                        (rnd["id"], rnd["academic_year"], rnd["number"]))
             key = (rnd["id"], unit["id"])
-            if event["type"] == "unit_confirmed":
-                gone = db.execute("SELECT 1 FROM withdrawn WHERE round_id=? AND unit_id=? AND confirmed_at=?",
-                                  key + (event["confirmed_at"],)).fetchone()
-                if not gone:
+            if event["type"] in ("unit_confirmed", "unit_revoked"):
+                version = int(event["confirmation_version"])
+                held = db.execute("SELECT version FROM unit_state WHERE round_id=? AND unit_id=?",
+                                  key).fetchone()
+                confirmed = event["type"] == "unit_confirmed"
+                if not confirmed:
+                    db.execute("INSERT OR IGNORE INTO withdrawn VALUES (?, ?, ?, ?, ?)",
+                               key + (version, event.get("confirmed_at"), event.get("reason")))
+                if held is not None and held[0] >= version:
+                    self.stale += 1  # an older state of the unit arriving late: already superseded
+                else:
+                    counts = event.get("counts") or {}
                     db.execute(
-                        "INSERT OR REPLACE INTO confirmed VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        key + (unit["type"], unit.get("code"), unit["path"], event["counts"]["total"],
-                               json.dumps(event["counts"]["by_grade"], sort_keys=True),
-                               (event.get("other_schools") or {}).get("total"),
-                               event["confirmed_at"], event["event_id"]))
-            elif event["type"] == "unit_revoked":
-                db.execute("INSERT OR IGNORE INTO withdrawn VALUES (?, ?, ?, ?)",
-                           key + (event["confirmed_at"], event.get("reason")))
-                db.execute("DELETE FROM confirmed WHERE round_id=? AND unit_id=? AND confirmed_at=?",
-                           key + (event["confirmed_at"],))
+                        "INSERT OR REPLACE INTO unit_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        key + (version, "confirmed" if confirmed else "revoked", unit["type"],
+                               unit.get("code"), unit["path"],
+                               counts.get("total") if confirmed else None,
+                               json.dumps(counts.get("by_grade") or {}, sort_keys=True) if confirmed else None,
+                               (event.get("other_schools") or {}).get("total") if confirmed else None,
+                               event.get("confirmed_at"), event["event_id"]))
             elif event["type"] == "round_finalized":
                 db.execute("UPDATE rounds SET finalized_at=? WHERE round_id=?",
                            (event["confirmed_at"], rnd["id"]))
@@ -143,7 +161,8 @@ def print_table(ledger, out=sys.stdout):
         label = f"{r['academic_year']}/{r['number']}" + ("*" if r["finalized"] else "")
         out.write(f"{label:>12} {r['unit_type']:<11} {r['units']:>7} {r['learners']:>10} "
                   f"{r['other_school_learners']:>9}\n")
-    out.write(f"applied {ledger.applied}, duplicates ignored {ledger.duplicates}\n")
+    out.write(f"applied {ledger.applied}, duplicates ignored {ledger.duplicates}, "
+              f"superseded {ledger.stale}\n")
     out.flush()
 
 
