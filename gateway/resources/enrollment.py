@@ -4,6 +4,7 @@ import itertools
 import shutil
 import tempfile
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import falcon
@@ -226,6 +227,7 @@ class LearnerImport:
         (``LEC_IMPORT_PARALLEL`` batches in flight; each is one transaction)."""
         totals = {"accepted": 0, "unchanged": 0, "rejected": [], "rejected_total": 0, "rows": 0}
         records = fileformat.records(rows)
+        import_id = str(uuid.uuid4())  # one for all the batches of this file
         in_flight = collections.deque()
         failure = None
         try:
@@ -235,7 +237,7 @@ class LearnerImport:
                     break
                 in_flight.append(_senders().submit(
                     self.ctx.call, req, "enrollment", "import_rows", round_id, iid,
-                    list(fileformat.COLUMNS), batch, timeout=_long(self.ctx)))
+                    list(fileformat.COLUMNS), batch, import_id=import_id, timeout=_long(self.ctx)))
                 while len(in_flight) >= self.parallel:
                     self._add(totals, in_flight.popleft().result())
         except LecError as exc:

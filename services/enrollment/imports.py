@@ -6,6 +6,8 @@ statement queues its events, one audit row records it.
 Bulk changes announce their learners in ``learners_added`` events of at most
 ``LEARNERS_PER_EVENT`` learners each (a consumer applies a thousand learners in
 one transaction instead of a thousand); single changes keep ``learner_added``."""
+import uuid
+
 from sqlalchemy import Text, any_, bindparam, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -28,14 +30,27 @@ LEARNERS_PER_EVENT = 1000
 _INSERT_BATCH = text(f"""
     INSERT INTO learners (round_id, institution_id, institution_path, source, created_by, updated_by,
                           id_kind, id_number, prefix, first_name, last_name, sex, birth_date,
-                          nationality, grade)
-    SELECT :round_id, :institution_id, :institution_path, 'import', :user_id, :user_id, t.*
+                          nationality, grade, import_row, import_id)
+    SELECT :round_id, :institution_id, :institution_path, 'import', :user_id, :user_id, t.*,
+           CAST(:import_id AS uuid)
     FROM unnest(CAST(:id_kind AS text[]), CAST(:id_number AS text[]), CAST(:prefix AS text[]),
                 CAST(:first_name AS text[]), CAST(:last_name AS text[]), CAST(:sex AS text[]),
-                CAST(:birth_date AS date[]), CAST(:nationality AS text[]), CAST(:grade AS text[])) AS t
+                CAST(:birth_date AS date[]), CAST(:nationality AS text[]), CAST(:grade AS text[]),
+                CAST(:import_row AS integer[])) AS t
     ON CONFLICT (round_id, id_number) WHERE status = 'active' DO NOTHING
     RETURNING {RETURNED}
 """)
+
+
+def import_key(value):
+    """The ``import_id`` of a batch: a UUID in canonical form, or None."""
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise LecError("validation_error", "import_id is not a UUID",
+                       {"errors": {"import_id": ["not a UUID"]}}) from None
 
 
 def rejection(row_number, exc):
@@ -72,12 +87,14 @@ def check(session, actor, unit, round_, window):
     return {"round_id": round_["id"], "institution": unit_ref(unit), "open": True}
 
 
-def import_rows(uow, actor, unit, round_, window, columns, rows):
+def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None):
     """Validate a batch of rows, insert the valid new learners, report the rest.
 
     A row whose learner is already active here with the same details is
     ``unchanged`` (so importing a file twice adds nothing); one active
-    elsewhere, or here with other details, is ``duplicate_learner``.
+    elsewhere, or here with other details, is ``duplicate_learner``, and so is
+    a learner that an earlier row of the same import (``import_id``, shared by
+    the batches of one file) added: the rejection names that row.
     """
     check_edit(actor, unit, window)
     unknown = [c for c in columns if c not in IMPORT_COLUMNS]
@@ -103,22 +120,23 @@ def import_rows(uow, actor, unit, round_, window, columns, rows):
             continue
         good[clean["id_number"]] = (row_number, clean)
 
-    unchanged = _settle(uow.session, round_id, unit, good, rejected)
+    unchanged = _settle(uow.session, round_id, unit, good, rejected, import_id)
     inserted = []
     if good:
         actor = acting(actor)
         # in ID order, so that concurrent imports wait on each other without deadlock
-        ordered = [good[number][1] for number in sorted(good)]
-        params = {c: [clean[c] for clean in ordered]
+        ordered = [good[number] for number in sorted(good)]
+        params = {c: [clean[c] for _, clean in ordered]
                   for c in ("id_kind", "id_number", "prefix", "first_name", "last_name", "sex",
                             "birth_date", "nationality", "grade")}
         inserted = uow.execute(_INSERT_BATCH, dict(
-            params, round_id=round_id, institution_id=unit["id"], institution_path=unit["path"],
+            params, import_row=[row_number for row_number, _ in ordered], import_id=import_id,
+            round_id=round_id, institution_id=unit["id"], institution_path=unit["path"],
             user_id=actor.user_id or None)).all()
         for row in inserted:
             good.pop(row.id_number)
         # lost a race to a concurrent change: settle them as above
-        unchanged += _settle(uow.session, round_id, unit, good, rejected)
+        unchanged += _settle(uow.session, round_id, unit, good, rejected, import_id)
     if inserted:
         census, _ = domain.round_rules(round_)
         emit_learners_added(uow, round_id, unit, census, inserted)
@@ -143,12 +161,20 @@ def emit_learners_added(uow, round_id, unit, census_date, rows):
         for i in range(0, len(facts), LEARNERS_PER_EVENT)])
 
 
-def _settle(session, round_id, unit, good, rejected):
+def _settle(session, round_id, unit, good, rejected, import_id=None):
     """Take out of ``good`` the rows whose learner is already active in the round."""
     unchanged = 0
     for number, record in _active_holders(session, round_id, good.keys()).items():
         row_number, clean = good.pop(number)
-        if record.institution_id == unit["id"] and _same(record, clean):
+        here = record.institution_id == unit["id"]
+        if here and import_id is not None and record.import_id == import_id \
+                and record.import_row != row_number:
+            # another row of this very file, in an earlier batch (a batch sent
+            # again after a lost reply finds its own rows: those are unchanged)
+            rejected.append({"row": row_number, "code": "duplicate_learner", "held_by": unit["id"],
+                             "message": f"the same learner is on row {record.import_row} of this file"})
+            continue
+        if here and _same(record, clean):
             unchanged += 1
             continue
         exc = duplicate(record.institution_id, unit["id"])

@@ -4,7 +4,7 @@ from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Index, Integer, MetaData, Table,
     Text, false, func, text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from services.common.tables import add_common_tables
 
@@ -67,6 +67,9 @@ learners = Table(
     Column("removed_by", BigInteger),
     Column("source", Text, nullable=False, server_default="manual"),
     Column("carried_from", BigInteger),
+    # the import that added the learner, and the row of its file
+    Column("import_id", UUID(as_uuid=False)),
+    Column("import_row", Integer),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_by", BigInteger),

@@ -136,11 +136,14 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
             return imports.check(session, self.db.actor, unit, round_, window)
 
     @rpc
-    def import_rows(self, round_id, institution_id, columns, rows):
-        """One batch of an import: ``rows`` are ``[row_number, value, ...]`` in ``columns`` order."""
+    def import_rows(self, round_id, institution_id, columns, rows, import_id=None):
+        """One batch of an import: ``rows`` are ``[row_number, value, ...]`` in ``columns`` order;
+        ``import_id`` (a UUID) is the same for every batch of one file."""
+        import_id = imports.import_key(import_id)
         unit, round_, window = self._edit_context(round_id, institution_id)
         with self.db.uow() as uow:
-            return imports.import_rows(uow, self.db.actor, unit, round_, window, columns, rows)
+            return imports.import_rows(uow, self.db.actor, unit, round_, window, columns, rows,
+                                       import_id)
 
     @rpc
     def export_page(self, round_id, institution_id, after_id=0, limit=5000, status="active"):

@@ -184,19 +184,29 @@ def test_a_large_streamed_file_lands_in_batches_and_again_adds_nothing(admin):
     rows = [[national_id(rng), rng.choice(["สมชาย", "สมหญิง", "มานี"]), rng.choice(["ใจดี", "มีสุข"]),
              rng.choice("MF"), f"20{rng.randint(10, 19)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
              rng.choice(["p1", "p2", "p3", "m1"])] for _ in range(12_000)]
+    # the same children again at the end of the file, two batches after their first
+    # rows (file rows 5 and 4002; two batches are in flight at a time, so the first
+    # batch has landed): once as they were, once with another name
+    rows.append(list(rows[3]))
+    rows.append([rows[4000][0], "ซ้ำ", *rows[4000][2:]])
     url = learners_url(r, t, "school_a")
     resp = t["school_a"].post(url + "/import", data=_stream(rows), headers={"Content-Type": "text/csv"},
                               timeout=300)
     assert resp.status_code == 200, resp.text
     result = resp.json()
-    assert (result["accepted"], result["rows"], result["rejected_total"]) == (12_000, 12_000, 0)
+    assert (result["accepted"], result["unchanged"], result["rows"], result["rejected_total"]) == \
+        (12_000, 0, 12_002, 2)
+    assert [(x["row"], x["code"], x["held_by"], x["message"]) for x in result["rejected"]] == [
+        (12_002, "duplicate_learner", t.id("school_a"), "the same learner is on row 5 of this file"),
+        (12_003, "duplicate_learner", t.id("school_a"), "the same learner is on row 4002 of this file")]
     batches = enrollment_rows("SELECT details->>'accepted' AS n FROM audit_log WHERE action = 'import' "
                               "AND (details->>'institution_id')::bigint = :i", i=t.id("school_a"))
     assert sorted(int(b["n"]) for b in batches) == [2000, 5000, 5000]
     assert t["lao_a"].ok("GET", url)["total"] == 12_000
-    again = t["school_a"].post(url + "/import", data=_stream(rows), headers={"Content-Type": "text/csv"},
-                               timeout=300).json()
-    assert (again["accepted"], again["unchanged"]) == (0, 12_000)
+    assert t["school_a"].ok("GET", url, params={"q": rows[4000][0]})["items"][0]["first_name"] == rows[4000][1]
+    again = t["school_a"].post(url + "/import", data=_stream(rows[:12_000]),
+                               headers={"Content-Type": "text/csv"}, timeout=300).json()
+    assert (again["accepted"], again["unchanged"], again["rejected_total"]) == (0, 12_000, 0)
     # announced in batches of a thousand, each learner once, none one by one
     events = enrollment_rows("SELECT payload FROM outbox WHERE event_type = 'learners_added' AND "
                              "(payload->'institution'->>'id')::bigint = :i", i=t.id("school_a"))
