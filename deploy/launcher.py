@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 
 from services.common import settings
+from services.common.heartbeat import age
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -65,9 +66,17 @@ class System:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.echo = echo
         self.procs = {}
+        self.started = {}
+        # every service process keeps a heartbeat file here (see services.common.heartbeat)
+        self.env.setdefault("LEC_HEARTBEAT_FILE", str(self.log_dir / "heartbeats" / "{service}.json"))
 
     # -- processes ----------------------------------------------------------------
     def _spawn(self, name, argv, env=None):
+        beat = self.heartbeat_file(name)
+        if beat is not None and name != "gateway":
+            with contextlib.suppress(FileNotFoundError):
+                beat.unlink()  # a file left by an earlier process of the name means nothing
+        self.started[name] = time.monotonic()
         logfile = open(self.log_dir / f"{name}.log", "ab", buffering=0)
         proc = subprocess.Popen(argv, cwd=ROOT, env=dict(self.env, **(env or {})),
                                 preexec_fn=_child_setup,
@@ -142,6 +151,27 @@ class System:
     def dead(self):
         return {name: proc.returncode for name, proc in self.procs.items() if proc.poll() is not None}
 
+    def heartbeat_file(self, name):
+        template = self.env.get("LEC_HEARTBEAT_FILE")
+        return Path(template.replace("{service}", name)) if template else None
+
+    def hung(self, max_age, grace=60):
+        """Service processes alive but whose heartbeat is older than ``max_age``
+        seconds (or missing ``grace`` seconds after their start): stopped,
+        blocked or deadlocked. ``{name: age in seconds or None}``."""
+        found = {}
+        for name, proc in self.procs.items():
+            path = self.heartbeat_file(name)
+            if name == "gateway" or path is None or proc.poll() is not None:
+                continue
+            seconds = age(path)
+            if seconds is None:
+                if time.monotonic() - self.started.get(name, 0) > grace:
+                    found[name] = None
+            elif seconds > max_age:
+                found[name] = seconds
+        return found
+
     @contextlib.contextmanager
     def running(self, timeout=120):
         """Started and ready inside the block, stopped after it."""
@@ -183,6 +213,7 @@ def main(argv=None):
     infra.ensure_postgres(allow_embedded=True, data_dir=ROOT / ".lec" / "pgdata")
 
     system = System(port=args.port, host=args.host, echo=True)
+    max_heartbeat_age = settings.env_float("LEC_HEARTBEAT_MAX_AGE", 60)
     stopping = threading.Event()
 
     def on_signal(signum, frame):
@@ -212,6 +243,12 @@ def main(argv=None):
                     return 1
                 restarts[name] = recent + [time.monotonic()]
                 print(f"{name} exited with {code}; starting it again", flush=True)
+                system.restart(name)
+            for name, seconds in system.hung(max_heartbeat_age).items():
+                # alive but not turning (stopped, blocked): as a liveness probe would
+                silent = "no heartbeat" if seconds is None else f"no heartbeat for {seconds:.0f} s"
+                print(f"{name}: {silent}; starting it again", flush=True)
+                restarts[name] = restarts.get(name, []) + [time.monotonic()]
                 system.restart(name)
             stopping.wait(1)
         return 0

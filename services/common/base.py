@@ -1,5 +1,6 @@
 """What every service class mixes in: a health RPC that checks its database
-and reports its outbox backlog and failed events (for ``/readyz``)."""
+and reports its outbox backlog and failed events (for ``/readyz``), and a
+heartbeat file for per-process liveness probes."""
 import logging
 import socket
 
@@ -9,6 +10,7 @@ from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy import text
 
 from services.common.errors import LecError
+from services.common.heartbeat import Heartbeat
 from services.common.inbox import failed_count
 from services.common.outbox import pending_count
 
@@ -44,6 +46,8 @@ def rpc(fn=None, **kwargs):
 
 
 class HealthMixin:
+    # a sign of life of this very process (LEC_HEARTBEAT_FILE), for liveness probes
+    heartbeat = Heartbeat()
 
     @rpc
     def health(self):

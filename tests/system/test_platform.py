@@ -1,6 +1,9 @@
 """Health, readiness, OpenAPI, size limits and error shapes."""
+import json
+
 from openapi_spec_validator import validate
 
+from services.common.heartbeat import age
 from tests.client import Client
 
 
@@ -14,6 +17,14 @@ def test_healthz_and_readyz(api):
     for service in ("registry", "rounds", "enrollment", "confirmation", "reporting"):
         assert body["checks"][service]["ok"] is True, service
         assert body["checks"][service]["database"] == "ok"
+
+
+def test_every_service_process_keeps_its_heartbeat(system):
+    for name in ("registry", "rounds", "enrollment", "confirmation", "reporting"):
+        path = system.heartbeat_file(name)
+        assert age(path) < 15, name
+        assert json.loads(path.read_text())["pid"] == system.procs[name].pid, name
+    assert system.hung(max_age=15) == {}
 
 
 def test_openapi_document_is_valid_and_lists_the_contract(api):

@@ -72,11 +72,16 @@ def test_kubernetes_manifests_are_valid_and_complete():
     for name, doc in docs:
         kubernetes_validate.validate(doc, "1.30.0", strict=True)
     deployments = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "Deployment"}
+    config = next(d for _, d in docs if d["kind"] == "ConfigMap")["data"]
     assert set(deployments) == {f"lec-{s}" for s in SERVICES} | {"lec-gateway"}
     for name in SERVICES:
         container = deployments[f"lec-{name}"]["spec"]["template"]["spec"]["containers"][0]
         assert SERVICE_CLASSES[name] in container["command"]
         assert "readinessProbe" in container and "livenessProbe" in container
+        # liveness: this pod's heartbeat, the file the config map names
+        live = container["livenessProbe"]["exec"]["command"]
+        assert live[live.index("--heartbeat") + 1] == config["LEC_HEARTBEAT_FILE"]
+        assert container["readinessProbe"]["exec"]["command"][-1] == name
     jobs = [d for _, d in docs if d["kind"] == "Job"]
     assert jobs and jobs[0]["spec"]["template"]["spec"]["containers"][0]["command"][-1] == "services.common.migrate"
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())

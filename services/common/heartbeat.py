@@ -1,0 +1,81 @@
+"""A per-process sign of life, for liveness probes and the launcher.
+
+The health RPC (``healthcheck <service>``) asks the service as a whole: any
+instance listening on its queue may answer, so it cannot tell that one
+particular process is stuck. :class:`Heartbeat` is a nameko dependency that,
+when ``LEC_HEARTBEAT_FILE`` is set, rewrites that file every
+``LEC_HEARTBEAT_INTERVAL`` seconds (5) from its own green thread: the file
+stays fresh while the process runs and its event loop turns, whatever its
+workers are doing, and goes stale when the process dies, hangs or is blocked.
+``python -m services.common.healthcheck --heartbeat FILE --max-age S`` checks
+it (a Kubernetes liveness probe); ``{service}`` in the setting is replaced by
+the service's name, so processes sharing a directory keep their own files.
+"""
+import json
+import logging
+import os
+import time
+
+import eventlet
+from nameko.extensions import DependencyProvider
+
+from services.common import settings
+
+log = logging.getLogger(__name__)
+
+
+def heartbeat_path(service):
+    template = settings.env("LEC_HEARTBEAT_FILE")
+    return template.replace("{service}", service) if template else None
+
+
+def beat(path, service):
+    """Write the heartbeat atomically (a reader never sees half a file)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as out:
+        json.dump({"service": service, "pid": os.getpid(), "at": time.time()}, out)
+    os.replace(tmp, path)
+
+
+def age(path, now=None):
+    """Seconds since the heartbeat in ``path`` was written; None when there is none."""
+    try:
+        with open(path) as f:
+            written = float(json.load(f)["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return max(0.0, (time.time() if now is None else now) - written)
+
+
+class Heartbeat(DependencyProvider):
+
+    def setup(self):
+        self.service = self.container.service_name
+        self.path = heartbeat_path(self.service)
+        self.interval = settings.env_float("LEC_HEARTBEAT_INTERVAL", 5.0)
+        self._thread = None
+
+    def start(self):
+        if not self.path:
+            return
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        self._write()
+        self._thread = self.container.spawn_managed_thread(self._run, identifier="heartbeat")
+
+    def _run(self):
+        while True:
+            eventlet.sleep(self.interval)
+            self._write()
+
+    def _write(self):
+        try:
+            beat(self.path, self.service)
+        except OSError as exc:  # a full or read-only disk must not kill the service
+            log.warning("could not write the heartbeat %s: %s", self.path, exc)
+
+    def stop(self):
+        if self._thread is not None:
+            self._thread.kill()
+            self._thread = None
+
+    kill = stop
