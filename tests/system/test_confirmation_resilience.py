@@ -381,3 +381,36 @@ def test_no_event_is_lost_when_the_broker_fails_in_a_burst(request, iso, iso_adm
     confirmation_up(iso)
     with ClusterRpcProxy({"AMQP_URI": iso.amqp_uri}, timeout=10) as proxy:
         wait_until(lambda: proxy.confirmation.health()["outbox_pending"] == 0, 30, what="outbox drained")
+
+
+def test_a_service_that_is_down_answers_503_and_catches_up_when_back(iso, itree, rid):
+    """Reporting stopped: its routes answer 503 ``service_unavailable`` (after the RPC
+    timeout, never a 500), /readyz says which service is missing, the rest of the
+    system goes on, and once reporting is back its read model has every change."""
+    t = itree
+    url = f"/rounds/{rid}/reports/summary"
+    params = {"org_unit_id": t.id("lao_a")}
+    add_learners(t["school_a"], rid, t.id("school_a"), ["p1"])
+    wait_until(lambda: t["lao_a"].get(url, params=params).json()["learners"]["total"] == 1, 10,
+               what="the first learner in the summary")
+    iso.stop_process("reporting")
+    try:
+        resp = t["lao_a"].get(url, params=params)
+        assert resp.status_code == 503, resp.text
+        assert resp.json()["code"] == "service_unavailable"
+        ready = Client(iso.url).get("/readyz")
+        assert ready.status_code == 503
+        checks = ready.json()["checks"]
+        assert checks["reporting"]["ok"] is False and checks["enrollment"]["ok"] is True
+        # the rest of the system goes on: learners, a confirmation
+        add_learners(t["school_a"], rid, t.id("school_a"), ["p2", "p3"])
+        confirm(t["school_a"], rid, t.id("school_a"))
+    finally:
+        iso.start_service("reporting")
+    iso.wait_ready(timeout=60)
+    summary = wait_until(lambda: (lambda s: s if s["learners"]["total"] == 3 else None)(
+        t["lao_a"].get(url, params=params).json()), 30, what="reporting catching up")
+    assert summary["learners"]["by_grade"] == {"p1": 1, "p2": 1, "p3": 1}
+    progress = t["lao_a"].get(f"/rounds/{rid}/reports/progress", params=params).json()
+    row = next(r for r in progress["items"] if r["unit"]["id"] == t.id("school_a"))
+    assert row["state"] == "confirmed"
