@@ -1,6 +1,10 @@
 """gunicorn settings for the gateway (thread workers: gunicorn >= 26 has no eventlet worker)."""
 import os
 
+from gateway import httperrors
+
+httperrors.install()  # errors gunicorn answers itself come as JSON too (workers inherit it)
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
 workers = int(os.environ.get("LEC_GATEWAY_WORKERS", "2"))

@@ -34,6 +34,11 @@ HTTP_STATUS = {
     "rate_limited": 429,
     "service_unavailable": 503,
     "internal_error": 500,
+    # answered by the HTTP server before the application reads the request
+    "bad_request": 400,
+    "uri_too_long": 414,
+    "header_too_large": 431,
+    "not_implemented": 501,
 }
 
 TITLES = {
@@ -56,6 +61,10 @@ TITLES = {
     "payload_too_large": "Payload too large",
     "rate_limited": "Too many requests",
     "service_unavailable": "Service unavailable",
+    "bad_request": "Bad request",
+    "uri_too_long": "URI too long",
+    "header_too_large": "Request header fields too large",
+    "not_implemented": "Not implemented",
 }
 
 

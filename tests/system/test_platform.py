@@ -87,3 +87,13 @@ def test_metrics_count_requests_and_report_every_service(api, admin):
     for service in ("registry", "rounds", "enrollment", "confirmation", "reporting"):
         assert f'lec_service_up{{service="{service}"}} 1.0' in text
         assert f'lec_outbox_pending{{service="{service}"}}' in text
+
+
+def test_requests_the_http_server_refuses_get_json_errors_too(api):
+    """Over gunicorn's limits, before the application reads the request: still the API's shape."""
+    resp = api.get("/rounds", params={"q": "x" * 6000})
+    assert resp.status_code == 414
+    assert resp.headers["Content-Type"] == "application/json"
+    assert resp.json()["code"] == "uri_too_long"
+    resp = api.get("/rounds", headers={f"X-Filler-{i}": "y" for i in range(120)})
+    assert resp.status_code == 431 and resp.json()["code"] == "header_too_large"

@@ -1,4 +1,5 @@
-"""The gateway's access log leaves query strings out: a search may carry a child's ID."""
+"""The gateway's HTTP server: its access log leaves query strings out (a search may
+carry a child's ID), and the errors it answers itself are JSON like the API's."""
 import datetime as dt
 import types
 from pathlib import Path
@@ -24,3 +25,26 @@ def test_access_lines_have_no_query_string():
     line = cfg.access_log_format % logger.atoms(resp, req, environ, dt.timedelta(seconds=0.01))
     assert "GET /api/v1/rounds/1/learners HTTP/1.1" in line
     assert "3100600445635" not in line
+
+
+def test_errors_gunicorn_answers_itself_are_json():
+    import json
+    import socket
+
+    from gateway import httperrors
+
+    left, right = socket.socketpair()
+    try:
+        httperrors.write_error(left, 414, "URI Too Long", "Request Line is too large (5000 > 4094)")
+        left.close()
+        raw = b""
+        while chunk := right.recv(65536):
+            raw += chunk
+    finally:
+        right.close()
+    head, body = raw.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 414 URI Too Long\r\n")
+    assert b"Content-Type: application/json" in head
+    assert f"Content-Length: {len(body)}".encode() in head
+    assert json.loads(body) == {"code": "uri_too_long", "title": "URI too long",
+                                "description": "Request Line is too large (5000 > 4094)"}
