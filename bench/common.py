@@ -109,7 +109,7 @@ class Api:
         resp = self.session.request(method, self.url + path, timeout=kwargs.pop("timeout", 60), **kwargs)
         if resp.status_code != expect:
             raise SystemExit(f"{method} {path}: {resp.status_code} {resp.text[:500]}")
-        return resp.json()
+        return resp.json() if resp.content else None
 
     def login(self, username, password):
         body = self.call("POST", "/auth/token", json={"username": username, "password": password})

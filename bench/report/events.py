@@ -19,7 +19,12 @@ afterwards), creates a province, an LAO and two schools, then:
 2. imports a CSV of ``--import-rows`` learners through the gateway in one
    request and polls the gateway's summary of the school until it shows them
    all: the import's time, how long after it answered the summary was
-   complete, and how many events enrollment published for it.
+   complete, and how many events enrollment published for it;
+3. freshness of single changes: ``--changes`` times, adds one learner through
+   the gateway and polls the summary until it counts them, then removes the
+   learner and polls until it no longer does; prints how long after each
+   change answered the summary showed it (p50, p95, max), beside the summary's
+   own round trip measured by the same polls.
 """
 import argparse
 import random
@@ -32,7 +37,7 @@ from pathlib import Path
 import psycopg2
 from kombu import Connection, Exchange, Producer
 
-from bench.common import bench_env, import_file, make_schools, running_system, write_csv
+from bench.common import bench_env, import_file, make_schools, national_id, running_system, write_csv
 from services.common import settings
 from services.common.hierarchy import path_ids
 from services.common.jsonutil import isoformat, utcnow
@@ -147,6 +152,47 @@ def import_and_wait(client, rnd, school, rows, workdir, timeout=600):
     return {"rows": rows, "import_seconds": seconds, "lag": lag, "events": events}
 
 
+# -- freshness of single changes ------------------------------------------------------------------
+
+def freshness(client, rnd, school, changes, timeout=60):
+    """Add a learner, wait until the summary counts it; remove it, wait until it does
+    not. Returns (lags, polls): seconds from each change's answer until the summary
+    showed it, and the round trip of every summary request made meanwhile."""
+    summary = f"/rounds/{rnd['id']}/reports/summary"
+    learners = f"/rounds/{rnd['id']}/institutions/{school['id']}/learners"
+    params = {"org_unit_id": school["id"]}
+    lags, polls = [], []
+
+    def total():
+        started = time.perf_counter()
+        n = client.call("GET", summary, params=params)["learners"]["total"]
+        polls.append(time.perf_counter() - started)
+        return n
+
+    def wait_for(target):
+        answered = time.perf_counter()
+        while total() != target:
+            if time.perf_counter() - answered > timeout:
+                raise SystemExit(f"the summary did not show a change within {timeout}s")
+            time.sleep(0.01)
+        lags.append(time.perf_counter() - answered)
+
+    base = total()
+    for i in range(changes):
+        learner = client.call("POST", learners, 201, json={
+            "national_id": national_id(50_000_000 + i, salt=17), "prefix": "เด็กหญิง", "first_name": "ทดสอบ",
+            "last_name": "ความสด", "sex": "F", "birth_date": "2018-05-01", "grade": "p1"})
+        wait_for(base + 1)
+        client.call("DELETE", f"/learners/{learner['id']}", 204, params={"reason": "duplicate"})
+        wait_for(base)
+    return lags, polls
+
+
+def quantile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 # -- the run -------------------------------------------------------------------------------------
 
 def main(argv=None):
@@ -154,14 +200,16 @@ def main(argv=None):
     parser.add_argument("--learners", type=int, nargs="+", default=[20_000, 100_000],
                         help="learners pushed each way (default 20000 100000)")
     parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the import (0: none)")
+    parser.add_argument("--changes", type=int, default=100,
+                        help="single adds (each then removed) timed for freshness (0: none)")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     args = parser.parse_args(argv)
 
     env = bench_env(vhost="lec_benchev", db_prefix="lec_benchev_")
-    results, imported = [], None
+    results, imported, fresh = [], None, None
     with running_system(env, "bench-events-logs", keep=args.keep) as system:
         rnd, schools = make_schools(system.url, [args.import_rows, 0], f"{int(time.time()) % 100000}")
-        (import_school, client), (school, _) = schools
+        (import_school, client), (school, school_client) = schools
         say(f"\nreporting applying learners of one school ({school['path']}), "
             f"{PER_EVENT:,} learners to a batched event:")
         round_id = 900_000_000
@@ -174,6 +222,9 @@ def main(argv=None):
             say(f"\nimporting {args.import_rows:,} rows through the gateway ...")
             with tempfile.TemporaryDirectory(prefix="lec-bench-") as workdir:
                 imported = import_and_wait(client, rnd, import_school, args.import_rows, workdir)
+        if args.changes:
+            say(f"\n{args.changes} single adds and removals through the gateway, the summary polled ...")
+            fresh = freshness(school_client, rnd, school, args.changes)
 
     say("\nsummary:")
     say(f"   {'learners':>9} {'way':<8} {'events':>7} {'seconds':>8} {'events/s':>9} {'learners/s':>10}")
@@ -190,6 +241,13 @@ def main(argv=None):
         say(f"   import of {i['rows']:,} rows through the gateway: answered in {i['import_seconds']:.1f}s "
             f"({i['rows'] / i['import_seconds']:,.0f} rows/s); the summary showed all of them "
             f"{i['lag']:.1f}s later ({i['import_seconds'] + i['lag']:.1f}s from the start); events: {kinds}")
+    if fresh:
+        lags, polls = fresh
+        say(f"   freshness, {len(lags)} single changes: the summary showed each "
+            f"p50 {quantile(lags, 0.5) * 1000:.0f} ms, p95 {quantile(lags, 0.95) * 1000:.0f} ms, "
+            f"max {max(lags) * 1000:.0f} ms after the change answered; the summary request itself: "
+            f"p50 {quantile(polls, 0.5) * 1000:.1f} ms, p95 {quantile(polls, 0.95) * 1000:.1f} ms "
+            f"({len(polls)} requests)")
     return 0
 
 
