@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 
-from kombu import Connection, Consumer, Queue
+from kombu import Connection, Consumer, Queue, binding
 from nameko.standalone.events import get_event_exchange
 
 from gateway.auth import actor_from_token, bearer
@@ -25,18 +25,51 @@ log = logging.getLogger(__name__)
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-# -- the cache of org units --------------------------------------------------------
+# -- the caches of org units and account states -------------------------------------
+
+class TtlCache:
+    """A bounded map whose entries expire: least recently used out first. An
+    expired entry stays until replaced, for whoever wants the last word."""
+
+    def __init__(self, ttl, size):
+        self.ttl = ttl
+        self.size = size
+        self._entries = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def lookup(self, key, now):
+        """(fresh, entry): whether the key holds a live value, and its entry (expires_at, value)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] > now:
+                self._entries.move_to_end(key)
+                return True, entry
+            return False, entry
+
+    def store(self, items, now):
+        with self._lock:
+            for key, value in items:
+                self._entries[key] = (now + self.ttl, value)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def drop(self, key):
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
 
 class UnitDirectory:
     """unit id -> registry record (id, type, status, path ...), cached."""
 
     def __init__(self, rpc, ttl=300.0, size=100_000):
         self.rpc = rpc
-        self.ttl = ttl
-        self.size = size
-        self._cache = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = TtlCache(ttl, size)
         self._listener = None
+        self.tokens = None
         self.hits = 0
         self.misses = 0
 
@@ -46,36 +79,29 @@ class UnitDirectory:
     def get_many(self, ids):
         now = time.monotonic()
         found, missing = {}, []
-        with self._lock:
-            for unit_id in ids:
-                entry = self._cache.get(unit_id)
-                if entry is not None and entry[0] > now:
-                    self._cache.move_to_end(unit_id)
-                    found[unit_id] = entry[1]
-                    self.hits += 1
-                else:
-                    missing.append(unit_id)
+        for unit_id in ids:
+            fresh, entry = self._cache.lookup(unit_id, now)
+            if fresh:
+                found[unit_id] = entry[1]
+                self.hits += 1
+            else:
+                missing.append(unit_id)
         if missing:
             self.misses += len(missing)
             units = self.rpc.call("registry", "get_units", missing)
-            with self._lock:
-                for unit in units:
-                    self._cache[unit["id"]] = (now + self.ttl, unit)
-                    found[unit["id"]] = unit
-                while len(self._cache) > self.size:
-                    self._cache.popitem(last=False)
+            self._cache.store([(unit["id"], unit) for unit in units], now)
+            found.update((unit["id"], unit) for unit in units)
         return found
 
     def invalidate(self, unit_id):
-        with self._lock:
-            self._cache.pop(unit_id, None)
+        self._cache.drop(unit_id)
 
     def clear(self):
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
-    # registry events keep the cache honest
-    def listen(self, amqp_uri):
+    # registry events keep the cache honest (and the token states beside it)
+    def listen(self, amqp_uri, tokens=None):
+        self.tokens = tokens
         if self._listener is None:
             self._listener = threading.Thread(target=self._listen, args=(amqp_uri,),
                                               name="unit-cache-invalidation", daemon=True)
@@ -86,10 +112,11 @@ class UnitDirectory:
         while True:
             try:
                 with Connection(amqp_uri, heartbeat=30) as conn:
-                    queue = Queue(exchange=exchange, routing_key="unit_changed", exclusive=True,
-                                  auto_delete=True, durable=False)
+                    queue = Queue(bindings=[binding(exchange, routing_key=key)
+                                            for key in ("unit_changed", "user_changed")],
+                                  exclusive=True, auto_delete=True, durable=False)
                     with Consumer(conn, queues=[queue], callbacks=[self._on_event], accept=["json"]):
-                        self.clear()  # events may have been missed while disconnected
+                        self._clear_all()  # events may have been missed while disconnected
                         while True:
                             try:
                                 conn.drain_events(timeout=30)
@@ -97,16 +124,62 @@ class UnitDirectory:
                                 conn.heartbeat_check()
             except Exception as exc:
                 log.warning("unit cache listener reconnecting: %s", exc)
-                self.clear()
+                self._clear_all()
                 time.sleep(2)
+
+    def _clear_all(self):
+        self.clear()
+        if self.tokens is not None:
+            self.tokens.clear()
 
     def _on_event(self, body, message):
         try:
             unit = (body or {}).get("unit") or {}
             if "id" in unit:
                 self.invalidate(unit["id"])
+            user = (body or {}).get("user") or {}
+            if "id" in user and self.tokens is not None:
+                self.tokens.invalidate(user["id"])
         finally:
             message.ack()
+
+
+class TokenStates:
+    """user id -> ``{active, token_version}`` from the registry, kept a short
+    while. A token is honoured only while its account is active and its
+    version is the account's: a password change or a disabled account raises
+    the version, and the registry's ``user_changed`` event drops the entry at
+    every gateway at once (the TTL bounds a missed event)."""
+
+    def __init__(self, rpc, ttl=60.0, size=100_000):
+        self.rpc = rpc
+        self._cache = TtlCache(ttl, size)
+
+    def get(self, user_id):
+        now = time.monotonic()
+        fresh, entry = self._cache.lookup(user_id, now)
+        if fresh:
+            return entry[1]
+        try:
+            state = self.rpc.call("registry", "token_states", [user_id]).get(str(user_id))
+        except LecError:
+            if entry is None:
+                raise  # no word of the account at all: refuse (503)
+            return entry[1]  # the registry is away: what it said last (an event would have dropped it)
+        self._cache.store([(user_id, state)], now)
+        return state
+
+    def check(self, actor, version):
+        state = self.get(actor.user_id)
+        if state is None or not state["active"] or state["token_version"] != version:
+            raise LecError("unauthorized", "the access token is no longer valid (the password was "
+                                           "changed or the account disabled): sign in again")
+
+    def invalidate(self, user_id):
+        self._cache.drop(int(user_id))
+
+    def clear(self):
+        self._cache.clear()
 
 
 # -- policies ------------------------------------------------------------------------
@@ -261,5 +334,7 @@ class AccessMiddleware:
             raise LecError("method_not_allowed", f"{req.method} is not allowed here")
         if not policy.public:
             token = bearer(req.get_header("Authorization"))
-            req.context.actor = actor_from_token(token, self.ctx.config.jwt_secret)
+            actor, version = actor_from_token(token, self.ctx.config.jwt_secret)
+            self.ctx.tokens.check(actor, version)
+            req.context.actor = actor
         policy.authorise(req, params, self.ctx)

@@ -73,5 +73,5 @@ def create_app(config=None, ctx=None):
         app.add_route(uri, resource)
     app.add_static_route("/static", STATIC)
     if config.listen_events:
-        ctx.units.listen(config.amqp_uri)
+        ctx.units.listen(config.amqp_uri, ctx.tokens)
     return app

@@ -23,11 +23,15 @@ def issue_token(user, secret, ttl):
         "role": user["role"],
         "org_unit_id": user["org_unit_id"],
         "path": user["path"],
+        # the account's token version: a password change or a disabled account raises it
+        "tv": int(user.get("token_version", 1)),
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def actor_from_token(token, secret):
+    """The acting user of a valid signed token, and the token's version of the
+    account (``tv``; tokens from before versions count as version 1)."""
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER,
                             options={"require": ["exp", "iat", "sub", "iss"]})
@@ -36,8 +40,9 @@ def actor_from_token(token, secret):
     except jwt.InvalidTokenError:
         raise LecError("unauthorized", "the access token is not valid")
     try:
-        return Actor(user_id=int(claims["sub"]), username=claims["username"], role=claims["role"],
-                     org_unit_id=int(claims["org_unit_id"]), path=claims["path"])
+        actor = Actor(user_id=int(claims["sub"]), username=claims["username"], role=claims["role"],
+                      org_unit_id=int(claims["org_unit_id"]), path=claims["path"])
+        return actor, int(claims.get("tv", 1))
     except (KeyError, TypeError, ValueError):
         raise LecError("unauthorized", "the access token is not valid")
 

@@ -14,4 +14,5 @@ class GatewayConfig:
     max_upload: int = field(default_factory=lambda: settings.env_int("LEC_MAX_UPLOAD", 512 * 1024 * 1024))
     unit_cache_ttl: float = field(default_factory=lambda: settings.env_float("LEC_UNIT_CACHE_TTL", 300))
     unit_cache_size: int = field(default_factory=lambda: settings.env_int("LEC_UNIT_CACHE_SIZE", 100_000))
+    token_state_ttl: float = field(default_factory=lambda: settings.env_float("LEC_TOKEN_STATE_TTL", 60))
     listen_events: bool = True

@@ -1,5 +1,5 @@
 """What every resource receives: settings, RPC client and the unit directory."""
-from gateway.access import UnitDirectory
+from gateway.access import TokenStates, UnitDirectory
 from gateway.rpc import RpcClient
 
 
@@ -8,6 +8,7 @@ class AppContext:
         self.config = config
         self.rpc = rpc or RpcClient(config.amqp_uri, config.rpc_timeout)
         self.units = units or UnitDirectory(self.rpc, config.unit_cache_ttl, config.unit_cache_size)
+        self.tokens = TokenStates(self.rpc, config.token_state_ttl)
 
     def call(self, req, service, method, *args, timeout=None, **kwargs):
         """RPC on behalf of the request's user."""

@@ -4,6 +4,7 @@ import falcon
 from gateway.access import Authenticated, Public, UnitInBody, UnitInPath, UnitInQuery
 from gateway.auth import issue_token
 from gateway.context import json_body, paging
+from services.registry.schemas import PasswordChange, User, UserUpdate
 
 DEPARTMENT = ("department",)
 
@@ -35,6 +36,43 @@ class Me:
         user = self.ctx.call(req, "registry", "get_user", actor.user_id)
         user["org_unit"] = self.ctx.units.get(actor.org_unit_id)
         resp.media = user
+
+
+class MyPassword:
+    policies = {"POST": Authenticated()}
+    docs = {"POST": {"summary": "Change your own password (the current one is required); "
+                                "tokens issued before stop working", "tag": "auth",
+                     "request": PasswordChange, "status": 204}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp):
+        self.ctx.call(req, "registry", "change_password", json_body(req))
+        # this process at once; the others when the registry's user_changed event reaches them
+        self.ctx.tokens.invalidate(req.context.actor.user_id)
+        resp.status = falcon.HTTP_204
+
+
+class UserItem:
+    """One account: read it, reset its password or disable it (a user of its unit or above)."""
+    policies = {"GET": Authenticated(), "PATCH": Authenticated()}
+    docs = {"GET": {"summary": "Read an account of your subtree", "tag": "users", "response": User},
+            "PATCH": {"summary": "Reset an account's password and/or disable or enable it; "
+                                 "its older tokens stop working", "tag": "users",
+                      "request": UserUpdate, "response": User}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id):
+        user = self.ctx.call(req, "registry", "get_user", id)
+        user.pop("path", None)
+        resp.media = user
+
+    def on_patch(self, req, resp, id):
+        resp.media = self.ctx.call(req, "registry", "update_user", id, json_body(req))
+        self.ctx.tokens.invalidate(id)  # here at once; elsewhere by the registry's event
 
 
 class OrgUnits:
@@ -172,6 +210,8 @@ ROUTES = [
     ("/org-units/{id:int}/verify", OrgUnitVerify),
     ("/org-units/{id:int}/close", OrgUnitClose),
     ("/users", Users),
+    ("/users/{id:int}", UserItem),
+    ("/me/password", MyPassword),
     ("/rounds", Rounds),
     ("/rounds/{id:int}", Round),
     ("/rounds/{id:int}/extensions", RoundExtensions),

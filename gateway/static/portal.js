@@ -47,7 +47,7 @@ async function show() {
   if (!loggedIn) return;
   state.user = await api("GET", "/me");
   who.append(`${state.user.username} · ${state.user.role} · ${state.user.org_unit.name} `,
-    el("button", { class: "secondary", onclick: logout }, "Sign out"));
+    passwordForm(), el("button", { class: "secondary", onclick: logout }, "Sign out"));
   const rounds = await api("GET", "/rounds?limit=100");
   state.rounds = rounds.items;
   const sel = document.getElementById("round-select"); sel.replaceChildren();
@@ -56,6 +56,28 @@ async function show() {
   if (state.round) sel.value = state.round.id;
   sel.onchange = () => { state.round = state.rounds.find((r) => r.id == sel.value); openUnit(state.current.id); };
   openUnit(state.user.org_unit_id);
+}
+
+// one's own password: the current one is required; afterwards every token of
+// the account (this one included) has ended, so sign in again
+function passwordForm() {
+  const msg = el("span", { class: "error" });
+  const form = el("form", { class: "inline", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target);
+    try {
+      await api("POST", "/me/password", { current_password: f.get("current"), new_password: f.get("new") });
+      alert("เปลี่ยนรหัสผ่านแล้ว กรุณาเข้าสู่ระบบใหม่ · Password changed: sign in again");
+      logout();
+    } catch (e) {
+      const errs = e.data && e.data.errors ? Object.values(e.data.errors).flat().join("; ") : "";
+      msg.textContent = errs || e.message;
+    }
+  } },
+  el("input", { name: "current", type: "password", placeholder: "current", autocomplete: "current-password", required: "" }),
+  el("input", { name: "new", type: "password", placeholder: "new (8+)", autocomplete: "new-password", minlength: "8", required: "" }),
+  el("button", { type: "submit" }, "Change"), msg);
+  return el("details", { class: "password" }, el("summary", {}, "Password"), form);
 }
 
 async function openUnit(id) {

@@ -16,7 +16,9 @@ from services.common.errors import LecError, conflict, forbidden, not_found, val
 from services.common.jsonutil import plain
 from services.common.validation import load, page
 from services.registry.models import org_units, users
-from services.registry.schemas import CloseUnit, Credentials, OrgUnitCreate, UserCreate
+from services.registry.schemas import (
+    CloseUnit, Credentials, OrgUnitCreate, PasswordChange, UserCreate, UserUpdate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,8 @@ _DUMMY_HASH = _hasher.hash("a password nobody has")
 
 UNIT_FIELDS = ("id", "code", "name", "type", "parent_id", "status", "affiliation", "path",
                "depth", "closed_on", "created_at", "verified_at", "version")
-USER_FIELDS = ("id", "username", "role", "org_unit_id", "active", "created_at", "last_login_at")
+USER_FIELDS = ("id", "username", "role", "org_unit_id", "active", "created_at", "last_login_at",
+               "password_changed_at")
 
 
 def _actor(actor):
@@ -278,25 +281,103 @@ def authenticate(uow, username, password):
     if row is None:
         _verify(_DUMMY_HASH, creds["password"])  # same cost whether or not the name exists
         raise LecError("invalid_credentials", "wrong username or password")
-    if row.locked_until is not None and row.locked_until > row.now:
-        retry_after = max(1, int((row.locked_until - row.now).total_seconds() + 0.999))
-        raise LecError("rate_limited", "too many failed logins; try again later",
-                       {"retry_after": retry_after})
+    _refuse_if_locked(row)
     ok = _verify(row.password_hash, creds["password"])
     if not ok or not row.active or row.unit_status == "closed":
-        failures = row.failed_logins + 1
-        values = {"failed_logins": failures}
-        if failures >= settings.env_int("LEC_LOGIN_MAX_FAILURES", 5):
-            values = {"failed_logins": 0, "locked_until": row.now + dt.timedelta(
-                seconds=settings.env_int("LEC_LOGIN_LOCK_SECONDS", 300))}
-            uow.audit("lock", "user", row.id, {"failures": failures})
-        uow.execute(update(users).where(users.c.id == row.id).values(**values))
-        uow.commit()
+        _count_failure(uow, row)
         raise LecError("invalid_credentials", "wrong username or password")
     uow.execute(update(users).where(users.c.id == row.id).values(
         failed_logins=0, locked_until=None, last_login_at=func.now()))
     uow.commit()
-    return dict(user_dict(row), path=row.path)
+    return dict(user_dict(row), path=row.path, token_version=row.token_version)
+
+
+def _refuse_if_locked(row):
+    if row.locked_until is not None and row.locked_until > row.now:
+        retry_after = max(1, int((row.locked_until - row.now).total_seconds() + 0.999))
+        raise LecError("rate_limited", "too many failed logins; try again later",
+                       {"retry_after": retry_after})
+
+
+def _count_failure(uow, row):
+    """A wrong password: counted, and enough of them lock the account for a while."""
+    failures = row.failed_logins + 1
+    values = {"failed_logins": failures}
+    if failures >= settings.env_int("LEC_LOGIN_MAX_FAILURES", 5):
+        values = {"failed_logins": 0, "locked_until": row.now + dt.timedelta(
+            seconds=settings.env_int("LEC_LOGIN_LOCK_SECONDS", 300))}
+        uow.audit("lock", "user", row.id, {"failures": failures})
+    uow.execute(update(users).where(users.c.id == row.id).values(**values))
+    uow.commit()
+
+
+def _locked_user(uow, user_id):
+    return uow.execute(
+        select(users, org_units.c.path.label("path"), func.now().label("now"))
+        .join(org_units, org_units.c.id == users.c.org_unit_id)
+        .where(users.c.id == user_id).with_for_update(of=users)).first()
+
+
+def _changed_user(uow, user_id, values):
+    """Apply ``values`` to the account, end its older tokens, and tell the gateways."""
+    row = uow.execute(update(users).where(users.c.id == user_id).values(
+        token_version=users.c.token_version + 1, **values).returning(*users.c)).first()
+    uow.emit("user_changed", {"user": {"id": row.id, "active": row.active,
+                                       "token_version": row.token_version}})
+    return row
+
+
+def change_password(uow, actor, data):
+    """The signed-in user's own password; the current one must be given."""
+    actor = _actor(actor)
+    data = load(PasswordChange(), data)
+    row = _locked_user(uow, actor.user_id)
+    if row is None or not row.active:
+        raise LecError("unauthorized", "the account is not active")
+    _refuse_if_locked(row)
+    if not _verify(row.password_hash, data["current_password"]):
+        _count_failure(uow, row)
+        raise validation_error({"current_password": ["wrong password"]})
+    row = _changed_user(uow, row.id, {"password_hash": hash_password(data["new_password"]),
+                                      "password_changed_at": func.now(), "failed_logins": 0})
+    uow.audit("change_password", "user", row.id, {"username": row.username})
+    uow.commit()
+    return user_dict(row)
+
+
+def update_user(uow, actor, user_id, data):
+    """A user of the account's unit or above resets its password and/or
+    disables or enables it; one's own account is changed through ``change_password``."""
+    actor = _actor(actor)
+    data = load(UserUpdate(), data)
+    row = _locked_user(uow, int(user_id))
+    if row is None:
+        raise not_found("user")
+    actor.require_read(row.path, "user")
+    if row.id == actor.user_id:
+        raise forbidden("change your own password with POST /me/password; "
+                        "another user of your unit or above changes your account")
+    values, changed = {}, {}
+    if "password" in data:
+        values.update(password_hash=hash_password(data["password"]), password_changed_at=func.now(),
+                      failed_logins=0, locked_until=None)
+        changed["password"] = "reset"
+    if "active" in data and data["active"] != row.active:
+        values["active"] = data["active"]
+        changed["active"] = data["active"]
+    if values:
+        row = _changed_user(uow, row.id, values)
+        uow.audit("update", "user", row.id, {"username": row.username, **changed})
+    uow.commit()
+    return user_dict(row)
+
+
+def token_states(session, user_ids):
+    """user id -> {active, token_version}, for the gateways' check of tokens."""
+    ids = sorted({int(i) for i in user_ids})
+    rows = session.execute(select(users.c.id, users.c.active, users.c.token_version)
+                           .where(users.c.id.in_(ids))) if ids else []
+    return {str(r.id): {"active": r.active, "token_version": r.token_version} for r in rows}
 
 
 # -- bootstrap -------------------------------------------------------------------

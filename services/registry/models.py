@@ -52,6 +52,9 @@ users = Table(
     Column("last_login_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_by", BigInteger),
+    # raised when the password changes or the account is disabled: older tokens stop working
+    Column("token_version", Integer, nullable=False, server_default="1"),
+    Column("password_changed_at", DateTime(timezone=True)),
     CheckConstraint("role IN ('department','province','lao','institution')", name="ck_users_role"),
     Index("uq_users_username_lower", func.lower(text("username")), unique=True),
 )

@@ -51,6 +51,28 @@ class UserCreate(ma.Schema):
     org_unit_id = fields.Integer(required=True, strict=True)
 
 
+class PasswordChange(ma.Schema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+
+    @ma.validates_schema
+    def differs(self, data, **kwargs):
+        if data.get("current_password") == data.get("new_password"):
+            raise ma.ValidationError("must differ from the current password", "new_password")
+
+
+class UserUpdate(ma.Schema):
+    """A user of the account's unit or above: a new password (a reset; it also lifts a
+    lock after failed logins) and/or ``active: false`` to disable the account."""
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=256))
+    active = fields.Boolean(truthy={True}, falsy={False})  # JSON true or false, nothing else
+
+    @ma.validates_schema
+    def something(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("give password and/or active", "_schema")
+
+
 class User(ma.Schema):
     id = fields.Integer()
     username = fields.String()
@@ -59,6 +81,7 @@ class User(ma.Schema):
     active = fields.Boolean()
     created_at = fields.AwareDateTime()
     last_login_at = fields.AwareDateTime(allow_none=True)
+    password_changed_at = fields.AwareDateTime(allow_none=True)
 
 
 class Credentials(ma.Schema):

@@ -30,6 +30,22 @@ class RegistryService(HealthMixin):
         with self.db.session() as session:
             return handlers.list_users(session, self.db.actor, org_unit_id, limit, offset)
 
+    @rpc
+    def change_password(self, data):
+        with self.db.uow() as uow:
+            return handlers.change_password(uow, self.db.actor, data)
+
+    @rpc
+    def update_user(self, user_id, data):
+        with self.db.uow() as uow:
+            return handlers.update_user(uow, self.db.actor, user_id, data)
+
+    @rpc
+    def token_states(self, user_ids):
+        """Trusted (the gateway, checking tokens): user id -> {active, token_version}."""
+        with self.db.session() as session:
+            return handlers.token_states(session, user_ids)
+
     # -- org units
     @rpc
     def create_unit(self, data):
