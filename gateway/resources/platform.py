@@ -4,6 +4,10 @@ import falcon
 from gateway.access import Authenticated, Public, UnitInBody, UnitInPath, UnitInQuery
 from gateway.auth import issue_token
 from gateway.context import json_body, paging
+from services.common.audit import AuditEntry
+from services.common.errors import validation_error
+from services.common.settings import SERVICES
+from services.common.validation import page
 from services.registry.schemas import PasswordChange, User, UserUpdate
 
 DEPARTMENT = ("department",)
@@ -73,6 +77,43 @@ class UserItem:
     def on_patch(self, req, resp, id):
         resp.media = self.ctx.call(req, "registry", "update_user", id, json_body(req))
         self.ctx.tokens.invalidate(id)  # here at once; elsewhere by the registry's event
+
+
+class AuditLog:
+    """The audit log of one service, or of every service for one request id."""
+    policies = {"GET": Authenticated(roles=DEPARTMENT)}
+    FILTERS = ("entity", "entity_id", "action", "actor_id", "request_id", "since", "until")
+    docs = {"GET": {
+        "summary": "Audit log (department users): every change with who, when, what and its "
+                   "request id; newest first", "tag": "audit", "response": AuditEntry, "list": True,
+        "query": {"service": ("string", "registry, rounds, enrollment, confirmation or reporting; "
+                                        "may be left out when request_id is given (every service)"),
+                  "entity": ("string", "e.g. learner, confirmation, org_unit, user, round"),
+                  "entity_id": ("string", "the entity's id"), "action": ("string", "e.g. add, confirm"),
+                  "actor_id": ("integer", "the acting user's id"),
+                  "request_id": ("string", "the X-Request-Id of the change's answer"),
+                  "since": ("string", "ISO 8601 instant (inclusive)"),
+                  "until": ("string", "ISO 8601 instant (exclusive)")}}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp):
+        filters = {k: req.get_param(k) for k in self.FILTERS if req.get_param(k) not in (None, "")}
+        service = req.get_param("service")
+        if service in (None, "") and filters.get("request_id"):
+            limit, _ = page(req.get_param("limit"), 0)
+            items, total = [], 0
+            for name in SERVICES:  # one request's trail through every service
+                found = self.ctx.call(req, name, "audit_entries", filters, limit, 0)
+                items += found["items"]
+                total += found["total"]
+            items.sort(key=lambda e: (e["at"], e["service"], e["id"]), reverse=True)
+            resp.media = {"items": items[:limit], "total": total}
+            return
+        if service not in SERVICES:
+            raise validation_error({"service": [f"one of {', '.join(SERVICES)} (or give request_id)"]})
+        resp.media = self.ctx.call(req, service, "audit_entries", filters, **paging(req))
 
 
 class OrgUnits:
@@ -212,6 +253,7 @@ ROUTES = [
     ("/users", Users),
     ("/users/{id:int}", UserItem),
     ("/me/password", MyPassword),
+    ("/audit", AuditLog),
     ("/rounds", Rounds),
     ("/rounds/{id:int}", Round),
     ("/rounds/{id:int}/extensions", RoundExtensions),

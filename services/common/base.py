@@ -1,6 +1,6 @@
 """What every service class mixes in: a health RPC that checks its database
 and reports its outbox backlog and failed events (for ``/readyz``), and a
-heartbeat file for per-process liveness probes."""
+heartbeat file for per-process liveness probes, and the reading of its audit log."""
 import logging
 import socket
 
@@ -9,6 +9,7 @@ from kombu.exceptions import KombuError
 from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy import text
 
+from services.common import audit
 from services.common.errors import LecError
 from services.common.heartbeat import Heartbeat
 from services.common.inbox import failed_count
@@ -48,6 +49,12 @@ def rpc(fn=None, **kwargs):
 class HealthMixin:
     # a sign of life of this very process (LEC_HEARTBEAT_FILE), for liveness probes
     heartbeat = Heartbeat()
+
+    @rpc
+    def audit_entries(self, filters=None, limit=None, offset=None):
+        """The service's audit log, newest first (department users; see services.common.audit)."""
+        with self.db.session() as session:
+            return audit.entries(session, self.db.actor, self.name, filters, limit, offset)
 
     @rpc
     def health(self):
