@@ -213,6 +213,10 @@ def close_unit(uow, actor, unit_id, data):
     row = _unit_row(uow.session, row.id)
     uow.audit("close", "org_unit", row.id, {"code": row.code, "closed_on": data["closed_on"]})
     unit = _emit_unit(uow, "closed", row)
+    # the unit's accounts can no longer sign in; the tokens they hold end too
+    for user_id in uow.execute(select(users.c.id).where(users.c.org_unit_id == row.id)
+                               .order_by(users.c.id).with_for_update()).scalars().all():
+        _changed_user(uow, user_id, {})
     uow.commit()
     return unit
 

@@ -112,3 +112,13 @@ def test_who_may_change_an_account(api, admin, tree):
     assert tree["lao_a"].get("/users/987654321").json()["code"] == "not_found"
     # nothing changed: the user still works
     assert client.ok("GET", "/me")["active"] is True
+
+
+def test_closing_a_unit_ends_the_tokens_of_its_accounts(api, admin, tree):
+    cdc = tree["cdc_a"]
+    assert cdc.ok("GET", "/me")["org_unit_id"] == tree.id("cdc_a")
+    tree["lao_a"].ok("POST", f"/org-units/{tree.id('cdc_a')}/close", json={"closed_on": "2026-06-30"})
+    assert refused(cdc)
+    assert login(api, cdc.user["username"], PASSWORD).json()["code"] == "invalid_credentials"
+    # the LAO's own accounts are untouched
+    assert tree["lao_a"].ok("GET", "/me")["active"] is True
