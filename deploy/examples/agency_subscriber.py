@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An example agency consumer of LEC's confirmed-count events.
+r"""An example agency consumer of LEC's confirmed-count events.
 
 It binds its own durable queue to the topic exchange ``confirmation.events``
 (routing keys ``unit_confirmed``, ``unit_revoked``, ``round_finalized``), and
@@ -12,12 +12,19 @@ redelivery after a broker restart, say): of two, the one with the higher
 ``confirmation_version`` is the newer, and an older one arriving late changes
 nothing.
 
-    python deploy/examples/agency_subscriber.py --amqp-uri amqp://agency:secret@mq/lec \\
+    python deploy/examples/agency_subscriber.py --amqp-uri amqp://agency:secret@mq/lec \
         --queue agency.budget --db agency.sqlite
 
     python deploy/examples/agency_subscriber.py --db agency.sqlite --table   # print the table
 
-Needs only ``kombu`` (``pip install kombu``) and the standard library.
+Needs only ``kombu`` (``pip install kombu``) and the standard library. The
+account needs no more than (RabbitMQ permissions: configure, write, read)::
+
+    rabbitmqctl set_permissions -p <vhost> agency-budget \
+        '^agency\.budget(\..*)?$' '^agency\.budget(\..*)?$' '^(confirmation\.events|agency\.budget(\..*)?)$'
+
+(its own queues; read on ``confirmation.events`` to bind them). Until the
+exchange exists (the confirmation service declares it) it retries.
 """
 import argparse
 import json
@@ -167,7 +174,9 @@ def print_table(ledger, out=sys.stdout):
 
 
 def run(amqp_uri, queue_name, ledger, idle_exit=None, verbose=False):
-    exchange = Exchange(EXCHANGE, type="topic", durable=True)
+    # LEC's exchange is only checked (a passive declare needs no permission): an agency's
+    # account may read it and bind its own queues, never configure or publish to it
+    exchange = Exchange(EXCHANGE, type="topic", durable=True, passive=True)
     queue = Queue(queue_name, durable=True, auto_delete=False,
                   bindings=[binding(exchange, routing_key=key) for key in ROUTING_KEYS])
     stopping = {"flag": False}
