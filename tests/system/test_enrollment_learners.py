@@ -1,7 +1,10 @@
 """Learners through the gateway: identity, names, grades, ages, edits, removal,
 access by hierarchy, paging and search, institution status and the window."""
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.common.context import ACTOR_KEY, Actor
+from services.common.errors import LecError
 from tests.client import Tree
 from tests.system.enrollment_helpers import (
     add, closed_round, enrollment_rows, error, eventually, learner, learners_url, national_id, new_round,
@@ -200,7 +203,7 @@ def test_edit_and_remove_are_audited_and_the_record_stays(world):
     assert audit[2]["details"]["reason"] == "moved_out"
 
 
-def test_only_active_institutions_record_learners(admin, world):
+def test_only_active_institutions_record_learners(admin, world, lec_env):
     t, r = world
     # an institution created by its LAO is pending until a province verifies it
     pending = t["lao_a"].ok("POST", "/org-units", 201, json={
@@ -214,13 +217,26 @@ def test_only_active_institutions_record_learners(admin, world):
     error(client.post(url, body), 409, "conflict")
     t["province"].ok("POST", f"/org-units/{pending['id']}/verify")
     assert client.post(url, body).status_code == 201
-    # a closed institution records nothing more (a token issued before still works)
+    # a closed institution records nothing more: its accounts' tokens end with the close
     t["province"].ok("POST", f"/org-units/{pending['id']}/close", json={"closed_on": "2026-06-30"})
-    # the registry's event reaches enrollment within moments
-    resp = eventually(lambda: (lambda x: x if x.status_code == 409 else None)(
+    resp = eventually(lambda: (lambda x: x if x.status_code == 401 else None)(
         client.post(url, learner(grade="cdc", birth="2023-01-01"))), timeout=10)
-    error(resp, 409, "conflict")
-    assert "closed" in resp.json()["description"]
+    error(resp, 401, "unauthorized")
+    # and enrollment itself refuses the closed unit, whoever asks (its copy of the unit
+    # follows the registry's event within moments)
+    actor = Actor(user_id=client.user["id"], username=client.user["username"], role="institution",
+                  org_unit_id=pending["id"], path=pending["path"])
+
+    def refused_by_enrollment():
+        with ClusterRpcProxy({"AMQP_URI": lec_env["AMQP_URI"]}, timeout=30,
+                             context_data={ACTOR_KEY: actor.to_json()}) as proxy:
+            try:
+                proxy.enrollment.add_learner(r["id"], pending["id"], learner(grade="cdc", birth="2023-01-01"))
+            except LecError as exc:  # nameko raises the service's error type here too
+                return exc if "closed" in exc.description else None
+            return None
+    refusal = eventually(refused_by_enrollment, timeout=10)
+    assert refusal is not None and refusal.code == "conflict"
 
 
 def test_edits_only_while_the_round_is_open_for_the_institution(admin, world):
