@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test venv migrate bench-import bench-confirm bench-report bench-events clean
+.PHONY: run test venv migrate bench-import bench-confirm bench-report bench-events bench-load clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench-report: venv
 # (BENCH_ARGS="--learners 5000 --import-rows 5000" for a quick run)
 bench-events: venv
 	$(BIN)/python -m bench.report.events $(BENCH_ARGS)
+
+# deadline day: officers recording, listing and reading summaries at once (BENCH_ARGS="--users 32")
+bench-load: venv
+	$(BIN)/python -m bench.load.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .lec *.egg-info

@@ -114,20 +114,6 @@ class Outside:
         return self.rounds.get_round(round_id)
 
     def round_and_window(self, round_id, unit_path):
-        """The round and whether it is open for the unit, asked at once."""
-        round_reply = self.rounds.get_round.call_async(round_id)
-        window_reply = self.rounds.window.call_async(round_id, unit_path)
-        try:
-            round_ = round_reply.result()
-        except Exception:
-            _drain(window_reply)
-            raise
-        return round_, window_reply.result()
-
-
-def _drain(reply):
-    """Collect a reply nobody needs any more (its request failed with the other one)."""
-    try:
-        reply.result()
-    except Exception:  # the first failure is the one reported
-        pass
+        """The round and whether it is open for the unit, in one call."""
+        found = self.rounds.round_and_window(round_id, unit_path)
+        return found["round"], found["window"]

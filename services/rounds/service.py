@@ -54,6 +54,14 @@ class RoundsService(HealthMixin, EventRetryMixin):
             return handlers.windows(session, round_id, [unit_path])[0]
 
     @rpc
+    def round_and_window(self, round_id, unit_path):
+        """The round and its window for one unit, read in one session (one round trip
+        for every edit of a learner instead of two)."""
+        with self.db.session() as session:
+            round_ = handlers.get_round(session, round_id)
+            return {"round": round_, "window": handlers.windows(session, round_id, [unit_path])[0]}
+
+    @rpc
     def windows(self, round_id, unit_paths):
         with self.db.session() as session:
             return handlers.windows(session, round_id, list(unit_paths))
