@@ -4,7 +4,7 @@
 const API = "/api/v1";
 const state = { token: sessionStorage.getItem("lec.token"), user: null, round: null, rounds: [] };
 const panels = [];
-window.LEC = { api, panels, el, state };
+window.LEC = { api, panels, el, state, openUnit: (id) => openUnit(id) };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

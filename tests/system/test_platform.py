@@ -1,5 +1,6 @@
 """Health, readiness, OpenAPI, size limits and error shapes."""
 import json
+import re
 
 from openapi_spec_validator import validate
 
@@ -72,6 +73,12 @@ def test_portal_page_is_served(api):
     assert r.status_code == 200
     assert "text/html" in r.headers["Content-Type"]
     assert "LEC" in r.text
+    # every script and style sheet the page names is there
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', r.text)
+    assert "/static/accounts.js" in assets and "/static/portal.js" in assets
+    for asset in assets:
+        got = api.get(api.base_url + asset)
+        assert got.status_code == 200 and got.content, asset
 
 
 def test_metrics_count_requests_and_report_every_service(api, admin):

@@ -1,0 +1,44 @@
+"""The portal in a real browser: a signed-in LAO officer sees the panels of
+their unit, creates an account, resets its password and disables it, and reads
+the API's refusal; a school's officer sees no unit management. Runs where
+Chromium is installed (Debian's ``chromium`` package); skipped elsewhere."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.client import PASSWORD, unique
+from tests.system.enrollment_helpers import new_round
+
+CHROMIUM = os.environ.get("LEC_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+FLOW = Path(__file__).with_name("portal_flow.py")
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="no Chromium (Debian: apt-get install chromium)")
+def test_the_portal_in_a_browser(system, admin, tree):
+    pytest.importorskip("playwright")
+    new_round(admin)  # at least one open round, for the round panels
+    new_username = unique("portal.")
+    run = subprocess.run([sys.executable, str(FLOW), system.url, CHROMIUM, tree["lao_a"].user["username"],
+                          tree["school_a"].user["username"], PASSWORD, new_username],
+                         capture_output=True, text=True, timeout=110)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["errors"] == [] and seen["lao_panel_errors"] == [], seen
+    assert seen["round"]
+    assert any(h.startswith("Confirmation") for h in seen["lao_panels"])
+    assert any(h.startswith("Manage units") for h in seen["lao_panels"])
+    assert any(h.startswith("Accounts") for h in seen["lao_panels"])
+    assert tree["lao_a"].user["username"] in seen["lao_header"]
+    assert "disabled" in seen["disabled_row"]
+    assert "code" in seen["unit_error"]
+    assert not any(h.startswith("Manage units") for h in seen["school_panels"])
+    assert any(h.startswith("Accounts") for h in seen["school_panels"])
+    # what the browser did, the API confirms: the account exists, disabled, with the reset password
+    listed = {u["username"]: u for u in tree["lao_a"].ok("GET", "/users",
+                                                         params={"org_unit_id": tree.id("lao_a")})["items"]}
+    assert listed[new_username]["active"] is False and listed[new_username]["password_changed_at"]
