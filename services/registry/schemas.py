@@ -61,11 +61,20 @@ class PasswordChange(ma.Schema):
             raise ma.ValidationError("must differ from the current password", "new_password")
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only (marshmallow's Boolean takes 0, 1, "yes" and more)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class UserUpdate(ma.Schema):
     """A user of the account's unit or above: a new password (a reset; it also lifts a
     lock after failed logins) and/or ``active: false`` to disable the account."""
     password = fields.String(load_only=True, validate=validate.Length(min=8, max=256))
-    active = fields.Boolean(truthy={True}, falsy={False})  # JSON true or false, nothing else
+    active = StrictBoolean()
 
     @ma.validates_schema
     def something(self, data, **kwargs):

@@ -106,7 +106,7 @@ def test_who_may_change_an_account(api, admin, tree):
     r = client.patch(f"/users/{user['id']}", {"password": "self-service-1"})
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     # bad bodies
-    for body in ({}, {"active": "no"}, {"password": "short"}, {"password": None}):
+    for body in ({}, {"active": "no"}, {"active": 0}, {"active": 1}, {"password": "short"}, {"password": None}):
         r = tree["lao_a"].patch(f"/users/{user['id']}", body)
         assert r.status_code == 422 and r.json()["code"] == "validation_error", body
     assert tree["lao_a"].get("/users/987654321").json()["code"] == "not_found"

@@ -80,8 +80,10 @@ def test_no_operation_answers_500_to_bad_input(world, admin, who):
     client = admin if who == "admin" else tree["school_a"]
     seen = 0
     for path, method, op in operations(doc):
-        if path == "/auth/token":
-            continue  # failed logins lock accounts: covered by the auth tests
+        if path in ("/auth/token", "/me/password") or (path, method) == ("/users/{id}", "patch"):
+            # wrong passwords lock accounts, and a department user may reset or disable any
+            # account whose id a made-up path hits: their bad input is tested in test_accounts
+            continue
         rng = random.Random(f"{path} {method} {who}")
         names = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
         queries = [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
