@@ -146,3 +146,59 @@ def import_file(client, rnd, school, path):
         started = time.perf_counter()
         result = client.call("POST", url, data=fh, headers={"Content-Type": "text/csv"}, timeout=3600)
     return time.perf_counter() - started, result
+
+
+# -- processes and their CPU ---------------------------------------------------------------
+
+def children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def processes(system):
+    """name -> pid of every process of the system (gunicorn's workers included)."""
+    found = {"bench client": os.getpid()}
+    for name, proc in system.procs.items():
+        if name == "gateway":
+            found["gateway master"] = proc.pid
+            for n, pid in enumerate(sorted(children(proc.pid)), start=1):
+                found[f"gateway worker {n}"] = pid
+        else:
+            found[name] = proc.pid
+    return found
+
+
+def cpu_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
+# -- measurements ----------------------------------------------------------------------------
+
+
+def by_command(*names):
+    """pids of this machine's processes with one of these names (the servers the system uses)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as fh:
+                    if fh.read().strip() in names:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found

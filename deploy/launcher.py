@@ -21,7 +21,7 @@ from pathlib import Path
 import requests
 
 from services.common import settings
-from services.common.heartbeat import age
+from services.common.heartbeat import age, heartbeat_path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -152,8 +152,8 @@ class System:
         return {name: proc.returncode for name, proc in self.procs.items() if proc.poll() is not None}
 
     def heartbeat_file(self, name):
-        template = self.env.get("LEC_HEARTBEAT_FILE")
-        return Path(template.replace("{service}", name)) if template else None
+        path = heartbeat_path(name, self.env.get("LEC_HEARTBEAT_FILE", ""))
+        return Path(path) if path else None
 
     def hung(self, max_age, grace=60):
         """Service processes alive but whose heartbeat is older than ``max_age``

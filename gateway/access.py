@@ -68,8 +68,6 @@ class UnitDirectory:
     def __init__(self, rpc, ttl=300.0, size=100_000):
         self.rpc = rpc
         self._cache = TtlCache(ttl, size)
-        self._listener = None
-        self.tokens = None
         self.hits = 0
         self.misses = 0
 
@@ -99,13 +97,23 @@ class UnitDirectory:
     def clear(self):
         self._cache.clear()
 
-    # registry events keep the cache honest (and the token states beside it)
-    def listen(self, amqp_uri, tokens=None):
+
+class RegistryEvents:
+    """The registry's ``unit_changed`` and ``user_changed`` events keep the
+    gateway's caches honest: a changed unit or account is dropped at once, and
+    both caches are emptied whenever events may have been missed (a lost
+    connection)."""
+
+    def __init__(self, units, tokens):
+        self.units = units
         self.tokens = tokens
-        if self._listener is None:
-            self._listener = threading.Thread(target=self._listen, args=(amqp_uri,),
-                                              name="unit-cache-invalidation", daemon=True)
-            self._listener.start()
+        self._thread = None
+
+    def listen(self, amqp_uri):
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._listen, args=(amqp_uri,),
+                                            name="registry-cache-invalidation", daemon=True)
+            self._thread.start()
 
     def _listen(self, amqp_uri):
         exchange = get_event_exchange("registry", {})
@@ -116,29 +124,28 @@ class UnitDirectory:
                                             for key in ("unit_changed", "user_changed")],
                                   exclusive=True, auto_delete=True, durable=False)
                     with Consumer(conn, queues=[queue], callbacks=[self._on_event], accept=["json"]):
-                        self._clear_all()  # events may have been missed while disconnected
+                        self.clear()  # events may have been missed while disconnected
                         while True:
                             try:
                                 conn.drain_events(timeout=30)
                             except TimeoutError:
                                 conn.heartbeat_check()
             except Exception as exc:
-                log.warning("unit cache listener reconnecting: %s", exc)
-                self._clear_all()
+                log.warning("registry cache listener reconnecting: %s", exc)
+                self.clear()
                 time.sleep(2)
 
-    def _clear_all(self):
-        self.clear()
-        if self.tokens is not None:
-            self.tokens.clear()
+    def clear(self):
+        self.units.clear()
+        self.tokens.clear()
 
     def _on_event(self, body, message):
         try:
             unit = (body or {}).get("unit") or {}
             if "id" in unit:
-                self.invalidate(unit["id"])
+                self.units.invalidate(unit["id"])
             user = (body or {}).get("user") or {}
-            if "id" in user and self.tokens is not None:
+            if "id" in user:
                 self.tokens.invalidate(user["id"])
         finally:
             message.ack()

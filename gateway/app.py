@@ -9,7 +9,7 @@ import os
 import falcon
 
 from gateway import errors
-from gateway.access import AccessMiddleware, Public, check_policies
+from gateway.access import AccessMiddleware, Public, RegistryEvents, check_policies
 from gateway.config import GatewayConfig
 from gateway.context import AppContext
 from gateway.metrics import Metrics, MetricsMiddleware
@@ -73,5 +73,5 @@ def create_app(config=None, ctx=None):
         app.add_route(uri, resource)
     app.add_static_route("/static", STATIC)
     if config.listen_events:
-        ctx.units.listen(config.amqp_uri, ctx.tokens)
+        RegistryEvents(ctx.units, ctx.tokens).listen(config.amqp_uri)
     return app

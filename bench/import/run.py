@@ -17,7 +17,6 @@ It prints rows per second of both and their ratio, and the peak resident
 memory (``VmHWM``, reset before each import) of every process of the system.
 """
 import argparse
-import os
 import sys
 import tempfile
 import threading
@@ -26,7 +25,9 @@ from pathlib import Path
 
 import psycopg2
 
-from bench.common import bench_env, import_file, make_schools, running_system, write_csv
+from bench.common import (
+    bench_env, cpu_seconds, import_file, make_schools, processes, running_system, write_csv,
+)
 from services.common import settings
 
 COPY_TABLE = ("seq text, national_id text, prefix text, first_name text, last_name text, "
@@ -34,34 +35,6 @@ COPY_TABLE = ("seq text, national_id text, prefix text, first_name text, last_na
 
 
 # -- processes and memory ------------------------------------------------------------------
-
-def children(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
-def processes(system):
-    """name -> pid of every process of the system (gunicorn's workers included)."""
-    found = {"bench client": os.getpid()}
-    for name, proc in system.procs.items():
-        if name == "gateway":
-            found["gateway master"] = proc.pid
-            for n, pid in enumerate(sorted(children(proc.pid)), start=1):
-                found[f"gateway worker {n}"] = pid
-        else:
-            found[name] = proc.pid
-    return found
-
 
 def status_kb(pid, key):
     try:
@@ -82,17 +55,6 @@ def reset_peaks(pids):
         except OSError:
             pass
 
-
-def cpu_seconds(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return 0.0
-
-
-# -- measurements ----------------------------------------------------------------------------
 
 def copy_baseline(path, rows):
     dsn = settings.database_url("enrollment").replace("postgresql+psycopg2://", "postgresql://")

@@ -14,7 +14,6 @@ baseline measured in the same run by the same threads, the gateway's
 checked against the learners the officers recorded.
 """
 import argparse
-import importlib
 import os
 import random
 import sys
@@ -23,10 +22,11 @@ import time
 
 import requests
 
-from bench.common import Api, bench_env, make_schools, national_id, running_system
+from bench.common import (
+    Api, bench_env, by_command, cpu_seconds, make_schools, national_id, processes, running_system,
+)
 
 MIX = (("add", 0.60), ("list", 0.25), ("summary", 0.15))
-procs = importlib.import_module("bench.import.run")  # process and CPU helpers
 
 
 def say(*args):
@@ -88,24 +88,10 @@ class Officer(threading.Thread):
                 self.request("summary", "GET", summary, params={"org_unit_id": self.school["id"]})
 
 
-def by_command(*names):
-    """pids of the processes of this machine named so (the servers the system uses)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/comm") as fh:
-                    if fh.read().strip() in names:
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
 def server_cpu():
     """CPU seconds so far of RabbitMQ's and PostgreSQL's processes, by pid."""
-    return {("RabbitMQ", pid): procs.cpu_seconds(pid) for pid in by_command("beam.smp")} | \
-        {("PostgreSQL", pid): procs.cpu_seconds(pid) for pid in by_command("postgres")}
+    return {("RabbitMQ", pid): cpu_seconds(pid) for pid in by_command("beam.smp")} | \
+        {("PostgreSQL", pid): cpu_seconds(pid) for pid in by_command("postgres")}
 
 
 def run_phase(officers):
@@ -150,11 +136,11 @@ def main(argv=None):
         run_phase(base)
         base_rate, _ = report("baseline: GET /healthz (the gateway alone)", base, args.seconds, ["healthz"])
         work = make(False)
-        pids = procs.processes(system)
-        cpu_before = {name: procs.cpu_seconds(pid) for name, pid in pids.items()}
+        pids = processes(system)
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         servers_before = server_cpu()
         run_phase(work)
-        cpu = {name: procs.cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
         # the servers (every process of theirs; ones started during the phase count whole)
         for (server, pid), seconds in server_cpu().items():
             label = f"{server} (server)"

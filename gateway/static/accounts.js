@@ -4,15 +4,11 @@
 // only offers what the levels may do.
 "use strict";
 (function () {
-  const { api, el, state, panels } = window.LEC;
+  const { api, el, state, panels, explain } = window.LEC;
   const CHILD_TYPES = { department: ["province"], province: ["lao"], lao: ["school", "cdc", "other_school"] };
   const NO_ACCOUNTS = ["other_school"];
 
   function message() { return el("p", { class: "error" }); }
-  function explain(e) {
-    const errs = e.data && e.data.errors ? Object.entries(e.data.errors).map(([f, m]) => `${f}: ${[].concat(m).join(" ")}`).join("; ") : "";
-    return errs || e.message;
-  }
   const reopen = (unit) => window.LEC.openUnit(unit.id);
 
   async function unitsPanel(unit) {

@@ -4,7 +4,7 @@
 const API = "/api/v1";
 const state = { token: sessionStorage.getItem("lec.token"), user: null, round: null, rounds: [] };
 const panels = [];
-window.LEC = { api, panels, el, state, openUnit: (id) => openUnit(id) };
+window.LEC = { api, panels, el, state, explain, openUnit };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -24,6 +24,12 @@ async function api(method, path, body) {
   const data = r.status === 204 ? null : await r.json();
   if (!r.ok) { const e = new Error(data.description || data.title); e.data = data; throw e; }
   return data;
+}
+
+// an API refusal as one line: the field messages of a validation_error, else its description
+function explain(e) {
+  const errors = e.data && e.data.errors;
+  return errors ? Object.entries(errors).map(([f, m]) => `${f}: ${[].concat(m).join(" ")}`).join("; ") : e.message;
 }
 
 function logout() { sessionStorage.removeItem("lec.token"); state.token = null; show(); }
@@ -69,10 +75,7 @@ function passwordForm() {
       await api("POST", "/me/password", { current_password: f.get("current"), new_password: f.get("new") });
       alert("เปลี่ยนรหัสผ่านแล้ว กรุณาเข้าสู่ระบบใหม่ · Password changed: sign in again");
       logout();
-    } catch (e) {
-      const errs = e.data && e.data.errors ? Object.values(e.data.errors).flat().join("; ") : "";
-      msg.textContent = errs || e.message;
-    }
+    } catch (e) { msg.textContent = explain(e); }
   } },
   el("input", { name: "current", type: "password", placeholder: "current", autocomplete: "current-password", required: "" }),
   el("input", { name: "new", type: "password", placeholder: "new (8+)", autocomplete: "new-password", minlength: "8", required: "" }),

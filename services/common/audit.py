@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from services.common.context import Actor
 from services.common.db import COMMON
-from services.common.errors import forbidden
 from services.common.jsonutil import plain
 from services.common.validation import load, page
 
@@ -42,9 +41,7 @@ class AuditEntry(ma.Schema):
 
 def entries(session, actor, service, filters, limit=None, offset=None):
     """Newest first: ``{items, total}``."""
-    actor = actor or Actor.system()
-    if not actor.is_system and actor.role != "department":
-        raise forbidden("the audit log is read by department users")
+    (actor or Actor.system()).require_role("department")
     limit, offset = page(limit, offset)
     q = load(AuditQuery(), {k: v for k, v in (filters or {}).items() if v not in (None, "")})
     conds = [getattr(audit_log.c, k) == q[k]

@@ -32,11 +32,15 @@ def _engine(service):
     return create_engine(settings.database_url(service), pool_size=1, max_overflow=0)
 
 
-def list_failed(service):
+def list_failed(service, event_row_id=None):
+    """The service's failed events (or the one with ``event_row_id``), oldest first."""
+    stmt = select(failed).order_by(failed.c.id)
+    if event_row_id is not None:
+        stmt = stmt.where(failed.c.id == event_row_id)
     engine = _engine(service)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(select(failed).order_by(failed.c.id)).all()
+            rows = conn.execute(stmt).all()
     finally:
         engine.dispose()
     return [dict(r._mapping) for r in rows]
@@ -109,7 +113,7 @@ def main(argv=None):
         print(f"{total} failed event(s)")
         return 0
     if args.command == "show":
-        found = [r for r in list_failed(args.service) if r["id"] == args.id]
+        found = list_failed(args.service, args.id)
         if not found:
             print(f"no failed event {args.id} in {args.service}", file=sys.stderr)
             return 1

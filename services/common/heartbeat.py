@@ -24,8 +24,10 @@ from services.common import settings
 log = logging.getLogger(__name__)
 
 
-def heartbeat_path(service):
-    template = settings.env("LEC_HEARTBEAT_FILE")
+def heartbeat_path(service, template=None):
+    """The file of ``service``'s heartbeat: ``template`` (``LEC_HEARTBEAT_FILE`` by
+    default) with ``{service}`` replaced; None when heartbeats are off."""
+    template = template if template is not None else settings.env("LEC_HEARTBEAT_FILE")
     return template.replace("{service}", service) if template else None
 
 

@@ -115,8 +115,7 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None)
             continue
         first = good.get(clean["id_number"])
         if first is not None:
-            rejected.append({"row": row_number, "code": "duplicate_learner", "held_by": unit["id"],
-                             "message": f"the same learner is on row {first[0]} of this file"})
+            rejected.append(_repeated(row_number, first[0], unit))
             continue
         good[clean["id_number"]] = (row_number, clean)
 
@@ -161,6 +160,12 @@ def emit_learners_added(uow, round_id, unit, census_date, rows):
         for i in range(0, len(facts), LEARNERS_PER_EVENT)])
 
 
+def _repeated(row_number, first_row, unit):
+    """A row whose learner an earlier row of the same file already names."""
+    return {"row": row_number, "code": "duplicate_learner", "held_by": unit["id"],
+            "message": f"the same learner is on row {first_row} of this file"}
+
+
 def _settle(session, round_id, unit, good, rejected, import_id=None):
     """Take out of ``good`` the rows whose learner is already active in the round."""
     unchanged = 0
@@ -171,8 +176,7 @@ def _settle(session, round_id, unit, good, rejected, import_id=None):
                 and record.import_row != row_number:
             # another row of this very file, in an earlier batch (a batch sent
             # again after a lost reply finds its own rows: those are unchanged)
-            rejected.append({"row": row_number, "code": "duplicate_learner", "held_by": unit["id"],
-                             "message": f"the same learner is on row {record.import_row} of this file"})
+            rejected.append(_repeated(row_number, record.import_row, unit))
             continue
         if here and _same(record, clean):
             unchanged += 1

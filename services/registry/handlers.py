@@ -214,9 +214,7 @@ def close_unit(uow, actor, unit_id, data):
     uow.audit("close", "org_unit", row.id, {"code": row.code, "closed_on": data["closed_on"]})
     unit = _emit_unit(uow, "closed", row)
     # the unit's accounts can no longer sign in; the tokens they hold end too
-    for user_id in uow.execute(select(users.c.id).where(users.c.org_unit_id == row.id)
-                               .order_by(users.c.id).with_for_update()).scalars().all():
-        _changed_user(uow, user_id, {})
+    _changed_users(uow, users.c.org_unit_id == row.id)
     uow.commit()
     return unit
 
@@ -322,13 +320,20 @@ def _locked_user(uow, user_id):
         .where(users.c.id == user_id).with_for_update(of=users)).first()
 
 
+def _changed_users(uow, condition, values=None):
+    """Apply ``values`` to the accounts that meet ``condition`` (one statement), end
+    their older tokens, and tell the gateways (``user_changed``). Returns the rows."""
+    rows = uow.execute(update(users).where(condition).values(
+        token_version=users.c.token_version + 1, **(values or {}))
+        .returning(*users.c)).all()
+    if rows:
+        uow.emit_many("user_changed", [{"user": {"id": r.id, "active": r.active,
+                                                 "token_version": r.token_version}} for r in rows])
+    return rows
+
+
 def _changed_user(uow, user_id, values):
-    """Apply ``values`` to the account, end its older tokens, and tell the gateways."""
-    row = uow.execute(update(users).where(users.c.id == user_id).values(
-        token_version=users.c.token_version + 1, **values).returning(*users.c)).first()
-    uow.emit("user_changed", {"user": {"id": row.id, "active": row.active,
-                                       "token_version": row.token_version}})
-    return row
+    return _changed_users(uow, users.c.id == user_id, values)[0]
 
 
 def change_password(uow, actor, data):
