@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test venv migrate bench-import bench-confirm bench-report bench-events bench-load clean
+.PHONY: run test browser venv migrate bench-import bench-confirm bench-report bench-events bench-load clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,12 @@ run: venv
 	$(BIN)/python -m deploy.launcher --port $(PORT)
 
 # CI runs alone: the confirmation tests may restart the whole broker there
-test: venv
-	LEC_TEST_BROKER_RESTART=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+test: venv browser
+	LEC_TEST_BROKER_RESTART=1 LEC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for the browser tests (installed when missing)
+browser:
+	@sh deploy/scripts/ensure-chromium.sh
 
 # import benchmark: ROWS="100000 1000000" (the default) or fewer for a quick run
 bench-import: venv

@@ -1,7 +1,9 @@
 """The portal in a real browser: a signed-in LAO officer sees the panels of
 their unit, creates an account, resets its password and disables it, and reads
 the API's refusal; a school's officer sees no unit management. Runs where
-Chromium is installed (Debian's ``chromium`` package); skipped elsewhere."""
+Chromium is installed (Debian's ``chromium`` package; ``make test`` installs
+it); skipped elsewhere, except that ``LEC_REQUIRE_BROWSER=1`` (set by ``make
+test``) turns a missing browser into a failure."""
 import json
 import os
 import shutil
@@ -18,9 +20,17 @@ CHROMIUM = os.environ.get("LEC_TEST_CHROMIUM") or shutil.which("chromium") or sh
 FLOW = Path(__file__).with_name("portal_flow.py")
 
 
-@pytest.mark.skipif(not CHROMIUM, reason="no Chromium (Debian: apt-get install chromium)")
-def test_the_portal_in_a_browser(system, admin, tree):
+def need_browser():
+    if not CHROMIUM:
+        message = "no Chromium (Debian: apt-get install chromium, or set LEC_TEST_CHROMIUM)"
+        if os.environ.get("LEC_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     pytest.importorskip("playwright")
+
+
+def test_the_portal_in_a_browser(system, admin, tree):
+    need_browser()
     new_round(admin)  # at least one open round, for the round panels
     new_username = unique("portal.")
     run = subprocess.run([sys.executable, str(FLOW), system.url, CHROMIUM, tree["lao_a"].user["username"],
