@@ -182,6 +182,12 @@ class System:
         finally:
             self.stop()
 
+    def ops_headers(self):
+        """What the operators' routes (/readyz, /metrics) require: the bearer
+        ``LEC_OPS_TOKEN`` when it is set."""
+        token = self.env.get("LEC_OPS_TOKEN")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
     def wait_ready(self, timeout=90):
         deadline = time.monotonic() + timeout
         last = None
@@ -190,7 +196,7 @@ class System:
             if dead:
                 raise RuntimeError(f"processes exited during start: {dead}; logs in {self.log_dir}")
             try:
-                resp = requests.get(self.url + "/readyz", timeout=10)
+                resp = requests.get(self.url + "/readyz", headers=self.ops_headers(), timeout=10)
                 last = resp.text
                 if resp.status_code == 200:
                     return resp.json()

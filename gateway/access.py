@@ -17,12 +17,17 @@ import time
 from kombu import Connection, Consumer, Queue, binding
 from nameko.standalone.events import get_event_exchange
 
-from gateway.auth import actor_from_token, bearer
+from gateway.auth import bearer, verify_token
+from services.common.context import Actor
 from services.common.errors import LecError, forbidden, not_found, validation_error
+from services.common.validation import as_id
 
 log = logging.getLogger(__name__)
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+# who the gateway's own lookups (units, token states, sign-in, health) act as
+GATEWAY = Actor.system("gateway")
 
 
 # -- the caches of org units and account states -------------------------------------
@@ -86,7 +91,7 @@ class UnitDirectory:
                 missing.append(unit_id)
         if missing:
             self.misses += len(missing)
-            units = self.rpc.call("registry", "get_units", missing)
+            units = self.rpc.call("registry", "get_units", missing, actor=GATEWAY)
             self._cache.store([(unit["id"], unit) for unit in units], now)
             found.update((unit["id"], unit) for unit in units)
         return found
@@ -152,11 +157,13 @@ class RegistryEvents:
 
 
 class TokenStates:
-    """user id -> ``{active, token_version}`` from the registry, kept a short
-    while. A token is honoured only while its account is active and its
+    """user id -> the registry's state of the account (``active``,
+    ``token_version``, ``username``, ``role``, ``org_unit_id``, ``path``), kept
+    a short while. A token is honoured only while its account is active and its
     version is the account's: a password change or a disabled account raises
     the version, and the registry's ``user_changed`` event drops the entry at
-    every gateway at once (the TTL bounds a missed event)."""
+    every gateway at once (the TTL bounds a missed event). The request acts as
+    the account is here, with its role and unit: a token's claims decide nothing."""
 
     def __init__(self, rpc, ttl=60.0, size=100_000):
         self.rpc = rpc
@@ -168,7 +175,7 @@ class TokenStates:
         if fresh:
             return entry[1]
         try:
-            state = self.rpc.call("registry", "token_states", [user_id]).get(str(user_id))
+            state = self.rpc.call("registry", "token_states", [user_id], actor=GATEWAY).get(str(user_id))
         except LecError:
             if entry is None:
                 raise  # no word of the account at all: refuse (503)
@@ -176,11 +183,17 @@ class TokenStates:
         self._cache.store([(user_id, state)], now)
         return state
 
-    def check(self, actor, version):
-        state = self.get(actor.user_id)
+    def actor(self, user_id, version):
+        """The acting user of a token of ``user_id`` at token version ``version``."""
+        state = self.get(user_id)
         if state is None or not state["active"] or state["token_version"] != version:
             raise LecError("unauthorized", "the access token is no longer valid (the password was "
                                            "changed or the account disabled): sign in again")
+        try:
+            return Actor(user_id=user_id, username=state["username"], role=state["role"],
+                         org_unit_id=state["org_unit_id"], path=state["path"]).check()
+        except (KeyError, ValueError):
+            raise LecError("unauthorized", "the account of the access token cannot act: sign in again")
 
     def invalidate(self, user_id):
         self._cache.drop(int(user_id))
@@ -193,7 +206,7 @@ class TokenStates:
 
 def _int(value, name):
     try:
-        return int(value)
+        return as_id(value, name)  # within bigint, or validation_error
     except (TypeError, ValueError):
         raise validation_error({name: ["must be an integer"]})
 
@@ -341,7 +354,6 @@ class AccessMiddleware:
             raise LecError("method_not_allowed", f"{req.method} is not allowed here")
         if not policy.public:
             token = bearer(req.get_header("Authorization"))
-            actor, version = actor_from_token(token, self.ctx.config.jwt_secret)
-            self.ctx.tokens.check(actor, version)
-            req.context.actor = actor
+            user_id, version = verify_token(token, self.ctx.config.keys, self.ctx.config.token_ttl)
+            req.context.actor = self.ctx.tokens.actor(user_id, version)
         policy.authorise(req, params, self.ctx)

@@ -1,8 +1,6 @@
 """The gateway: ``create_app(config)`` builds the Falcon app; gunicorn loads
 ``gateway.wsgi:app``."""
-import functools
 import importlib
-import json
 import logging
 import os
 
@@ -13,9 +11,11 @@ from gateway.access import AccessMiddleware, Public, RegistryEvents, check_polic
 from gateway.config import GatewayConfig
 from gateway.context import AppContext
 from gateway.metrics import Metrics, MetricsMiddleware
-from gateway.middleware import BodyLimit, RequestId
+from gateway.middleware import BodyLimit, InputRules, RequestId, install_media
 from gateway.openapi import build_spec
-from gateway.resources.health import Healthz, OpenApi, Readyz
+from gateway.resources.health import Healthz, OpenApi, Readyz, ServiceHealth, check_ops_token
+from gateway.security import SecurityHeaders
+from services.common import settings
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +54,20 @@ def api_routes(ctx):
 
 
 def create_app(config=None, ctx=None):
+    settings.check_production("the gateway")  # refuses unsafe settings in production
     config = config or GatewayConfig()
+    check_ops_token(config)
     ctx = ctx or AppContext(config)
-    app = falcon.App(middleware=[RequestId(), MetricsMiddleware(), BodyLimit(config.max_body),
-                                 AccessMiddleware(ctx)])
+    app = falcon.App(middleware=[SecurityHeaders(), RequestId(), MetricsMiddleware(), InputRules(),
+                                 BodyLimit(config.max_body), AccessMiddleware(ctx)])
     app.req_options.strip_url_path_trailing_slash = True
-    # Thai text goes out as UTF-8, not as \u escapes
-    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(
-        dumps=functools.partial(json.dumps, ensure_ascii=False))
+    # JSON in and out (Thai text as UTF-8, not as \u escapes), under the input rules
+    install_media(app)
     errors.install(app)
 
     routes = api_routes(ctx)
-    routes += [("/healthz", Healthz(ctx)), ("/readyz", Readyz(ctx)), ("/metrics", Metrics(ctx)),
+    health = ServiceHealth(ctx, config.ready_cache_ttl)  # shared by /readyz and /metrics
+    routes += [("/healthz", Healthz(ctx)), ("/readyz", Readyz(ctx, health)), ("/metrics", Metrics(ctx, health)),
                ("/", Portal(ctx))]
     routes.append((PREFIX + "/openapi.json", OpenApi(ctx, build_spec(routes, PREFIX))))
     check_policies(routes)

@@ -3,7 +3,9 @@ import os
 
 from gateway import httperrors
 
-httperrors.install()  # errors gunicorn answers itself come as JSON too (workers inherit it)
+# errors gunicorn answers itself come as JSON too, and no answer carries a Server
+# banner (workers inherit both)
+httperrors.install()
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"

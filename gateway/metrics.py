@@ -2,7 +2,9 @@
 
 Request counters and latencies are kept per gunicorn worker in multiprocess
 mode (``PROMETHEUS_MULTIPROC_DIR``, set up by gunicorn_conf.py); a scrape of
-``/metrics`` also asks each service for its outbox backlog and failed events.
+``/metrics`` also reports each service's outbox backlog and failed events from
+the health check that ``/readyz`` shares (at most one every
+``LEC_READY_CACHE_SECONDS``). Operators only (see gateway/resources/health.py).
 """
 import os
 import time
@@ -13,9 +15,8 @@ from prometheus_client import (
 )
 from prometheus_client import multiprocess
 
-from gateway.access import Public
+from gateway.resources.health import OperatorOnly
 from services.common import settings
-from services.common.errors import LecError
 
 REQUESTS = Counter("lec_http_requests_total", "HTTP requests answered by the gateway",
                    ["method", "route", "status"])
@@ -40,10 +41,11 @@ class MetricsMiddleware:
 
 class Metrics:
     """Prometheus text format: gateway requests and each service's health."""
-    policies = {"GET": Public()}
+    policies = {"GET": OperatorOnly()}
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, health):
         self.ctx = ctx
+        self.health = health
 
     def on_get(self, req, resp):
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -58,14 +60,13 @@ class Metrics:
                         registry=services)
         failed = Gauge("lec_failed_events", "Consumed events waiting for a retry", ["service"],
                        registry=services)
+        checks = self.health.current()["checks"]
         for service in settings.SERVICES:
-            try:
-                health = self.ctx.rpc.call(service, "health", timeout=3)
-                up.labels(service).set(1)
-                backlog.labels(service).set(health.get("outbox_pending", 0))
-                failed.labels(service).set(health.get("failed_events", 0))
-            except LecError:
-                up.labels(service).set(0)
+            check = checks.get(service) or {}
+            up.labels(service).set(1 if check.get("ok") else 0)
+            if check.get("ok"):
+                backlog.labels(service).set(check.get("outbox_pending", 0))
+                failed.labels(service).set(check.get("failed_events", 0))
         resp.content_type = CONTENT_TYPE_LATEST
         resp.data = generate_latest(registry) + generate_latest(services)
         resp.status = falcon.HTTP_200

@@ -1,8 +1,15 @@
-"""Cross-cutting request handling: request ids and body size limits."""
+"""Cross-cutting request handling: request ids, body size limits, the JSON and
+form readers, and the rules no input may break (see services.common.validation)."""
+import functools
+import json
 import re
 import uuid
 
-from services.common.errors import LecError
+import falcon
+
+from services.common import settings
+from services.common.errors import LecError, not_found, validation_error
+from services.common.validation import BIGINT_MAX, UNSAFE_TEXT, check_input, unsafe
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
@@ -49,3 +56,74 @@ class BodyLimit:
             raise LecError("payload_too_large", f"the request body exceeds {limit} bytes")
         if length is None and req.get_header("Transfer-Encoding"):
             req.stream = LimitedStream(req.stream, limit)
+
+
+# -- input rules ------------------------------------------------------------------------------------
+
+def json_max_depth():
+    """How deep a JSON body may nest (``LEC_JSON_MAX_DEPTH``, default 32)."""
+    return settings.env_int("LEC_JSON_MAX_DEPTH", 32)
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads(text, max_depth):
+    """A JSON body: standard JSON only (no NaN or Infinity), nested at most
+    ``max_depth`` deep, no NUL or unpaired surrogate in any text, integers
+    within bigint; anything else is ``validation_error`` (422)."""
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise validation_error({"_schema": [f"is nested deeper than {max_depth} levels"]},
+                               "the JSON body is nested too deeply") from None
+    check_input(data, max_depth)
+    return data
+
+
+def dumps(media):
+    """JSON as UTF-8 with Thai text as is; a lone surrogate, which UTF-8 cannot
+    carry, goes out as its JSON escape instead of failing the answer."""
+    return json.dumps(media, ensure_ascii=False).encode("utf-8", "backslashreplace")
+
+
+class FormHandler(falcon.media.URLEncodedFormHandler):
+    """URL-encoded forms under the same text rules as JSON bodies."""
+
+    def deserialize(self, stream, content_type, content_length):
+        form = super().deserialize(stream, content_type, content_length)
+        check_input(form)
+        return form
+
+
+def install_media(app, max_depth=None):
+    """The app's JSON (request and response) and form handlers."""
+    handler = falcon.media.JSONHandler(
+        dumps=dumps, loads=functools.partial(loads, max_depth=max_depth or json_max_depth()))
+    app.req_options.media_handlers[falcon.MEDIA_JSON] = handler
+    app.req_options.media_handlers[falcon.MEDIA_URLENCODED] = FormHandler()
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = handler
+
+
+class InputRules:
+    """Refused before any resource runs: a NUL character or an unpaired surrogate
+    in the path, a query parameter (name or value) or a header
+    (``validation_error``), and a path id outside 1..2^63-1, PostgreSQL's bigint
+    (``not_found``: no such resource can exist, and it must never reach SQL)."""
+
+    def process_request(self, req, resp):
+        if unsafe(req.path):
+            raise validation_error({"_path": [UNSAFE_TEXT]})
+        for name, value in req.params.items():
+            values = value if isinstance(value, list) else [value]
+            if unsafe(name) or any(unsafe(v) for v in values if isinstance(v, str)):
+                raise validation_error({"_query" if unsafe(name) else name: [UNSAFE_TEXT]})
+        for name, value in req.headers.items():
+            if unsafe(value):
+                raise validation_error({"_headers": [f"{name.title()} {UNSAFE_TEXT}"]})
+
+    def process_resource(self, req, resp, resource, params):
+        for value in params.values():
+            if isinstance(value, int) and not 0 < value <= BIGINT_MAX:
+                raise not_found()

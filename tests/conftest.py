@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_ID = os.environ.get("LEC_TEST_ID", "t")
 ADMIN = ("root", "root-password-1")
 JWT_SECRET = "test-secret-0123456789-0123456789-abcdef"
+AGENCY_QUEUE = f"test-agency-all-events-{TEST_ID}"
 
 
 def _free_port():
@@ -50,8 +51,17 @@ def lec_env():
         "LEC_ADMIN_USERNAME": ADMIN[0],
         "LEC_ADMIN_PASSWORD": ADMIN[1],
         "LEC_JWT_SECRET": JWT_SECRET,
-        "LEC_LOGIN_MAX_FAILURES": "5",
-        "LEC_LOGIN_LOCK_SECONDS": "60",
+        # sign-in throttling (services.registry.throttle) small enough to watch in a test: a
+        # delay lasts at most 4 s, so one test's failures cannot hold up another's sign-ins for
+        # long. The gateway trusts one proxy: tests name the client's address in X-Forwarded-For
+        # (tests.client.Client signs in from its own).
+        "LEC_LOGIN_FREE_FAILURES": "3",
+        "LEC_LOGIN_ADDRESS_FREE_FAILURES": "6",
+        "LEC_LOGIN_LOCK_AFTER": "10",
+        "LEC_LOGIN_BASE_DELAY": "1",
+        "LEC_LOGIN_MAX_DELAY": "4",
+        "LEC_LOGIN_WINDOW_SECONDS": "60",
+        "LEC_TRUSTED_PROXIES": "1",
         "LEC_LOG_LEVEL": "INFO",
         "LEC_ACCESS_LOG": "",
     }
@@ -64,7 +74,22 @@ def lec_env():
 
 
 @pytest.fixture(scope="session")
-def system(lec_env):
+def agency_queue(lec_env):
+    """A durable queue bound to every event for agencies (``confirmation.events``),
+    declared before the system starts, as an agency's own queue would be: the last
+    system test (test_zz_personal_data.py) reads what the whole run published."""
+    from kombu import Connection, Exchange, Queue
+    exchange = Exchange("confirmation.events", type="topic", durable=True)
+    queue = Queue(AGENCY_QUEUE, exchange=exchange, routing_key="#", durable=True, auto_delete=False)
+    with Connection(lec_env["AMQP_URI"]) as conn:
+        bound = queue(conn.default_channel)
+        bound.declare()
+        bound.purge()
+    return AGENCY_QUEUE
+
+
+@pytest.fixture(scope="session")
+def system(lec_env, agency_queue):
     """All five services and the gateway, started once for the session."""
     from deploy.launcher import System
 

@@ -104,10 +104,21 @@ class Bench:
         return s
 
     def token(self, unit, user_id):
-        from gateway.auth import issue_token
-        from services.common.hierarchy import ROLE_OF_TYPE
-        return issue_token({"id": user_id, "username": f"bench.{unit['id']}", "role": ROLE_OF_TYPE[unit["type"]],
-                            "org_unit_id": unit["id"], "path": unit["path"]}, SECRET, 86400)
+        """A token of the unit's own account (made by ``build``; ``user_id`` otherwise): the
+        gateway takes the role and unit from the account, so each level acts as its own user."""
+        from gateway.auth import KeyRing, issue_token
+        account = getattr(self, "accounts", {}).get(unit["id"], user_id)
+        return issue_token({"id": account, "token_version": 1}, KeyRing("1", SECRET), 86400)
+
+    def make_accounts(self, units):
+        """One account per unit that acts in the bench (its role follows the unit)."""
+        def one(unit):
+            user = self.call("POST", "/users", self.admin_token, expect=(201,), json={
+                "username": f"bench.{unit['code'].lower()}", "password": PASSWORD, "org_unit_id": unit["id"]})
+            return unit["id"], user["id"]
+
+        with cf.ThreadPoolExecutor(self.args.concurrency) as pool:
+            self.accounts = dict(pool.map(one, units))
 
     def call(self, method, path, token, expect=(200, 201), **kwargs):
         r = self.http().request(method, self.url + path, headers={"Authorization": f"Bearer {token}"},
@@ -140,6 +151,7 @@ class Bench:
             self.others = list(pool.map(
                 lambda i: unit("other_school", self.laos[i % len(self.laos)], i, affiliation="obec"),
                 range(self.sizes["other_schools"])))
+        self.make_accounts(self.provinces + self.laos + self.institutions)
         rounds = self.call("POST", "/rounds", self.admin_token, json={
             "academic_year": 2500 + self.rng.randrange(300), "number": 2, "census_date": "2026-11-01",
             "opens_at": "2026-10-01", "closes_at": "2099-11-30"}, expect=(201,))
@@ -212,7 +224,8 @@ class Bench:
     def rpc_round_trips(self, n):
         from nameko.standalone.rpc import ClusterRpcProxy
         times = []
-        with ClusterRpcProxy({"AMQP_URI": self.amqp}, timeout=30) as proxy:
+        from services.common.context import system_context
+        with ClusterRpcProxy({"AMQP_URI": self.amqp}, timeout=30, context_data=system_context("bench")) as proxy:
             proxy.confirmation.ping()
             for _ in range(n):
                 t0 = time.perf_counter()

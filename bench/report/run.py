@@ -35,6 +35,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.orm import sessionmaker
 
 from services.common import migrate, settings
+from services.common.context import Actor
 from services.common.db import make_engine
 from services.enrollment import models as enrollment_models
 from services.reporting import queries, rebuild
@@ -204,7 +205,7 @@ def measure(engine, units, samples, seed):
             picks = [rng.choice(pool) for _ in range(samples)]
             full, same, theirs = [], [], []
             for unit in picks:
-                ms, report = time_ms(lambda: queries.summary(session, None, ROUND_ID, unit[0]))
+                ms, report = time_ms(lambda: queries.summary(session, Actor.system("bench"), ROUND_ID, unit[0]))
                 full.append(ms)
                 ms, cube = time_ms(lambda: queries.learner_cube(session, ROUND_ID, unit[0]))
                 same.append(ms)

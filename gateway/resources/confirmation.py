@@ -36,7 +36,8 @@ class Confirmation:
                  "response": Status, "tag": "confirmations"},
         "DELETE": {"summary": "Revoke a confirmation from a unit above, with a reason (body or "
                               "query), while the unit's parent is not confirmed. " + IDEMPOTENCY,
-                   "request": RevokeRequest, "response": Status, "tag": "confirmations",
+                   "request": RevokeRequest, "request_required": False, "response": Status,
+                   "tag": "confirmations",
                    "query": {"reason": ("string", "the reason, when there is no body")}},
     }
 
@@ -64,7 +65,7 @@ class ConfirmationHistory:
     """Every confirm and revoke of a unit in a round: who, when, reason, counts."""
     policies = {"GET": UnitInPath("unit_id")}
     docs = {"GET": {"summary": "The audit trail of a unit's confirmation (newest first)",
-                    "response": HistoryEntry, "list": True, "tag": "confirmations"}}
+                    "response": HistoryEntry, "list": True, "paged": False, "tag": "confirmations"}}
 
     def __init__(self, ctx):
         self.ctx = ctx

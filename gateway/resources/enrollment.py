@@ -1,6 +1,6 @@
 """Learners, bulk import and export, carry-over, other-school headcounts."""
 import collections
-import itertools
+import json
 import shutil
 import tempfile
 import threading
@@ -12,11 +12,12 @@ import falcon
 from gateway.access import Resolved, UnitInPath, UnitInQuery
 from gateway.context import json_body, paging
 from services.common import settings
-from services.common.errors import LecError
+from services.common.errors import LecError, validation_error
+from services.common.validation import UNSAFE_TEXT, unsafe
 from services.enrollment import fileformat
 from services.enrollment.schemas import (
     CarryOverResult, Headcount, HeadcountSet, ImportResult, Learner, LearnerCreate, LearnerSummary,
-    LearnerUpdate, Removal,
+    LearnerUpdate, Removal, SchoolHeadcount,
 )
 
 INSTITUTION = ("institution",)
@@ -106,7 +107,7 @@ class LearnerItem:
         "PATCH": {"summary": "Correct a learner", "tag": "learners", "request": LearnerUpdate,
                   "response": Learner},
         "DELETE": {"summary": "Remove a learner with a reason (body or ?reason=); the record is kept",
-                   "tag": "learners", "status": 204, "request": Removal,
+                   "tag": "learners", "status": 204, "request": Removal, "request_required": False,
                    "query": {"reason": ("string", "moved_out, not_found, graduated, duplicate, "
                                                   "deceased or other"),
                              "note": ("string", "optional")}},
@@ -191,8 +192,12 @@ class LearnerImport:
         self.ctx = ctx
         self.max_body = ctx.config.max_upload
         self.batch = settings.env_int("LEC_IMPORT_BATCH", 5000)
+        # a batch is one RPC message: well under the broker's message size limit
+        # (RabbitMQ's default is 16 MiB), whatever its rows hold
+        self.batch_bytes = settings.env_int("LEC_IMPORT_BATCH_BYTES", 4 << 20)
         self.max_reported = settings.env_int("LEC_IMPORT_MAX_REPORTED", 10_000)
         self.parallel = max(1, settings.env_int("LEC_IMPORT_PARALLEL", 2))
+        self.limits = fileformat.Limits.from_env()
 
     def on_post(self, req, resp, id, iid):
         self.ctx.call(req, "enrollment", "import_check", id, iid)
@@ -203,14 +208,16 @@ class LearnerImport:
                 spool.write(head)
                 shutil.copyfileobj(stream, spool, 1 << 20)
                 spool.flush()
-                resp.media = self._send(req, id, iid, fileformat.read_xlsx(spool.name))
+                resp.media = self._send(req, id, iid, fileformat.read_xlsx(spool.name, self.limits))
         else:
-            resp.media = self._send(req, id, iid, fileformat.read_csv(head, stream))
+            resp.media = self._send(req, id, iid, fileformat.read_csv(head, stream, self.limits))
 
     def _upload(self, req):
         content_type = (req.content_type or "").split(";")[0].strip().lower()
         if content_type == "multipart/form-data":
             for part in req.get_media():
+                if part.name and unsafe(part.name):
+                    raise validation_error({"_form": [f"a part's name {UNSAFE_TEXT}"]})
                 if part.name == "file":
                     return part.stream
             raise LecError("validation_error", "the form has no 'file' part",
@@ -222,30 +229,54 @@ class LearnerImport:
         # bounded_stream would read nothing of a chunked body)
         return req.stream
 
+    def _batches(self, records):
+        """``(rows, refused)``: at most ``LEC_IMPORT_BATCH`` rows and
+        ``LEC_IMPORT_BATCH_BYTES`` of JSON to a batch, and beside it the rows the
+        reader refused (undecodable) since the previous one."""
+        batch, size, refused = [], 0, []
+        for number, values in records:
+            if isinstance(values, fileformat.BadRow):
+                refused.append(values.entry(number))
+                if len(refused) >= self.batch:
+                    yield batch, refused
+                    batch, size, refused = [], 0, []
+                continue
+            row = [number, *values]
+            cost = len(json.dumps(row)) + 2
+            if cost > self.batch_bytes:
+                raise LecError("payload_too_large", f"row {number} is larger than {self.batch_bytes:,} bytes")
+            if batch and (len(batch) >= self.batch or size + cost > self.batch_bytes):
+                yield batch, refused
+                batch, size, refused = [], 0, []
+            batch.append(row)
+            size += cost
+        if batch or refused:
+            yield batch, refused
+
     def _send(self, req, round_id, iid, rows):
         """Parse the next batch while the service stores the previous ones
         (``LEC_IMPORT_PARALLEL`` batches in flight; each is one transaction)."""
         totals = {"accepted": 0, "unchanged": 0, "rejected": [], "rejected_total": 0, "rows": 0}
-        records = fileformat.records(rows)
         import_id = str(uuid.uuid4())  # one for all the batches of this file
         in_flight = collections.deque()
         failure = None
         try:
-            while True:
-                batch = [[number, *values] for number, values in itertools.islice(records, self.batch)]
+            for batch, refused in self._batches(fileformat.records(rows)):
                 if not batch:
-                    break
-                in_flight.append(_senders().submit(
+                    in_flight.append((None, refused))
+                    continue
+                in_flight.append((_senders().submit(
                     self.ctx.call, req, "enrollment", "import_rows", round_id, iid,
-                    list(fileformat.COLUMNS), batch, import_id=import_id, timeout=_long(self.ctx)))
+                    list(fileformat.COLUMNS), batch, import_id=import_id, timeout=_long(self.ctx)),
+                    refused))
                 while len(in_flight) >= self.parallel:
-                    self._add(totals, in_flight.popleft().result())
+                    self._add(totals, *in_flight.popleft())
         except LecError as exc:
             failure = exc
         # whatever happened, account for the batches already sent
         while in_flight:
             try:
-                self._add(totals, in_flight.popleft().result())
+                self._add(totals, *in_flight.popleft())
             except LecError as exc:
                 failure = failure or exc
         if failure is not None:
@@ -256,12 +287,18 @@ class LearnerImport:
                            dict(failure.extra, **totals))
         return totals
 
-    def _add(self, totals, result):
-        for key in ("accepted", "unchanged", "rows"):
-            totals[key] += result[key]
-        totals["rejected_total"] += len(result["rejected"])
+    def _add(self, totals, sent, refused):
+        """Count a batch's result (``sent``: its RPC, None for no rows) with the rows
+        the reader refused beside it, in row order."""
+        result = sent.result() if sent is not None else {"accepted": 0, "unchanged": 0, "rejected": [],
+                                                         "rows": 0}
+        rejected = sorted(result["rejected"] + refused, key=lambda r: r["row"])
+        totals["accepted"] += result["accepted"]
+        totals["unchanged"] += result["unchanged"]
+        totals["rows"] += result["rows"] + len(refused)
+        totals["rejected_total"] += len(rejected)
         room = self.max_reported - len(totals["rejected"])
-        totals["rejected"].extend(result["rejected"][:max(0, room)])
+        totals["rejected"].extend(rejected[:max(0, room)])
 
 
 class LearnerExport:
@@ -272,6 +309,8 @@ class LearnerExport:
         "query": {"format": ("string", "csv (default) or xlsx; or send an Accept header"),
                   "headers": ("string", "th for Thai column titles (the import reads both)")},
         "response_description": "the file, in the columns the import accepts",
+        "content": {"text/csv": {"schema": {"type": "string"}},
+                    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
     }}
     page = 5000
 
@@ -338,7 +377,7 @@ class LaoHeadcounts:
     """Every other-affiliation school of an LAO with its headcount."""
     policies = {"GET": UnitInPath("lid")}
     docs = {"GET": {"summary": "The other-affiliation schools of an LAO and their headcounts",
-                    "tag": "headcounts", "response": Headcount, "list": True}}
+                    "tag": "headcounts", "response": SchoolHeadcount, "list": True, "paged": False}}
 
     def __init__(self, ctx):
         self.ctx = ctx

@@ -1,10 +1,54 @@
-"""Liveness, readiness and the OpenAPI document."""
+"""Liveness, readiness and the OpenAPI document.
+
+``/healthz`` is open and cheap: the gateway process answers. ``/readyz`` and
+``/metrics`` are for operators: with ``LEC_OPS_TOKEN`` set they answer only a
+request carrying ``Authorization: Bearer <LEC_OPS_TOKEN>`` (401 otherwise);
+production (``LEC_ENV=production``) refuses to start without it, development
+leaves them open when it is unset. Both read :class:`ServiceHealth`, which asks
+the broker and the five services at most once every ``LEC_READY_CACHE_SECONDS``
+in each gateway process.
+"""
+import hmac
+import threading
+import time
+
 import falcon
 from kombu import Connection
 
-from gateway.access import Public
+from gateway.access import GATEWAY, Policy, Public
 from services.common import settings
 from services.common.errors import LecError
+
+MIN_OPS_TOKEN = 32
+
+
+class OperatorOnly(Policy):
+    """Operators' routes: the bearer must be ``LEC_OPS_TOKEN`` when it is set
+    (not a user's token: no user reads the health of the services)."""
+    public = True
+
+    def authorise(self, req, params, ctx):
+        expected = ctx.config.ops_token
+        if not expected:
+            return
+        given = (req.get_header("Authorization") or "").partition(" ")
+        if given[0].lower() != "bearer" or not hmac.compare_digest(given[2].strip().encode(),
+                                                                   expected.encode()):
+            raise LecError("unauthorized", "this route is for operators: send "
+                                           "Authorization: Bearer <the operator token>")
+
+
+def check_ops_token(config):
+    """Production needs an operator token of at least 32 characters, not the
+    manifests' placeholder (the error names the setting), so that readiness and
+    metrics never answer anyone."""
+    if not settings.production():
+        return
+    token = config.ops_token or ""
+    if len(token) < MIN_OPS_TOKEN or settings.PLACEHOLDER in token:
+        raise settings.SettingsError(
+            f"LEC_OPS_TOKEN must be a secret of at least {MIN_OPS_TOKEN} characters of your own in "
+            "production (LEC_ENV=production): it guards /readyz and /metrics")
 
 
 class Healthz:
@@ -18,33 +62,61 @@ class Healthz:
         resp.media = {"status": "ok"}
 
 
-class Readyz:
-    """The broker, every service and its database answer."""
-    policies = {"GET": Public()}
+class ServiceHealth:
+    """The broker's and every service's health (each service's answer to its
+    ``health`` RPC: database, outbox backlog, failed events), asked at most once
+    every ``ttl`` seconds in this process; a not-ready answer is kept one second
+    at most, so that a recovery shows at once. Callers that arrive while a
+    check runs wait for its result rather than start their own."""
+    NOT_READY_TTL = 1.0
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, ttl):
         self.ctx = ctx
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._checked = None  # (time.monotonic() when it expires, {"ready", "checks"})
 
-    def on_get(self, req, resp):
-        checks, ready = {}, True
-        try:
-            with Connection(self.ctx.config.amqp_uri, connect_timeout=3) as conn:
-                conn.ensure_connection(max_retries=1)
-            checks["broker"] = {"ok": True}
-        except Exception as exc:
-            checks["broker"] = {"ok": False, "error": str(exc)}
-            ready = False
+    def current(self):
+        with self._lock:
+            if self._checked is None or time.monotonic() >= self._checked[0]:
+                state = self._check()
+                ttl = self.ttl if state["ready"] else min(self.ttl, self.NOT_READY_TTL)
+                self._checked = (time.monotonic() + ttl, state)
+            return self._checked[1]
+
+    def _check(self):
+        checks = {"broker": self._broker()}
         for service in settings.SERVICES:
             if not checks["broker"]["ok"]:
                 checks[service] = {"ok": False, "error": "broker unavailable"}
                 continue
             try:
-                checks[service] = self.ctx.rpc.call(service, "health", timeout=3)
+                checks[service] = self.ctx.rpc.call(service, "health", timeout=3, actor=GATEWAY)
             except LecError as exc:
                 checks[service] = {"ok": False, "error": exc.description}
-                ready = False
-        resp.media = {"status": "ready" if ready else "not_ready", "checks": checks}
-        resp.status = falcon.HTTP_200 if ready else falcon.HTTP_503
+        return {"ready": all(check.get("ok") for check in checks.values()), "checks": checks}
+
+    def _broker(self):
+        try:
+            with Connection(self.ctx.config.amqp_uri, connect_timeout=3) as conn:
+                conn.ensure_connection(max_retries=1)
+            return {"ok": True}
+        except Exception as exc:
+            return {"ok": False, "error": str(exc)}
+
+
+class Readyz:
+    """The broker, every service and its database answer (operators only)."""
+    policies = {"GET": OperatorOnly()}
+
+    def __init__(self, ctx, health):
+        self.ctx = ctx
+        self.health = health
+
+    def on_get(self, req, resp):
+        state = self.health.current()
+        resp.media = {"status": "ready" if state["ready"] else "not_ready", "checks": state["checks"]}
+        resp.status = falcon.HTTP_200 if state["ready"] else falcon.HTTP_503
 
 
 class OpenApi:

@@ -1,28 +1,40 @@
 """Auth, me, org units, users and rounds."""
 import falcon
 
-from gateway.access import Authenticated, Public, UnitInBody, UnitInPath, UnitInQuery
-from gateway.auth import issue_token
+from gateway.access import GATEWAY, Authenticated, Public, UnitInBody, UnitInPath, UnitInQuery
+from gateway.auth import client_address, issue_token
 from gateway.context import json_body, paging
 from services.common.audit import AuditEntry
 from services.common.errors import validation_error
 from services.common.settings import SERVICES
 from services.common.validation import page
-from services.registry.schemas import PasswordChange, User, UserUpdate
+from services.registry.schemas import (
+    AccessToken, CloseUnit, Credentials, OrgUnitCreate, PasswordChange, User, UserCreate, UserUpdate,
+)
+from services.registry.schemas import Me as MeSchema
+from services.registry.schemas import OrgUnit as UnitSchema
+from services.rounds.schemas import Extension, ExtensionCreate, RoundCreate, RoundUpdate, Window
+from services.rounds.schemas import Round as RoundSchema
 
 DEPARTMENT = ("department",)
 
 
 class Token:
     policies = {"POST": Public()}
+    docs = {"POST": {"summary": "Sign in: a bearer token for the API", "tag": "auth",
+                     "request": Credentials, "response": AccessToken}}
 
     def __init__(self, ctx):
         self.ctx = ctx
 
     def on_post(self, req, resp):
         body = json_body(req)
-        user = self.ctx.call(req, "registry", "authenticate", body.get("username"), body.get("password"))
-        token = issue_token(user, self.ctx.config.jwt_secret, self.ctx.config.token_ttl)
+        address = client_address(req.remote_addr, req.get_header("X-Forwarded-For"),
+                                 self.ctx.config.trusted_proxies)
+        user = self.ctx.rpc.call("registry", "authenticate", body.get("username"), body.get("password"),
+                                 client_address=address, actor=GATEWAY,
+                                 request_id=getattr(req.context, "request_id", None))
+        token = issue_token(user, self.ctx.config.keys, self.ctx.config.token_ttl)
         resp.media = {
             "access_token": token, "token_type": "bearer", "expires_in": self.ctx.config.token_ttl,
             "user": {k: user[k] for k in ("id", "username", "role", "org_unit_id")},
@@ -31,6 +43,7 @@ class Token:
 
 class Me:
     policies = {"GET": Authenticated()}
+    docs = {"GET": {"summary": "The signed-in account, with its unit", "tag": "auth", "response": MeSchema}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -59,11 +72,13 @@ class MyPassword:
 
 
 class UserItem:
-    """One account: read it, reset its password or disable it (a user of its unit or above)."""
+    """One account: read it (a user of its unit or above), reset its password or disable
+    it (a user of a unit above its unit)."""
     policies = {"GET": Authenticated(), "PATCH": Authenticated()}
     docs = {"GET": {"summary": "Read an account of your subtree", "tag": "users", "response": User},
-            "PATCH": {"summary": "Reset an account's password and/or disable or enable it; "
-                                 "its older tokens stop working", "tag": "users",
+            "PATCH": {"summary": "Reset an account's password (which also lifts a lock after failed "
+                                 "sign-ins) and/or disable or enable it: a user of a unit above the "
+                                 "account's unit; its older tokens stop working", "tag": "users",
                       "request": UserUpdate, "response": User}}
 
     def __init__(self, ctx):
@@ -118,6 +133,9 @@ class AuditLog:
 
 class OrgUnits:
     policies = {"POST": UnitInBody("parent_id")}
+    docs = {"POST": {"summary": "Create a unit under one of your subtree (institutions created by an "
+                                "LAO start pending)", "tag": "org-units",
+                     "request": OrgUnitCreate, "response": UnitSchema, "status": 201}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -130,6 +148,7 @@ class OrgUnits:
 
 class OrgUnit:
     policies = {"GET": UnitInPath("id")}
+    docs = {"GET": {"summary": "Read a unit of your subtree", "tag": "org-units", "response": UnitSchema}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -140,6 +159,10 @@ class OrgUnit:
 
 class OrgUnitChildren:
     policies = {"GET": UnitInPath("id")}
+    docs = {"GET": {"summary": "The units directly under a unit", "tag": "org-units",
+                    "response": UnitSchema, "list": True,
+                    "query": {"type": ("string", "department, province, lao, school, cdc or other_school"),
+                              "status": ("string", "pending, active or closed")}}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -151,6 +174,8 @@ class OrgUnitChildren:
 
 class OrgUnitVerify:
     policies = {"POST": UnitInPath("id", roles=("province", "department"), strict=True)}
+    docs = {"POST": {"summary": "Verify a pending institution (a province or department user)",
+                     "tag": "org-units", "response": UnitSchema}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -162,6 +187,8 @@ class OrgUnitVerify:
 
 class OrgUnitClose:
     policies = {"POST": UnitInPath("id", strict=True)}
+    docs = {"POST": {"summary": "Close a unit from above (its units beneath closed first)",
+                     "tag": "org-units", "request": CloseUnit, "response": UnitSchema}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -173,6 +200,12 @@ class OrgUnitClose:
 
 class Users:
     policies = {"POST": UnitInBody("org_unit_id"), "GET": UnitInQuery("org_unit_id", default_own=False)}
+    docs = {"POST": {"summary": "Create an account for a unit of your subtree (its role follows the "
+                                "unit's level)", "tag": "users",
+                     "request": UserCreate, "response": User, "status": 201},
+            "GET": {"summary": "The accounts of your subtree, or of one unit", "tag": "users",
+                    "response": User, "list": True,
+                    "query": {"org_unit_id": ("integer", "only the accounts of this unit")}}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -189,6 +222,10 @@ class Users:
 
 class Rounds:
     policies = {"POST": Authenticated(roles=DEPARTMENT), "GET": Authenticated()}
+    docs = {"POST": {"summary": "Create a census round (department users)", "tag": "rounds",
+                     "request": RoundCreate, "response": RoundSchema, "status": 201},
+            "GET": {"summary": "The census rounds, newest first", "tag": "rounds", "response": RoundSchema,
+                    "list": True, "query": {"academic_year": ("integer", "Buddhist era, e.g. 2569")}}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -205,6 +242,10 @@ class Rounds:
 
 class Round:
     policies = {"GET": Authenticated(), "PATCH": Authenticated(roles=DEPARTMENT)}
+    docs = {"GET": {"summary": "Read a round with its settings and state", "tag": "rounds",
+                    "response": RoundSchema},
+            "PATCH": {"summary": "Change a round's window or settings (department users)", "tag": "rounds",
+                      "request": RoundUpdate, "response": RoundSchema}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -219,6 +260,11 @@ class Round:
 class RoundExtensions:
     policies = {"POST": UnitInBody("org_unit_id", roles=("department", "province")),
                 "GET": Authenticated()}
+    docs = {"POST": {"summary": "A later deadline for one subtree (the department, or a province for "
+                                "its own)", "tag": "rounds",
+                     "request": ExtensionCreate, "response": Extension, "status": 201},
+            "GET": {"summary": "The extensions of a round that concern your subtree or the units above "
+                              "it", "tag": "rounds", "response": Extension, "list": True, "paged": False}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -234,6 +280,9 @@ class RoundExtensions:
 class RoundWindow:
     """Is the round open for a unit (the caller's own by default)?"""
     policies = {"GET": UnitInQuery("org_unit_id")}
+    docs = {"GET": {"summary": "Whether the round is open for a unit (your own by default), "
+                              "extensions included", "tag": "rounds", "response": Window,
+                    "query": {"org_unit_id": ("integer", "a unit of your subtree")}}}
 
     def __init__(self, ctx):
         self.ctx = ctx

@@ -12,7 +12,7 @@ import falcon
 from gateway.access import Authenticated, UnitInQuery
 from services.common.errors import LecError, validation_error
 from services.reporting import render
-from services.reporting.schemas import Budget, Comparison, Progress, Summary, Table
+from services.reporting.schemas import Budget, Comparison, FormRef, Progress, Summary, Table
 
 JSON = falcon.MEDIA_JSON
 OFFERED = [JSON, render.CSV, render.XLSX, render.HTML]
@@ -76,7 +76,7 @@ class Report:
 
 def _docs(summary, schema, query=None):
     return {"GET": {"summary": summary, "response": schema, "tag": "reports",
-                    "query": {**UNIT_QUERY, **(query or {})}, "extra_content": EXPORTS}}
+                    "query": {**UNIT_QUERY, **(query or {})}, "files": EXPORTS}}
 
 
 class SummaryReport(Report):
@@ -124,7 +124,7 @@ class Forms:
     """The province report forms (enclosures 2-5 of the department's letter)."""
     policies = {"GET": Authenticated()}
     docs = {"GET": {"summary": "The province report forms: key, enclosure number and Thai title",
-                    "tag": "reports"}}
+                    "tag": "reports", "response": FormRef, "list": True, "paged": False}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -142,7 +142,7 @@ class Form:
                                "affiliation school data recorded, 5 CDC data; for a province (rows per "
                                "LAO), an LAO, or the department (rows per province)",
                     "response": Table, "tag": "reports",
-                    "query": UNIT_QUERY, "extra_content": EXPORTS}}
+                    "query": UNIT_QUERY, "files": EXPORTS}}
 
     def __init__(self, ctx):
         self.ctx = ctx

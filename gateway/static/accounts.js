@@ -67,11 +67,14 @@
     const users = await api("GET", `/users?org_unit_id=${unit.id}&limit=1000`);
     const msg = message();
     const box = el("div", { class: "panel accounts" }, el("h3", {}, `Accounts · ผู้ใช้งาน (${users.total})`));
+    // accounts are reset or disabled by a user of a unit above theirs, not by colleagues
+    const ownUnit = unit.id === state.user.org_unit_id;
     const rows = users.items.map((u) => {
       const self = u.id === state.user.id;
-      const actions = self ? [el("span", { class: "muted" }, "you (Password, above)")] : [
+      const actions = self ? [el("span", { class: "muted" }, "you (Password, above)")]
+        : ownUnit ? [el("span", { class: "muted" }, "changed by a unit above")] : [
         el("button", { class: "secondary", onclick: async () => {
-          const password = prompt(`New password for ${u.username} (8 characters or more)`);
+          const password = prompt(`New password for ${u.username} (8 characters or more, not easy to guess)`);
           if (!password) return;
           try { await api("PATCH", `/users/${u.id}`, { password }); msg.textContent = `${u.username}: password reset`; }
           catch (e) { msg.textContent = explain(e); }

@@ -7,7 +7,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from sqlalchemy import func, select
 
-from services.common.context import Actor
+from services.common.context import require_actor
 from services.common.db import COMMON
 from services.common.jsonutil import plain
 from services.common.validation import load, page
@@ -41,7 +41,7 @@ class AuditEntry(ma.Schema):
 
 def entries(session, actor, service, filters, limit=None, offset=None):
     """Newest first: ``{items, total}``."""
-    (actor or Actor.system()).require_role("department")
+    require_actor(actor).require_role("department")
     limit, offset = page(limit, offset)
     q = load(AuditQuery(), {k: v for k, v in (filters or {}).items() if v not in (None, "")})
     conds = [getattr(audit_log.c, k) == q[k]

@@ -6,10 +6,12 @@ import socket
 
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
+from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer
 from sqlalchemy import text
 
-from services.common import audit
+from services.common import audit, settings
+from services.common.context import require_call_actor
 from services.common.errors import LecError
 from services.common.heartbeat import Heartbeat
 from services.common.inbox import failed_count
@@ -33,7 +35,13 @@ class BrokerTolerantRpcConsumer(RpcConsumer):
 
 
 class TolerantRpc(Rpc):
+    """Also refuses (``unauthorized``, answered to the caller) a call that carries
+    no valid acting user, before any worker runs it."""
     rpc_consumer = BrokerTolerantRpcConsumer()
+
+    def handle_message(self, body, message):
+        require_call_actor(self.unpack_message_headers(message))
+        return super().handle_message(body, message)
 
 
 def rpc(fn=None, **kwargs):
@@ -46,9 +54,21 @@ def rpc(fn=None, **kwargs):
     return TolerantRpc.decorator(**kwargs)(fn)
 
 
+class ProductionCheck(DependencyProvider):
+    """Stops the service from starting in production with unsafe settings
+    (``services.common.settings.check_production``)."""
+
+    def setup(self):
+        settings.check_production(f"the {self.container.service_name} service")
+
+    def get_dependency(self, worker_ctx):
+        return None
+
+
 class HealthMixin:
     # a sign of life of this very process (LEC_HEARTBEAT_FILE), for liveness probes
     heartbeat = Heartbeat()
+    production_check = ProductionCheck()
 
     @rpc
     def audit_entries(self, filters=None, limit=None, offset=None):

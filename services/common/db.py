@@ -3,15 +3,16 @@ work per use case, audit rows and outbox events written in the same
 transaction as the change they describe.
 """
 import logging
+import re
 import uuid
 from contextlib import contextmanager
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, create_engine, insert, text
+from sqlalchemy import MetaData, create_engine, event, insert, text
 from sqlalchemy.orm import sessionmaker
 
 from services.common import settings
-from services.common.context import REQUEST_ID_KEY, actor_from_context
+from services.common.context import REQUEST_ID_KEY, worker_actor
 from services.common.jsonutil import dumps, isoformat, plain, utcnow
 from services.common.tables import add_common_tables
 
@@ -39,16 +40,48 @@ def _cooperative_psycopg():
 
 
 def make_engine(url, pool_size=10, **kwargs):
+    """The engine of every service, tool and migration. Its errors never show the
+    values of a statement: they may be a learner's name or national ID, and errors
+    end up in logs. So the parameters are hidden (``hide_parameters``) and so is
+    what PostgreSQL quotes of them (:func:`scrub_database_error`)."""
     _cooperative_psycopg()
-    return create_engine(
+    engine = create_engine(
         settings.normalise_db_url(url),
         pool_size=pool_size,
         max_overflow=kwargs.pop("max_overflow", pool_size),
         pool_pre_ping=True,
         pool_timeout=kwargs.pop("pool_timeout", 30),
         pool_recycle=1800,
+        hide_parameters=True,
         **kwargs,
     )
+    event.listen(engine, "handle_error", scrub_database_error)
+    return engine
+
+
+# what PostgreSQL adds to a message that quotes the statement or the row: the
+# statement's line ("LINE 1: ... WHERE id_number LIKE '3100600445635%' ..."; psycopg2
+# sends the values inside the statement), its caret, DETAIL ("Key (...)=(...)",
+# "Failing row contains (...)") and CONTEXT
+_QUOTING_LINES = re.compile(r"^(?:LINE \d+:.*|\s*\^\s*|DETAIL:.*|CONTEXT:.*)(?:\n|$)", re.M)
+# a value quoted in the message itself: 'invalid input syntax for type bigint: "..."',
+# 'value "..." is out of range'
+_QUOTED_VALUE = re.compile(r'(:\s+|\bvalue\s+)"[^"\n]*"')
+
+
+def scrub_message(message):
+    """A database error message without the values it quotes."""
+    return _QUOTED_VALUE.sub(r'\1"..."', _QUOTING_LINES.sub("", message))
+
+
+def scrub_database_error(context):
+    """``handle_error`` listener: the driver's error and SQLAlchemy's (which
+    chains it) say what failed and in which statement, never with which values.
+    The error's ``diag`` (constraint name, SQLSTATE) stays for the code that
+    decides on it."""
+    for exc in (context.original_exception, context.sqlalchemy_exception):
+        if exc is not None and exc.args and isinstance(exc.args[0], str):
+            exc.args = (scrub_message(exc.args[0]),) + tuple(exc.args[1:])
 
 
 def make_event(event_type, body, actor=None, occurred_at=None, body_is_plain=False):
@@ -214,5 +247,7 @@ class Database(DependencyProvider):
             self.relay.wake()
 
     def get_dependency(self, worker_ctx):
-        data = worker_ctx.data or {}
-        return DbHandle(self, actor_from_context(data), data.get(REQUEST_ID_KEY))
+        """``self.db.actor``: the caller's acting user, or for the service's own
+        timers and event handlers its system actor (``worker_actor``)."""
+        actor = worker_actor(worker_ctx)
+        return DbHandle(self, actor, (worker_ctx.data or {}).get(REQUEST_ID_KEY))

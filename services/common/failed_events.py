@@ -20,16 +20,16 @@ import argparse
 import json
 import sys
 
-from sqlalchemy import create_engine, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from services.common import settings
-from services.common.db import COMMON
+from services.common.db import COMMON, make_engine
 
 failed = COMMON.failed_events
 
 
 def _engine(service):
-    return create_engine(settings.database_url(service), pool_size=1, max_overflow=0)
+    return make_engine(settings.database_url(service), pool_size=1, max_overflow=0)
 
 
 def list_failed(service, event_row_id=None):

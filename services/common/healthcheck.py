@@ -33,9 +33,11 @@ def check_service(name):
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from services.common import settings
+    from services.common.context import system_context
 
     try:
-        with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=5) as proxy:
+        with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=5,
+                             context_data=system_context("healthcheck")) as proxy:
             result = getattr(proxy, name).health()
         return 0 if result.get("ok") else 1
     except Exception as exc:  # anything at all means not healthy

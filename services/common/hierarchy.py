@@ -80,6 +80,12 @@ def can_close(actor_path, unit_path):
     return is_strict_ancestor(actor_path, unit_path)
 
 
+def can_manage_account(actor_path, account_unit_path):
+    """An account is reset or disabled by a user of a unit above the account's
+    unit, never by a colleague of the same unit (who may read it)."""
+    return is_strict_ancestor(actor_path, account_unit_path)
+
+
 def can_revoke(actor_path, unit_path):
     """A confirmation is revoked only from above (the unit itself never can)."""
     return is_strict_ancestor(actor_path, unit_path)

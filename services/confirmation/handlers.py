@@ -181,8 +181,7 @@ def _readable_unit(ports, actor, unit_id):
     unit = ports.units([unit_id]).get(unit_id)
     if unit is None:
         raise not_found("org unit")
-    if actor is not None:
-        actor.require_read(unit["path"], "org unit")
+    require_actor(actor).require_read(unit["path"], "org unit")
     return unit
 
 

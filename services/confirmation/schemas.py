@@ -8,13 +8,15 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from services.common.schemas import Counts  # noqa: F401  (part of this module's payloads)
+from services.common.text import FreeText
 
 REVOKE_REASON_MAX = 500
 
 
 class RevokeRequest(ma.Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=REVOKE_REASON_MAX),
-                           metadata={"description": "why the confirmation is withdrawn"})
+    reason = fields.String(required=True, validate=[validate.Length(min=3, max=REVOKE_REASON_MAX), FreeText()],
+                           metadata={"description": "why the confirmation is withdrawn; published to "
+                                                    "agencies, so no national ID or G-Code"})
 
     @ma.pre_load
     def strip(self, data, **kwargs):
@@ -124,10 +126,17 @@ class ChildrenProgress(ma.Schema):
     items = fields.List(fields.Nested(ChildState))
 
 
+class StatusUnit(UnitRef):
+    """The unit of a status view: of any type (an other-affiliation school is
+    sealed with its LAO, never confirmed itself)."""
+    type = fields.String(required=True, validate=validate.OneOf(
+        ("department", "province", "lao", "school", "cdc", "other_school")))
+
+
 class Status(ma.Schema):
     unit_id = fields.Integer()
     round_id = fields.Integer()
-    unit = fields.Nested(UnitRef)
+    unit = fields.Nested(StatusUnit)
     state = fields.String(validate=validate.OneOf(("open", "confirmed")))
     saga = fields.String(allow_none=True, metadata={
         "description": "sealing / unsealing while a confirm or revoke is being completed"})

@@ -11,6 +11,11 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.th import pin
 
 from services.common.errors import LecError, validation_error
+from services.common.hierarchy import path_ids
+# A name must hold a letter (any script), no control characters, and must not
+# start like a spreadsheet formula (it is exported to CSV and XLSX): the rules
+# learner names share with org-unit names.
+from services.common.text import name_problem, text_problem  # noqa: F401
 
 SCHOOL_GRADES = ("k1", "k2", "k3", "p1", "p2", "p3", "p4", "p5", "p6",
                  "m1", "m2", "m3", "m4", "m5", "m6")
@@ -39,10 +44,6 @@ PROVINCE_CODES = frozenset({
 # 2-digit province code, 8-digit running number (e.g. G644200000001).
 G_CODE = re.compile(r"^G(\d{2})(\d{2})(\d{8})$")
 
-# A name must hold a letter (any script), no control characters, and must not
-# start like a spreadsheet formula (it is exported to CSV and XLSX).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 # -- identity ---------------------------------------------------------------------
@@ -86,28 +87,40 @@ def split_identity(id_kind, id_number):
             "g_code": id_number if id_kind == "g_code" else None}
 
 
+# -- who holds a learner -------------------------------------------------------------
+
+def province_of(path):
+    """The id of the province above a unit (the second id of its path), or None."""
+    ids = path_ids(path or "/")
+    return ids[1] if len(ids) > 1 else None
+
+
+def holder_extra(actor, own_unit, holder_id, holder_path, provinces):
+    """What a ``duplicate_learner`` refusal may say of the institution holding
+    the learner: ``held_by`` (its id) when it is the caller's own institution or
+    one the caller may read; otherwise only ``held_in``, the code and name of its
+    province (``provinces``: id -> unit), so that nobody learns from a refusal
+    where a child outside their subtree studies."""
+    if holder_id == own_unit["id"] or actor.can_read(holder_path):
+        return {"held_by": holder_id}
+    province = provinces.get(province_of(holder_path)) or {}
+    return {"held_in": {"code": province.get("code"), "name": province.get("name")}}
+
+
+def duplicate_message(extra, own_id):
+    """The description of a ``duplicate_learner`` refusal with ``extra`` (:func:`holder_extra`)."""
+    if extra.get("held_by") == own_id:
+        where = "at this institution"
+    elif "held_by" in extra:
+        where = f"at institution {extra['held_by']}"
+    else:
+        name = (extra.get("held_in") or {}).get("name")
+        where = f"at an institution in {name}" if name else "at another institution"
+    return (f"this learner is already recorded in this round {where}; "
+            "the holding institution must remove them first")
+
+
 # -- names, grades, ages ---------------------------------------------------------------
-
-def text_problem(value):
-    """Why a free-text value (prefix, nationality) cannot be stored and exported, or None."""
-    if _CONTROL.search(value):
-        return "must not contain control characters"
-    if value.lstrip().startswith(_FORMULA_START):
-        return "must not start with =, +, - or @"
-    return None
-
-
-def name_problem(value):
-    """Why a name is not acceptable, or None. Names are stored exactly as given."""
-    if not value.strip():
-        return "must not be blank"
-    problem = text_problem(value)
-    if problem:
-        return problem
-    if not any(ch.isalpha() for ch in value):
-        return "must contain letters"
-    return None
-
 
 def grades_for(institution_type):
     return GRADES_OF_TYPE.get(institution_type, ())

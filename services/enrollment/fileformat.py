@@ -1,9 +1,12 @@
 """The learner file format officers exchange with spreadsheets: CSV and XLSX.
 
 Reading is incremental: :func:`read_csv` decodes and parses a binary stream
-as it arrives (UTF-8 with or without BOM; Windows Thai cp874 when the start of
-the file is not UTF-8), :func:`read_xlsx` reads a file on disk with openpyxl's
-read-only mode. Both yield ``(row_number, cells)``, row 1 being the header.
+as it arrives, line by line (UTF-8 with or without BOM; Windows Thai cp874
+only for a file whose text is not UTF-8; a row with bytes that do not decode
+is reported, never read in another encoding), :func:`read_xlsx` checks a file
+on disk (:func:`inspect_xlsx`) and reads it with openpyxl's read-only mode.
+Both yield ``(row_number, cells)``, row 1 being the header, and refuse a file
+beyond :class:`Limits` (``payload_too_large``).
 :class:`Header` maps English or Thai column titles to the API's fields and
 turns each row into the values :data:`COLUMNS` lists, translating the usual
 spreadsheet forms (ชาย/หญิง, ป.1, 01/06/2560 in the Buddhist era) and leaving
@@ -14,8 +17,14 @@ import csv
 import datetime as dt
 import io
 import re
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass
+from xml.parsers import expat
 
 from services.common.errors import LecError
+from services.common.text import spreadsheet_row
 
 COLUMNS = ("national_id", "g_code", "prefix", "first_name", "last_name", "sex", "birth_date",
            "grade", "nationality")
@@ -200,9 +209,16 @@ class Header:
 
 def records(numbered_rows):
     """``(row_number, values)`` for each data row after the header; rows with
-    nothing in the learner columns (a pre-numbered empty line) are skipped."""
+    nothing in the learner columns (a pre-numbered empty line) are skipped. A
+    row the reader could not decode comes through as ``(row_number, BadRow)``;
+    a header it could not decode makes the file unreadable."""
     header = None
     for number, cells in numbered_rows:
+        if isinstance(cells, BadRow):
+            if header is None:
+                raise invalid_file(f"the header row cannot be read: {cells.message}")
+            yield number, cells
+            continue
         if header is None:
             if any(c is not None and str(c).strip() for c in cells):
                 header = Header(cells)
@@ -216,26 +232,50 @@ def records(numbered_rows):
 
 # -- reading ------------------------------------------------------------------------------------
 
-class _Prefixed(io.RawIOBase):
-    """A byte stream that first gives back bytes already read from it."""
+@dataclass(frozen=True)
+class Limits:
+    """How much one upload may hold. Beyond any of these the file is refused with
+    ``payload_too_large`` (413) as soon as the reader meets it; the rows already
+    sent stay imported. Each has its setting (the defaults here)."""
+    rows: int = 1_048_576            # LEC_IMPORT_MAX_ROWS: rows, the header included (XLSX's own maximum)
+    columns: int = 256               # LEC_IMPORT_MAX_COLUMNS
+    cell_chars: int = 32_767         # LEC_IMPORT_MAX_CELL_CHARS: one cell (Excel's own maximum)
+    row_bytes: int = 1 << 20         # LEC_IMPORT_MAX_ROW_BYTES: one CSV row
+    shared_strings: int = 500_000    # LEC_XLSX_MAX_SHARED_STRINGS: entries of the shared-strings table
+    shared_chars: int = 16 << 20     # LEC_XLSX_MAX_SHARED_CHARS: characters of the whole table
+    xml_bytes: int = 1 << 30         # LEC_XLSX_MAX_XML_BYTES: the workbook's parts, unpacked, in all
+    seconds: float = 120.0           # LEC_XLSX_MAX_SECONDS: time spent parsing a workbook
 
-    def __init__(self, head, stream):
-        self._head = memoryview(head)
-        self._stream = stream
+    @classmethod
+    def from_env(cls):
+        from services.common.settings import env_float, env_int
+        return cls(rows=env_int("LEC_IMPORT_MAX_ROWS", cls.rows),
+                   columns=env_int("LEC_IMPORT_MAX_COLUMNS", cls.columns),
+                   cell_chars=env_int("LEC_IMPORT_MAX_CELL_CHARS", cls.cell_chars),
+                   row_bytes=env_int("LEC_IMPORT_MAX_ROW_BYTES", cls.row_bytes),
+                   shared_strings=env_int("LEC_XLSX_MAX_SHARED_STRINGS", cls.shared_strings),
+                   shared_chars=env_int("LEC_XLSX_MAX_SHARED_CHARS", cls.shared_chars),
+                   xml_bytes=env_int("LEC_XLSX_MAX_XML_BYTES", cls.xml_bytes),
+                   seconds=env_float("LEC_XLSX_MAX_SECONDS", cls.seconds))
 
-    def readable(self):
-        return True
 
-    def readinto(self, buffer):
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._stream.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        return n
+LIMITS = Limits()
+
+
+def too_large(message):
+    return LecError("payload_too_large", message)
+
+
+class BadRow:
+    """A row that cannot be read as text: it is reported (row number, code,
+    message) and the other rows go on."""
+    code = "validation_error"
+
+    def __init__(self, message):
+        self.message = message
+
+    def entry(self, number):
+        return {"row": number, "code": self.code, "message": self.message}
 
 
 def sniff(stream):
@@ -249,42 +289,359 @@ def sniff(stream):
     return head, ("xlsx" if head.startswith(XLSX_MAGIC) else "csv")
 
 
-def _encoding(head):
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        return "cp874"
+# -- CSV: decoded line by line ------------------------------------------------------------------
+
+def _mostly_utf8(raw):
+    """Do valid UTF-8 sequences outnumber the bytes that are not (a UTF-8 line
+    with a stray byte, not text in another encoding)?"""
+    text = raw.decode("utf-8", "surrogateescape")
+    stray = sum(1 for ch in text if "\udc80" <= ch <= "\udcff")
+    return sum(1 for ch in text if ch > "\x7f") - stray > stray
 
 
-def read_csv(head, stream):
-    """Parse CSV incrementally: ``head`` (from :func:`sniff`) and then the rest of ``stream``."""
-    text_stream = io.TextIOWrapper(io.BufferedReader(_Prefixed(head, stream), 1 << 16),
-                                   encoding=_encoding(head), newline="")
-    reader = csv.reader(text_stream)
+class _Lines:
+    """The physical lines of a CSV upload, each decoded on its own, so that memory
+    stays flat and one bad byte spoils one row, not the file.
+
+    UTF-8 (a BOM is dropped) is the file's encoding unless the first line that
+    is not plain ASCII is not UTF-8 but reads cleanly as Windows Thai (cp874) and
+    is not mostly UTF-8; then every line is read as cp874. A line that does not
+    decode in the file's encoding (or, in a cp874 file, that is UTF-8) is never
+    read in another one: its row is reported as a :class:`BadRow`. A row may be
+    at most ``limits.row_bytes`` long."""
+
+    def __init__(self, head, stream, limits):
+        self._head = head
+        self._stream = stream
+        self._limits = limits
+        self.encoding = None  # decided by the first line that is not ASCII
+        self._bad = None  # what is wrong with a line of the row being read
+        self._row_bytes = 0
+
+    def take_row(self):
+        """The :class:`BadRow` of the row just parsed (or None); starts the next row."""
+        bad, self._bad, self._row_bytes = self._bad, None, 0
+        return bad
+
+    def __iter__(self):
+        for raw in self._raw_lines():
+            self._row_bytes += len(raw)
+            if self._row_bytes > self._limits.row_bytes:
+                raise too_large(f"a row of the file is longer than {self._limits.row_bytes:,} bytes")
+            yield self._decode(raw)
+
+    def _raw_lines(self):
+        pending = self._head
+        if pending.startswith(codecs.BOM_UTF8):
+            pending = pending[len(codecs.BOM_UTF8):]
+            self.encoding = "utf-8"
+        while True:
+            chunk = self._stream.read(1 << 16)
+            lines = (pending + chunk).splitlines(keepends=True)
+            # the last piece may go on in the next chunk (so may a "\r" before its "\n")
+            pending = lines.pop() if chunk and lines and not lines[-1].endswith(b"\n") else b""
+            yield from lines
+            if not chunk:
+                return
+            if len(pending) > self._limits.row_bytes:
+                raise too_large(f"a row of the file is longer than {self._limits.row_bytes:,} bytes")
+
+    def _decode(self, raw):
+        if raw.isascii():
+            return raw.decode("ascii")
+        if self.encoding == "cp874":
+            return self._cp874(raw)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if self.encoding is None and not _mostly_utf8(raw):
+                try:
+                    text = raw.decode("cp874")
+                except UnicodeDecodeError:
+                    return self._refuse(raw, f"holds bytes that are neither UTF-8 nor Windows Thai "
+                                             f"(cp874) text (0x{raw[exc.start]:02x})")
+                self.encoding = "cp874"
+                return text
+            self.encoding = "utf-8"
+            return self._refuse(raw, f"holds bytes that are not valid UTF-8 (0x{raw[exc.start]:02x}); "
+                                     "save the file as CSV UTF-8 and import it again")
+        self.encoding = "utf-8"
+        return text
+
+    def _cp874(self, raw):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return self._refuse(raw, "is UTF-8 text in a Windows Thai (cp874) file; save the whole "
+                                     "file in one encoding (CSV UTF-8) and import it again")
+        try:
+            return raw.decode("cp874")
+        except UnicodeDecodeError as exc:
+            return self._refuse(raw, f"holds bytes that are not Windows Thai (cp874) text "
+                                     f"(0x{raw[exc.start]:02x})")
+
+    def _refuse(self, raw, message):
+        self._bad = self._bad or BadRow(f"the row {message}")
+        return raw.decode(self.encoding or "utf-8", "replace")
+
+
+def read_csv(head, stream, limits=LIMITS):
+    """Parse CSV incrementally: ``head`` (from :func:`sniff`) and then the rest of
+    ``stream``. Yields ``(number, cells)``, or ``(number, BadRow)`` for a row that
+    cannot be decoded (see :class:`_Lines`)."""
+    lines = _Lines(head, stream, limits)
     number = 0
     try:
-        for cells in reader:
+        for cells in csv.reader(lines):
             number += 1
-            yield number, cells
-    except UnicodeDecodeError:
-        raise invalid_file(f"the file is not valid UTF-8 after row {number}")
+            bad = lines.take_row()
+            _check_row(number, cells, limits)
+            yield number, (bad or cells)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise too_large(f"row {number + 1} has a cell longer than {limits.cell_chars:,} characters")
         raise invalid_file(f"row {number + 1} is not valid CSV: {exc}")
 
 
-def read_xlsx(path):
-    """Rows of the first sheet of an XLSX file (openpyxl read-only mode)."""
-    from openpyxl import load_workbook
+def _check_row(number, cells, limits):
+    if number > limits.rows:
+        raise too_large(f"the file has more than {limits.rows:,} rows")
+    if len(cells) > limits.columns:
+        raise too_large(f"row {number} has more than {limits.columns:,} columns")
+    for cell in cells:
+        if isinstance(cell, str) and len(cell) > limits.cell_chars:
+            raise too_large(f"row {number} has a cell longer than {limits.cell_chars:,} characters")
+
+
+# -- XLSX: checked, then read by openpyxl -------------------------------------------------------
+
+class _Clock:
+    """Time spent parsing one workbook, against ``limits.seconds``."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.spent = 0.0
+        self._since = None
+
+    def __enter__(self):
+        self._since = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        self.spent += time.monotonic() - self._since
+        self._since = None
+        if exc[0] is None:
+            self.check()
+
+    def check(self):
+        spent = self.spent + (time.monotonic() - self._since if self._since is not None else 0)
+        if spent > self.seconds:
+            raise too_large(f"the workbook takes longer than {self.seconds:g} seconds to read; "
+                            "split it or save it as CSV")
+
+
+_CELL_REF = re.compile(r"^([A-Za-z]+)([0-9]+)$")
+_NO_EVENT_BYTES = 1 << 20  # an XML token (tag, attribute, comment) may be this long
+
+
+class _XmlScan:
+    """What :func:`inspect_xlsx` counts while expat streams the workbook's parts:
+    shared strings and their characters, each sheet's rows and each row's cells,
+    and the text of every cell or shared string (outside them, between two tags)."""
+
+    def __init__(self, limits, clock):
+        self.limits = limits
+        self.clock = clock
+        self.strings = 0
+        self.string_chars = 0
+        self.events = 0
+        self.part = None
+        self._tags = {}  # expat's "namespace}name" -> name
+
+    def _tag(self, name):
+        tag = self._tags.get(name)
+        if tag is None:
+            tag = self._tags[name] = name.rpartition("}")[2]
+        return tag
+
+    def start_part(self, name):
+        self.part = name
+        self.rows = 0
+        self.cells = 0
+        self.text = 0
+        self.scope = None  # "si" or "c" while inside one
+
+    def parser(self):
+        parser = expat.ParserCreate(namespace_separator="}")
+        parser.StartDoctypeDeclHandler = self._doctype
+        parser.EntityDeclHandler = self._doctype
+        parser.ExternalEntityRefHandler = self._doctype
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._data
+        parser.CommentHandler = parser.ProcessingInstructionHandler = self._other
+        return parser
+
+    def _doctype(self, *args):
+        raise invalid_file(f"{self.part}: a workbook may not hold a DTD or entity declarations")
+
+    def _other(self, *args):
+        self.events += 1
+
+    def _start(self, name, attrs):
+        self.events += 1
+        tag = self._tag(name)
+        if tag == "si":
+            self.strings += 1
+            if self.strings > self.limits.shared_strings:
+                raise too_large(f"the workbook has more than {self.limits.shared_strings:,} shared strings")
+            self.scope, self.text = "si", 0
+        elif tag == "row":
+            self._row(attrs.get("r"))
+        elif tag == "c":
+            self._cell(attrs.get("r"))
+        elif self.scope is None:
+            self.text = 0
+
+    def _end(self, name):
+        self.events += 1
+        if self.scope is not None and self._tag(name) == self.scope:
+            self.scope = None
+        if self.scope is None:
+            self.text = 0
+
+    def _data(self, text):
+        self.events += 1
+        self.text += len(text)
+        if self.scope == "si":
+            self.string_chars += len(text)
+            if self.string_chars > self.limits.shared_chars:
+                raise too_large(f"the workbook's shared strings hold more than "
+                                f"{self.limits.shared_chars:,} characters")
+        if self.text > self.limits.cell_chars:
+            raise too_large(f"the workbook has a cell longer than {self.limits.cell_chars:,} characters")
+
+    def _row(self, ref):
+        self.rows += 1
+        self.cells = 0
+        number = self.rows
+        if ref is not None:
+            if not ref.isdecimal():
+                raise invalid_file(f"{self.part}: a row number is not a number")
+            number = int(ref) if len(ref) < 20 else self.limits.rows + 1
+        if max(number, self.rows) > self.limits.rows:
+            raise too_large(f"the sheet has more than {self.limits.rows:,} rows")
+        self.text = 0
+
+    def _cell(self, ref):
+        self.cells += 1
+        column = self.cells
+        if ref is not None:
+            match = _CELL_REF.match(ref)
+            if match is None:
+                raise invalid_file(f"{self.part}: a cell reference is not valid")
+            column = 0
+            for letter in match.group(1).upper()[:4]:
+                column = column * 26 + ord(letter) - 64
+            if len(match.group(2)) > 19 or int(match.group(2)) > self.limits.rows:
+                raise too_large(f"the sheet has more than {self.limits.rows:,} rows")
+        if max(column, self.cells) > self.limits.columns:
+            raise too_large(f"the sheet has more than {self.limits.columns:,} columns")
+        self.scope, self.text = "c", 0
+
+    def feed(self, member, source):
+        """Stream one part through expat. A part that is not XML from its first
+        byte on (an image) is not read as XML by anyone; one that breaks off
+        later is a damaged workbook."""
+        self.start_part(member)
+        parser = self.parser()
+        quiet = 0
+        while True:
+            chunk = source.read(1 << 16)
+            events = self.events
+            try:
+                parser.Parse(chunk, not chunk)
+            except expat.ExpatError as exc:
+                if exc.lineno == 1 and exc.offset == 0:
+                    return
+                raise invalid_file(f"not a readable XLSX workbook: {member} is not well-formed XML ({exc})")
+            self.clock.check()
+            if not chunk:
+                return
+            quiet = quiet + len(chunk) if self.events == events else 0
+            if quiet > _NO_EVENT_BYTES:
+                raise too_large(f"{member}: an XML tag or comment longer than {_NO_EVENT_BYTES:,} bytes")
+
+
+_MAX_PARTS = 10_000
+
+
+def _xlsx_errors():
+    """What reading a damaged workbook raises (openpyxl parses its XML with
+    defusedxml, whose ParseError is a SyntaxError; an encrypted part a RuntimeError)."""
     from openpyxl.utils.exceptions import InvalidFileException
-    from zipfile import BadZipFile
+    return (InvalidFileException, zipfile.BadZipFile, zlib.error, EOFError, OSError, LookupError,
+            ValueError, TypeError, AttributeError, SyntaxError, RuntimeError)
+
+
+def inspect_xlsx(path, limits=LIMITS, clock=None):
+    """Check a workbook before openpyxl reads it, in flat memory: the archive's
+    parts and their unpacked size (ZIP readers never unpack more than a part
+    declares), then every part through expat, counting against ``limits``
+    (no DTD, so no entity, is accepted). Stops at the first limit crossed."""
+    clock = clock or _Clock(limits.seconds)
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError) as exc:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
         raise invalid_file(f"not a readable XLSX workbook: {exc}")
+    with archive, clock:
+        parts = [m for m in archive.infolist() if not m.is_dir()]
+        if len(parts) > _MAX_PARTS:
+            raise too_large(f"the workbook has more than {_MAX_PARTS:,} parts")
+        if sum(m.file_size for m in parts) > limits.xml_bytes:
+            raise too_large(f"the workbook unpacks to more than {limits.xml_bytes:,} bytes")
+        scan = _XmlScan(limits, clock)
+        for member in parts:
+            try:
+                with archive.open(member) as source:
+                    scan.feed(member.filename, source)
+            except _xlsx_errors() as exc:
+                raise invalid_file(f"not a readable XLSX workbook: {exc}")
+    return clock
+
+
+def read_xlsx(path, limits=LIMITS):
+    """Rows of the first sheet of an XLSX file: checked by :func:`inspect_xlsx`,
+    then read with openpyxl's read-only mode (every row as long as its own
+    cells, whatever size the sheet declares). Time spent parsing counts
+    against ``limits.seconds``."""
+    from openpyxl import load_workbook
+    errors = _xlsx_errors()
+    clock = inspect_xlsx(path, limits)
+    with clock:
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except errors as exc:
+            raise invalid_file(f"not a readable XLSX workbook: {exc}")
     try:
+        if not book.worksheets:
+            raise invalid_file("the workbook has no sheet")
         sheet = book.worksheets[0]
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True)
+        number = 0
+        while True:
+            with clock:
+                try:
+                    cells = next(rows, None)
+                except errors as exc:
+                    raise invalid_file(f"row {number + 1} of the sheet cannot be read: {exc}")
+            if cells is None:
+                return
+            number += 1
+            _check_row(number, cells, limits)
             yield number, list(cells)
     finally:
         book.close()
@@ -298,7 +655,10 @@ def header_row(thai=False):
 
 
 def export_row(learner):
-    return [learner.get(c) if c != "learner_id" else learner["id"] for c in EXPORT_COLUMNS]
+    """A learner as a row of the export. No cell is a formula: a name stored
+    before the name rules refused it (``=...``) comes out with a leading ``'``
+    (``services.common.text.spreadsheet_cell``)."""
+    return spreadsheet_row(learner.get(c) if c != "learner_id" else learner["id"] for c in EXPORT_COLUMNS)
 
 
 def csv_chunks(pages, thai=False):
@@ -316,16 +676,26 @@ def csv_chunks(pages, thai=False):
 
 
 def write_xlsx(pages, fileobj, title="learners", thai=False):
-    """An XLSX workbook (openpyxl write-only) from pages of learners."""
+    """An XLSX workbook (openpyxl write-only) from pages of learners; text cells
+    are typed as strings (openpyxl would store text starting with '=' as a formula)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
-    sheet.append(header_row(thai))
+
+    def cells(values):
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            yield cell
+
+    sheet.append(list(cells(header_row(thai))))
+    born = EXPORT_COLUMNS.index("birth_date")
     for learners in pages:
         for learner in learners:
             row = export_row(learner)
-            born = EXPORT_COLUMNS.index("birth_date")
             if row[born]:
                 row[born] = dt.date.fromisoformat(row[born])
-            sheet.append(row)
+            sheet.append(list(cells(row)))
     book.save(fileobj)

@@ -9,11 +9,12 @@ from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from services.common.context import Actor
+from services.common.context import require_actor
 from services.common.errors import LecError, conflict, forbidden, not_found, validation_error
 from services.common.jsonutil import plain
 from services.common.validation import load, page
 from services.enrollment import domain
+from services.enrollment.duplicates import Holder, refuse_one
 from services.enrollment.models import headcounts, learners, units
 from services.enrollment.outside import unit_ref
 from services.enrollment.schemas import HeadcountSet, LearnerCreate, LearnerUpdate, Removal
@@ -27,7 +28,8 @@ LEARNER_FIELDS = ("id", "round_id", "institution_id", "id_kind", "prefix", "firs
 
 
 def acting(actor):
-    return actor or Actor.system()
+    """The acting user of the call; none at all is refused (``unauthorized``)."""
+    return require_actor(actor)
 
 
 def as_id(value, what):
@@ -52,13 +54,6 @@ def learner_event(row, unit, census_date):
             "grade": row.grade, "sex": row.sex, "id_kind": row.id_kind,
             "age_years": domain.age_at(row.birth_date, census_date), "status": row.status,
             "removal_reason": row.removal_reason}
-
-
-def duplicate(held_by, own_id):
-    where = "at this institution" if held_by == own_id else f"at institution {held_by}"
-    return LecError("duplicate_learner",
-                    f"this learner is already recorded in this round {where}; "
-                    "the holding institution must remove them first", {"held_by": held_by})
 
 
 # -- who may do what -----------------------------------------------------------------------
@@ -233,9 +228,11 @@ def summary(session, actor, round_id, unit):
 # -- changes --------------------------------------------------------------------------------
 
 def _holder(session, round_id, id_number):
-    return session.execute(select(learners.c.institution_id).where(
-        learners.c.round_id == round_id, learners.c.id_number == id_number,
-        learners.c.status == "active")).scalar()
+    """The active record of a person in a round (a :class:`Holder`), or None."""
+    row = session.execute(select(learners.c.id, learners.c.institution_id, learners.c.institution_path)
+                          .where(learners.c.round_id == round_id, learners.c.id_number == id_number,
+                                 learners.c.status == "active")).first()
+    return Holder(*row) if row is not None else None
 
 
 def _is_person_conflict(exc):
@@ -243,9 +240,9 @@ def _is_person_conflict(exc):
     return getattr(diag, "constraint_name", None) == PERSON_INDEX
 
 
-def _write_person(uow, statement, round_id, id_number, unit_id):
+def _write_person(uow, statement, round_id, id_number, refuse):
     """Run an insert/update that may collide with the one-active-record-per-person
-    index; a collision becomes ``duplicate_learner`` naming the holder."""
+    index; a collision is refused by ``refuse(holder)`` (it raises)."""
     for _ in range(3):
         try:
             with uow.session.begin_nested():
@@ -255,11 +252,19 @@ def _write_person(uow, statement, round_id, id_number, unit_id):
                 raise
         holder = _holder(uow.session, round_id, id_number)
         if holder is not None:
-            raise duplicate(holder, unit_id)
+            refuse(holder)
     raise conflict("the learner changed hands while being recorded; try again")
 
 
-def add_learner(uow, actor, unit, round_, window, data):
+def _refuser(uow, actor, unit, round_id, attempt, units):
+    """``refuse(holder)`` for :func:`_write_person`: ``duplicate_learner`` saying
+    of the holder what the caller may know, or ``rate_limited`` (see
+    ``services.enrollment.duplicates``); ``units`` looks up units enrollment
+    does not know yet (the holder's province)."""
+    return lambda holder: refuse_one(uow, actor, unit, round_id, holder, attempt, units)
+
+
+def add_learner(uow, actor, unit, round_, window, data, units=None):
     check_edit(actor, unit, window)
     round_id = round_["id"]
     lock_for_edit(uow, round_id, unit)
@@ -268,7 +273,8 @@ def add_learner(uow, actor, unit, round_, window, data):
     row = _write_person(uow, insert(learners).values(
         round_id=round_id, institution_id=unit["id"], institution_path=unit["path"],
         source="manual", created_by=actor.user_id or None, updated_by=actor.user_id or None,
-        **clean).returning(*learners.c), round_id, clean["id_number"], unit["id"])
+        **clean).returning(*learners.c), round_id, clean["id_number"],
+        _refuser(uow, actor, unit, round_id, "add", units))
     census, _ = domain.round_rules(round_)
     uow.audit("add", "learner", row.id, {"round_id": round_id, "institution_id": unit["id"],
                                          "grade": row.grade, "id_kind": row.id_kind})
@@ -283,7 +289,7 @@ def _locked_learner(uow, learner_id, round_, unit):
     return learner_row(uow.session, learner_id, lock=True)
 
 
-def update_learner(uow, actor, unit, round_, window, learner_id, data):
+def update_learner(uow, actor, unit, round_, window, learner_id, data, units=None):
     check_edit(actor, unit, window)
     row = _locked_learner(uow, learner_id, round_, unit)
     if row.status != "active":
@@ -312,7 +318,7 @@ def update_learner(uow, actor, unit, round_, window, learner_id, data):
     after = _write_person(uow, update(learners).where(learners.c.id == row.id).values(
         **changed, version=learners.c.version + 1, updated_at=func.now(),
         updated_by=actor.user_id or None).returning(*learners.c),
-        row.round_id, clean["id_number"], unit["id"])
+        row.round_id, clean["id_number"], _refuser(uow, actor, unit, row.round_id, "update", units))
     census, _ = domain.round_rules(round_)
     uow.audit("update", "learner", row.id, {
         "fields": sorted(changed),

@@ -15,7 +15,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.common.errors import LecError, conflict, not_found
 from services.common.validation import load
 from services.enrollment import domain
-from services.enrollment.handlers import acting, check_edit, duplicate, learner_event
+from services.enrollment.duplicates import Holder, refuse
+from services.enrollment.handlers import acting, check_edit, learner_event
 from services.enrollment.models import learners
 from services.enrollment.outside import unit_ref
 from services.enrollment.schemas import LearnerCreate
@@ -60,8 +61,7 @@ def rejection(row_number, exc):
         message = "; ".join(f"{field}: {' '.join(str(m) for m in msgs)}"
                             for field, msgs in errors.items())
     entry = {"row": row_number, "code": exc.code, "message": message}
-    if "held_by" in exc.extra:
-        entry["held_by"] = exc.extra["held_by"]
+    entry.update({k: exc.extra[k] for k in ("held_by", "held_in", "retry_after") if k in exc.extra})
     return entry
 
 
@@ -87,14 +87,17 @@ def check(session, actor, unit, round_, window):
     return {"round_id": round_["id"], "institution": unit_ref(unit), "open": True}
 
 
-def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None):
+def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None, units=None):
     """Validate a batch of rows, insert the valid new learners, report the rest.
 
     A row whose learner is already active here with the same details is
     ``unchanged`` (so importing a file twice adds nothing); one active
     elsewhere, or here with other details, is ``duplicate_learner``, and so is
     a learner that an earlier row of the same import (``import_id``, shared by
-    the batches of one file) added: the rejection names that row.
+    the batches of one file) added: the rejection names that row. What a
+    refusal says of another institution holding the learner, and how many such
+    refusals an account is told about, follow ``services.enrollment.duplicates``
+    (``units`` looks up units enrollment does not know yet).
     """
     check_edit(actor, unit, window)
     unknown = [c for c in columns if c not in IMPORT_COLUMNS]
@@ -119,7 +122,8 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None)
             continue
         good[clean["id_number"]] = (row_number, clean)
 
-    unchanged = _settle(uow.session, round_id, unit, good, rejected, import_id)
+    refused = []
+    unchanged = _settle(uow.session, round_id, unit, good, rejected, import_id, refused)
     inserted = []
     if good:
         actor = acting(actor)
@@ -135,7 +139,8 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None)
         for row in inserted:
             good.pop(row.id_number)
         # lost a race to a concurrent change: settle them as above
-        unchanged += _settle(uow.session, round_id, unit, good, rejected, import_id)
+        unchanged += _settle(uow.session, round_id, unit, good, rejected, import_id, refused)
+    rejected += _refused_rows(uow, acting(actor), unit, round_id, refused, units)
     if inserted:
         census, _ = domain.round_rules(round_)
         emit_learners_added(uow, round_id, unit, census, inserted)
@@ -166,8 +171,9 @@ def _repeated(row_number, first_row, unit):
             "message": f"the same learner is on row {first_row} of this file"}
 
 
-def _settle(session, round_id, unit, good, rejected, import_id=None):
-    """Take out of ``good`` the rows whose learner is already active in the round."""
+def _settle(session, round_id, unit, good, rejected, import_id=None, refused=None):
+    """Take out of ``good`` the rows whose learner is already active in the round;
+    those to refuse are added to ``refused`` as ``(row, Holder)``."""
     unchanged = 0
     for number, record in _active_holders(session, round_id, good.keys()).items():
         row_number, clean = good.pop(number)
@@ -181,13 +187,23 @@ def _settle(session, round_id, unit, good, rejected, import_id=None):
         if here and _same(record, clean):
             unchanged += 1
             continue
-        exc = duplicate(record.institution_id, unit["id"])
-        entry = rejection(row_number, exc)
-        if record.institution_id == unit["id"]:
+        refused.append((row_number, Holder(record.id, record.institution_id, record.institution_path)))
+    return unchanged
+
+
+def _refused_rows(uow, actor, unit, round_id, refused, units=None):
+    """The rejections of rows whose learner another record holds (audited, and
+    counted against the account's allowance when held elsewhere)."""
+    entries = []
+    refused = sorted(refused, key=lambda r: r[0])  # the allowance goes to the first rows of the file
+    for (row_number, holder), answer in zip(refused, refuse(uow, actor, unit, round_id, refused,
+                                                           "import", units)):
+        entry = {"row": row_number, **answer}
+        if holder.institution_id == unit["id"]:
             entry["message"] = ("already recorded at this institution with other details; "
                                 "edit the learner instead")
-        rejected.append(entry)
-    return unchanged
+        entries.append(entry)
+    return entries
 
 
 # -- carry-over -----------------------------------------------------------------------------
@@ -203,10 +219,13 @@ def previous_round(rounds, round_):
     return previous
 
 
-def carry_over(uow, actor, unit, round_, window, previous):
+def carry_over(uow, actor, unit, round_, window, previous, units=None):
     """Copy the institution's active round-1 learners into round 2 in one action
     (grades unchanged, removed ones left out). Learners already active in round 2
-    are left alone; the round's rules (CDC age at its census date) still apply."""
+    are left alone; the round's rules (CDC age at its census date) still apply.
+    Learners another institution holds in round 2 are skipped (audited, described
+    as ``services.enrollment.duplicates`` says, not counted as probing: the
+    institution did not choose them)."""
     check_edit(actor, unit, window)
     round_id = round_["id"]
     lock_for_edit(uow, round_id, unit)
@@ -239,13 +258,15 @@ def carry_over(uow, actor, unit, round_, window, previous):
     done = {r.carried_from for r in inserted}
     by_source = {r.id: r for r in source}
     left = {by_source[i].id_number: by_source[i] for i in eligible if i not in done}
-    unchanged = 0
+    unchanged, held = 0, []
     for number, holder in _active_holders(uow.session, round_id, left.keys()).items():
         if holder.institution_id == unit["id"]:
             unchanged += 1
         else:
-            skipped.append({"learner_id": left[number].id,
-                            **_skip(duplicate(holder.institution_id, unit["id"]))})
+            held.append((left[number].id, Holder(holder.id, holder.institution_id, holder.institution_path)))
+    answers = refuse(uow, acting(actor), unit, round_id, [(None, h) for _, h in held], "carry_over",
+                     units, counted=False)
+    skipped += [{"learner_id": learner_id, **answer} for (learner_id, _), answer in zip(held, answers)]
     if inserted:
         emit_learners_added(uow, round_id, unit, census, inserted)
     uow.audit("carry_over", "learners", None, {
@@ -258,8 +279,7 @@ def carry_over(uow, actor, unit, round_, window, previous):
 
 
 def _skip(exc):
-    entry = {"code": exc.code, "message": rejection(0, exc)["message"]}
-    if "held_by" in exc.extra:
-        entry["held_by"] = exc.extra["held_by"]
+    entry = rejection(0, exc)
+    del entry["row"]
     return entry
 

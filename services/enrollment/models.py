@@ -105,3 +105,16 @@ headcounts = Table(
     CheckConstraint("NOT closed OR total = 0", name="ck_headcounts_closed_zero"),
     Index("ix_headcounts_lao", "round_id", "lao_id"),
 )
+
+# Duplicate refusals against other institutions that an account was told about,
+# for the limit on probing (services.enrollment.duplicates); rows older than
+# the window are deleted as the account's next refusal is counted.
+duplicate_probes = Table(
+    "duplicate_probes", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("refusals", Integer, nullable=False),
+    CheckConstraint("refusals > 0", name="ck_duplicate_probes_refusals"),
+    Index("ix_duplicate_probes_user_at", "user_id", "at"),
+)

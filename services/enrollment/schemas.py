@@ -3,6 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from services.common.schemas import Counts  # noqa: F401  (part of this module's payloads)
+from services.common.text import FreeText
 from services.enrollment.domain import (
     ALL_GRADES, HEADCOUNT_GRADES, ID_KINDS, REMOVAL_REASONS, SEXES,
 )
@@ -33,7 +34,8 @@ class LearnerUpdate(LearnerCreate):
 
 class Removal(ma.Schema):
     reason = fields.String(required=True, validate=validate.OneOf(REMOVAL_REASONS))
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    note = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=500), FreeText()],
+                         metadata={"description": "free text; no national ID or G-Code"})
 
 
 class Learner(ma.Schema):
@@ -82,11 +84,31 @@ class Headcount(ma.Schema):
     sealed = fields.Boolean(metadata={"description": "locked by the LAO's confirmation"})
 
 
+class SchoolHeadcount(Headcount):
+    """A headcount in the list of an LAO's other-affiliation schools."""
+    code = fields.String(metadata={"description": "the school's code"})
+    name = fields.String(metadata={"description": "the school's name"})
+
+
+class HeldIn(ma.Schema):
+    code = fields.String(allow_none=True, metadata={"description": "the province's code"})
+    name = fields.String(allow_none=True, metadata={"description": "the province's name"})
+
+
+HELD_BY = ("duplicate_learner: the holding institution, where the caller may read it "
+           "(otherwise held_in)")
+HELD_IN = "duplicate_learner, where the caller may not read the holder: the holder's province"
+
+
 class Rejection(ma.Schema):
     row = fields.Integer(metadata={"description": "row of the file, the header being row 1"})
     code = fields.String()
     message = fields.String()
-    held_by = fields.Integer(metadata={"description": "duplicate_learner: the holding institution"})
+    held_by = fields.Integer(metadata={"description": HELD_BY})
+    held_in = fields.Nested(HeldIn, metadata={"description": HELD_IN})
+    retry_after = fields.Integer(metadata={
+        "description": "rate_limited: seconds before duplicates against other institutions "
+                       "are answered again"})
 
 
 class ImportResult(ma.Schema):
@@ -102,7 +124,7 @@ class CarryOverResult(ma.Schema):
     copied = fields.Integer()
     unchanged = fields.Integer(metadata={"description": "already active here in this round"})
     skipped = fields.List(fields.Dict(), metadata={
-        "description": "round-1 learners not copied: {learner_id, code, message, held_by?}"})
+        "description": "round-1 learners not copied: {learner_id, code, message, held_by? | held_in?}"})
 
 
 class SealState(ma.Schema):

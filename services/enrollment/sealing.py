@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
 
 from services.common import settings
-from services.common.context import Actor
+from services.common.context import require_actor
 from services.common.errors import LecError, conflict
 from services.common.jsonutil import plain
 from services.enrollment import domain
@@ -107,7 +107,7 @@ def live_counts(session, round_id, units_by_id):
 # -- seal, unseal, state ------------------------------------------------------------------
 
 def _sealable(actor, unit):
-    actor = actor or Actor.system()
+    actor = require_actor(actor)
     actor.require_read(unit["path"], "org unit")
     if unit["type"] not in domain.SEALABLE_TYPES:
         raise LecError("validation_error", f"a {unit['type']} has no data of its own to seal",

@@ -1,7 +1,7 @@
 """Enrollment service: learners, other-school headcounts, bulk import, and the
 seal that confirmations take of them."""
 from services.common.base import HealthMixin, rpc
-from services.common.context import Actor
+from services.common.context import require_actor
 from services.common.db import Database
 from services.common.errors import not_found
 from services.common.inbox import EventRetryMixin, handles
@@ -31,7 +31,7 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
             place = handlers.learner_place(session, learner_id)
         if place is None:
             raise not_found("learner")
-        (self.db.actor or Actor.system()).require_read(place[2], "learner")
+        require_actor(self.db.actor).require_read(place[2], "learner")
         return self._edit_context(place[0], place[1])
 
     # -- the seal, for the confirmation service
@@ -80,7 +80,8 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
     def add_learner(self, round_id, institution_id, data):
         unit, round_, window = self._edit_context(round_id, institution_id)
         with self.db.uow() as uow:
-            return handlers.add_learner(uow, self.db.actor, unit, round_, window, data)
+            return handlers.add_learner(uow, self.db.actor, unit, round_, window, data,
+                                        self.outside.units)
 
     @rpc
     def get_learner(self, learner_id):
@@ -98,7 +99,8 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
     def update_learner(self, learner_id, data):
         unit, round_, window = self._learner_context(learner_id)
         with self.db.uow() as uow:
-            return handlers.update_learner(uow, self.db.actor, unit, round_, window, learner_id, data)
+            return handlers.update_learner(uow, self.db.actor, unit, round_, window, learner_id, data,
+                                           self.outside.units)
 
     @rpc
     def remove_learner(self, learner_id, data):
@@ -126,7 +128,8 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         unit, round_, window = self._edit_context(round_id, institution_id)
         previous = imports.previous_round(self.rounds, round_)
         with self.db.uow() as uow:
-            return imports.carry_over(uow, self.db.actor, unit, round_, window, previous)
+            return imports.carry_over(uow, self.db.actor, unit, round_, window, previous,
+                                      self.outside.units)
 
     @rpc
     def import_check(self, round_id, institution_id):
@@ -143,7 +146,7 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         unit, round_, window = self._edit_context(round_id, institution_id)
         with self.db.uow() as uow:
             return imports.import_rows(uow, self.db.actor, unit, round_, window, columns, rows,
-                                       import_id)
+                                       import_id, self.outside.units)
 
     @rpc
     def export_page(self, round_id, institution_id, after_id=0, limit=5000, status="active"):
@@ -169,7 +172,7 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
     @rpc
     def list_headcounts(self, round_id, lao_id):
         lao = self.outside.unit(lao_id, "LAO")
-        (self.db.actor or Actor.system()).require_read(lao["path"], "LAO")
+        require_actor(self.db.actor).require_read(lao["path"], "LAO")
         schools = self.outside.other_schools(lao["id"]) if lao["type"] == "lao" else []
         with self.db.session() as session:
             return handlers.list_headcounts(session, self.db.actor, round_id, lao, schools)

@@ -1,38 +1,29 @@
 """Registry use cases. Each takes a unit of work (or a session for reads) and
 the acting user, checks authority with the rules of ``services.common.hierarchy``
 and returns plain JSON-ready dicts."""
-import datetime as dt
 import logging
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from eventlet import tpool
 from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common import hierarchy, settings
-from services.common.context import Actor
+from services.common.context import require_actor
 from services.common.errors import LecError, conflict, forbidden, not_found, validation_error
 from services.common.jsonutil import plain
-from services.common.validation import load, page
+from services.common.validation import as_id, load, page
+from services.registry import throttle
 from services.registry.models import org_units, users
+from services.registry.passwords import check_strength, hash_password, verify, weakness
 from services.registry.schemas import (
     CloseUnit, Credentials, OrgUnitCreate, PasswordChange, UserCreate, UserUpdate,
 )
 
 log = logging.getLogger(__name__)
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("a password nobody has")
-
 UNIT_FIELDS = ("id", "code", "name", "type", "parent_id", "status", "affiliation", "path",
                "depth", "closed_on", "created_at", "verified_at", "version")
 USER_FIELDS = ("id", "username", "role", "org_unit_id", "active", "created_at", "last_login_at",
                "password_changed_at")
-
-
-def _actor(actor):
-    return actor or Actor.system()
 
 
 def unit_dict(row):
@@ -45,15 +36,11 @@ def user_dict(row):
     return plain({k: m[k] for k in USER_FIELDS})
 
 
-def hash_password(password):
-    return tpool.execute(_hasher.hash, password)
-
-
-def _verify(password_hash, password):
-    try:
-        return tpool.execute(_hasher.verify, password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+def require_strong(password, field, *user_inputs):
+    """``validation_error`` on ``field`` for a password easy to guess (services.registry.passwords)."""
+    problem = check_strength(password, user_inputs)
+    if problem:
+        raise validation_error({field: [problem]})
 
 
 # -- reads -------------------------------------------------------------------
@@ -73,7 +60,7 @@ def _readable_unit(session, actor, unit_id, lock=False, what="org unit"):
     row = _unit_row(session, unit_id, lock)
     if row is None:
         raise not_found(what)
-    _actor(actor).require_read(row.path, what)
+    require_actor(actor).require_read(row.path, what)
     return row
 
 
@@ -143,7 +130,7 @@ def _emit_unit(uow, change, row):
 
 
 def create_unit(uow, actor, data):
-    actor = _actor(actor)
+    actor = require_actor(actor)
     data = load(OrgUnitCreate(), data)
     parent = _readable_unit(uow.session, actor, data["parent_id"], what="parent unit")
     if not hierarchy.can_create_under(actor.path, parent.path):
@@ -179,7 +166,7 @@ def create_unit(uow, actor, data):
 
 
 def verify_unit(uow, actor, unit_id):
-    actor = _actor(actor)
+    actor = require_actor(actor)
     row = _readable_unit(uow.session, actor, unit_id, lock=True)
     if not hierarchy.can_verify(actor.role, actor.path, row.path):
         raise forbidden("only a province or department user above the unit verifies it")
@@ -196,7 +183,7 @@ def verify_unit(uow, actor, unit_id):
 
 
 def close_unit(uow, actor, unit_id, data):
-    actor = _actor(actor)
+    actor = require_actor(actor)
     data = load(CloseUnit(), data or {})
     row = _readable_unit(uow.session, actor, unit_id, lock=True)
     if not hierarchy.can_close(actor.path, row.path):
@@ -222,9 +209,10 @@ def close_unit(uow, actor, unit_id, data):
 # -- accounts --------------------------------------------------------------------
 
 def create_user(uow, actor, data):
-    actor = _actor(actor)
+    actor = require_actor(actor)
     data = load(UserCreate(), data)
     unit = _readable_unit(uow.session, actor, data["org_unit_id"])
+    require_strong(data["password"], "password", data["username"])
     role = hierarchy.ROLE_OF_TYPE.get(unit.type)
     if role is None:
         raise validation_error({"org_unit_id": ["schools of other affiliations have no accounts"]})
@@ -248,7 +236,7 @@ def create_user(uow, actor, data):
 
 
 def list_users(session, actor, org_unit_id=None, limit=None, offset=None):
-    actor = _actor(actor)
+    actor = require_actor(actor)
     limit, offset = page(limit, offset)
     if org_unit_id not in (None, ""):
         unit = _readable_unit(session, actor, org_unit_id)
@@ -264,52 +252,46 @@ def list_users(session, actor, org_unit_id=None, limit=None, offset=None):
 def get_user(session, actor, user_id):
     row = session.execute(select(users, org_units.c.path.label("path"))
                           .join(org_units, org_units.c.id == users.c.org_unit_id)
-                          .where(users.c.id == int(user_id))).first()
+                          .where(users.c.id == _user_id(user_id))).first()
     if row is None:
         raise not_found("user")
-    _actor(actor).require_read(row.path, "user")
+    require_actor(actor).require_read(row.path, "user")
     return dict(user_dict(row), path=row.path)
 
 
-def authenticate(uow, username, password):
-    """Check a password; repeated failures lock the account for a while."""
-    creds = load(Credentials(), {"username": username, "password": password})
-    row = uow.execute(
-        select(users, org_units.c.path.label("path"), org_units.c.status.label("unit_status"),
-               func.now().label("now"))
+def _login_row(uow, name):
+    return uow.execute(
+        select(users, org_units.c.path.label("path"), org_units.c.status.label("unit_status"))
         .join(org_units, org_units.c.id == users.c.org_unit_id)
-        .where(func.lower(users.c.username) == creds["username"].lower())
-        .with_for_update(of=users)).first()
-    if row is None:
-        _verify(_DUMMY_HASH, creds["password"])  # same cost whether or not the name exists
+        .where(func.lower(users.c.username) == name)).first()
+
+
+def authenticate(uow, username, password, client_address=None):
+    """Check a password, throttled per (name, client address), per address and per
+    name (services.registry.throttle). One argon2 verification whether or not the
+    name exists, and the same answers: ``invalid_credentials``, or ``rate_limited``
+    without any verification while a delay runs or the name is locked."""
+    creds = load(Credentials(), {"username": username, "password": password})
+    name = creds["username"].lower()
+    keys = throttle.login_keys(name, throttle.client_key(client_address))
+    throttle.claim(uow, keys)
+    row = _login_row(uow, name)
+    uow.commit()  # the attempt is under way: parallel ones see it
+    ok = verify(row.password_hash if row is not None else None, creds["password"])
+    if not (ok and row is not None and row.active and row.unit_status != "closed"):
+        _failed(uow, keys, row)
         raise LecError("invalid_credentials", "wrong username or password")
-    _refuse_if_locked(row)
-    ok = _verify(row.password_hash, creds["password"])
-    if not ok or not row.active or row.unit_status == "closed":
-        _count_failure(uow, row)
-        raise LecError("invalid_credentials", "wrong username or password")
-    uow.execute(update(users).where(users.c.id == row.id).values(
-        failed_logins=0, locked_until=None, last_login_at=func.now()))
+    throttle.succeed(uow, keys)
+    uow.execute(update(users).where(users.c.id == row.id).values(last_login_at=func.now()))
     uow.commit()
     return dict(user_dict(row), path=row.path, token_version=row.token_version)
 
 
-def _refuse_if_locked(row):
-    if row.locked_until is not None and row.locked_until > row.now:
-        retry_after = max(1, int((row.locked_until - row.now).total_seconds() + 0.999))
-        raise LecError("rate_limited", "too many failed logins; try again later",
-                       {"retry_after": retry_after})
-
-
-def _count_failure(uow, row):
-    """A wrong password: counted, and enough of them lock the account for a while."""
-    failures = row.failed_logins + 1
-    values = {"failed_logins": failures}
-    if failures >= settings.env_int("LEC_LOGIN_MAX_FAILURES", 5):
-        values = {"failed_logins": 0, "locked_until": row.now + dt.timedelta(
-            seconds=settings.env_int("LEC_LOGIN_LOCK_SECONDS", 300))}
-        uow.audit("lock", "user", row.id, {"failures": failures})
-    uow.execute(update(users).where(users.c.id == row.id).values(**values))
+def _failed(uow, keys, row):
+    """A failed attempt is counted; the failure that locks an account is audited."""
+    failure = throttle.fail(uow, keys)
+    if failure.locked and row is not None:
+        uow.audit("lock", "user", row.id, {"failures": failure.account_failures})
     uow.commit()
 
 
@@ -337,39 +319,50 @@ def _changed_user(uow, user_id, values):
 
 
 def change_password(uow, actor, data):
-    """The signed-in user's own password; the current one must be given."""
-    actor = _actor(actor)
+    """The signed-in user's own password; the current one must be given (wrong
+    ones are throttled and count towards the account's lock, as sign-ins do),
+    and the new one must not be easy to guess."""
+    actor = require_actor(actor)
     data = load(PasswordChange(), data)
     row = _locked_user(uow, actor.user_id)
     if row is None or not row.active:
         raise LecError("unauthorized", "the account is not active")
-    _refuse_if_locked(row)
-    if not _verify(row.password_hash, data["current_password"]):
-        _count_failure(uow, row)
+    require_strong(data["new_password"], "new_password", row.username)
+    keys = throttle.password_change_keys(row.username)
+    throttle.claim(uow, keys)
+    uow.commit()
+    if not verify(row.password_hash, data["current_password"]):
+        _failed(uow, keys, row)
         raise validation_error({"current_password": ["wrong password"]})
+    throttle.succeed(uow, keys)
     row = _changed_user(uow, row.id, {"password_hash": hash_password(data["new_password"]),
-                                      "password_changed_at": func.now(), "failed_logins": 0})
+                                      "password_changed_at": func.now()})
     uow.audit("change_password", "user", row.id, {"username": row.username})
     uow.commit()
     return user_dict(row)
 
 
 def update_user(uow, actor, user_id, data):
-    """A user of the account's unit or above resets its password and/or
-    disables or enables it; one's own account is changed through ``change_password``."""
-    actor = _actor(actor)
+    """A user of a unit above the account's unit resets its password (which also
+    lifts a lock after failed sign-ins) and/or disables or enables it. Colleagues
+    of the same unit may read the account, not change it; one's own account is
+    changed through ``change_password``."""
+    actor = require_actor(actor)
     data = load(UserUpdate(), data)
-    row = _locked_user(uow, int(user_id))
+    row = _locked_user(uow, _user_id(user_id))
     if row is None:
         raise not_found("user")
     actor.require_read(row.path, "user")
     if row.id == actor.user_id:
         raise forbidden("change your own password with POST /me/password; "
-                        "another user of your unit or above changes your account")
+                        "a user of a unit above yours changes your account")
+    if not hierarchy.can_manage_account(actor.path, row.path):
+        raise forbidden("an account is reset or disabled by a user of a unit above the account's unit")
     values, changed = {}, {}
     if "password" in data:
-        values.update(password_hash=hash_password(data["password"]), password_changed_at=func.now(),
-                      failed_logins=0, locked_until=None)
+        require_strong(data["password"], "password", row.username)
+        values.update(password_hash=hash_password(data["password"]), password_changed_at=func.now())
+        throttle.lift(uow, row.username)
         changed["password"] = "reset"
     if "active" in data and data["active"] != row.active:
         values["active"] = data["active"]
@@ -381,19 +374,55 @@ def update_user(uow, actor, user_id, data):
     return user_dict(row)
 
 
+def _user_id(value):
+    return as_id(value, "id")  # an integer within bigint, else validation_error
+
+
+MAX_TOKEN_STATES = 1000
+
+
 def token_states(session, user_ids):
-    """user id -> {active, token_version}, for the gateways' check of tokens."""
-    ids = sorted({int(i) for i in user_ids})
-    rows = session.execute(select(users.c.id, users.c.active, users.c.token_version)
-                           .where(users.c.id.in_(ids))) if ids else []
-    return {str(r.id): {"active": r.active, "token_version": r.token_version} for r in rows}
+    """user id -> ``{active, token_version, username, role, org_unit_id, path}``:
+    what the gateways act on for a token's account (its role and unit come from
+    here, never from the token)."""
+    if not isinstance(user_ids, (list, tuple)) or len(user_ids) > MAX_TOKEN_STATES:
+        raise validation_error({"user_ids": [f"a list of at most {MAX_TOKEN_STATES} ids"]})
+    ids = sorted({i for i in user_ids if isinstance(i, int) and not isinstance(i, bool)
+                  and 0 < i < 2 ** 63})
+    rows = session.execute(
+        select(users.c.id, users.c.username, users.c.active, users.c.token_version, users.c.role,
+               users.c.org_unit_id, org_units.c.path)
+        .join(org_units, org_units.c.id == users.c.org_unit_id)
+        .where(users.c.id.in_(ids))) if ids else []
+    return {str(r.id): {"active": r.active, "token_version": r.token_version, "username": r.username,
+                        "role": r.role, "org_unit_id": r.org_unit_id, "path": r.path} for r in rows}
+
+
+def prune_login_throttle(uow):
+    """The registry's hourly timer: forget failed sign-ins that no longer count."""
+    gone = throttle.prune(uow)
+    uow.commit()
+    return gone
 
 
 # -- bootstrap -------------------------------------------------------------------
 
 BOOTSTRAP_LOCK = 74_930_002
-DEV_ADMIN_USERNAME = "admin"
-DEV_ADMIN_PASSWORD = "lec-admin-2566"
+DEV_ADMIN_USERNAME = settings.DEV_ADMIN_USERNAME
+DEV_ADMIN_PASSWORD = settings.DEV_ADMIN_PASSWORD
+
+
+def check_bootstrap_account(username, password):
+    """Production creates the first account only from ``LEC_ADMIN_USERNAME`` and a
+    ``LEC_ADMIN_PASSWORD`` that is not easy to guess (the rules of every password);
+    the service then refuses to start (SettingsError naming the setting)."""
+    if not username or not password:
+        raise settings.SettingsError("the registry is empty and production (LEC_ENV=production) "
+                                     "needs LEC_ADMIN_USERNAME and LEC_ADMIN_PASSWORD for its first "
+                                     "account")
+    problem = weakness(password, (username,))
+    if problem:
+        raise settings.SettingsError(f"LEC_ADMIN_PASSWORD is refused in production: {problem}")
 
 
 def bootstrap(engine):
@@ -404,10 +433,13 @@ def bootstrap(engine):
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": BOOTSTRAP_LOCK})
         if conn.execute(select(org_units.c.id).where(org_units.c.type == "department")).first():
             return False
+        if settings.production():
+            check_bootstrap_account(username, password)
         if not username or not password:
+            # the password is documented (README), never logged
             log.warning("LEC_ADMIN_USERNAME/LEC_ADMIN_PASSWORD not set: creating the development "
-                        "account %s / %s - set them in any real deployment",
-                        DEV_ADMIN_USERNAME, DEV_ADMIN_PASSWORD)
+                        "account %s with the documented development password - set them in any "
+                        "real deployment", username or DEV_ADMIN_USERNAME)
             username, password = username or DEV_ADMIN_USERNAME, password or DEV_ADMIN_PASSWORD
         unit_id = conn.execute(select(func.nextval("org_units_id_seq"))).scalar_one()
         conn.execute(insert(org_units).values(
@@ -415,7 +447,8 @@ def bootstrap(engine):
             name=settings.env("LEC_DEPARTMENT_NAME", "กรมส่งเสริมการปกครองท้องถิ่น"),
             type="department", parent_id=None, path=hierarchy.make_path(None, unit_id), depth=0,
             status="active", verified_at=func.now()))
-        conn.execute(insert(users).values(username=username, password_hash=_hasher.hash(password),
+        conn.execute(insert(users).values(username=username,
+                                          password_hash=hash_password(password, cooperative=False),
                                           org_unit_id=unit_id, role="department"))
         log.info("bootstrap: department unit %s and account %s created", unit_id, username)
         return True

@@ -1,7 +1,7 @@
 """Registry tables: org units (materialised paths) and accounts."""
 from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer,
-    MetaData, SmallInteger, Table, Text, func, text,
+    MetaData, PrimaryKeyConstraint, SmallInteger, Table, Text, func, text,
 )
 
 from services.common.tables import add_common_tables
@@ -47,8 +47,6 @@ users = Table(
     Column("org_unit_id", BigInteger, ForeignKey("org_units.id"), nullable=False, index=True),
     Column("role", Text, nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
-    Column("failed_logins", Integer, nullable=False, server_default="0"),
-    Column("locked_until", DateTime(timezone=True)),
     Column("last_login_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("created_by", BigInteger),
@@ -57,4 +55,22 @@ users = Table(
     Column("password_changed_at", DateTime(timezone=True)),
     CheckConstraint("role IN ('department','province','lao','institution')", name="ck_users_role"),
     Index("uq_users_username_lower", func.lower(text("username")), unique=True),
+)
+
+# failed sign-ins (services.registry.throttle): per (name, address), per address, per name
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("kind", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("address", Text, nullable=False, server_default=""),
+    Column("failures", Integer, nullable=False),
+    Column("first_failure_at", DateTime(timezone=True), nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=False),
+    Column("blocked_until", DateTime(timezone=True)),
+    Column("locked_at", DateTime(timezone=True)),
+    Column("pending", Integer, nullable=False, server_default="0"),  # attempts under way
+    Column("pending_until", DateTime(timezone=True)),
+    PrimaryKeyConstraint("kind", "name", "address", name="pk_login_throttle"),
+    CheckConstraint("kind IN ('account','address','pair')", name="ck_login_throttle_kind"),
+    Index("ix_login_throttle_last_failure", "last_failure_at"),
 )

@@ -3,6 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from services.common.hierarchy import ROLES, STATUSES, UNIT_TYPES
+from services.common.text import Name
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$",
                        error="1-32 letters, digits, '.', '_' or '-'")
@@ -11,7 +12,9 @@ AFFILIATION = validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$", error="a lower-case cod
 
 class OrgUnitCreate(ma.Schema):
     code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=255), Name()],
+                         metadata={"description": "the rules of learner names: letters, no control "
+                                                  "characters, not starting with =, +, - or @"})
     type = fields.String(required=True, validate=validate.OneOf(UNIT_TYPES[1:]))
     parent_id = fields.Integer(required=True, strict=True)
     affiliation = fields.String(load_default=None, allow_none=True, validate=AFFILIATION)
@@ -44,16 +47,22 @@ class CloseUnit(ma.Schema):
     closed_on = fields.Date(required=True)
 
 
+NEW_PASSWORD = ("8-256 characters, not easy to guess: common passwords and weak ones (below 3 of 4 "
+                "in zxcvbn's estimate) answer validation_error")
+
+
 class UserCreate(ma.Schema):
     username = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{2,63}$", error="3-64 letters, digits, '.', '_', '@' or '-'"))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256),
+                             metadata={"description": NEW_PASSWORD})
     org_unit_id = fields.Integer(required=True, strict=True)
 
 
 class PasswordChange(ma.Schema):
     current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
-    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256),
+                                 metadata={"description": NEW_PASSWORD})
 
     @ma.validates_schema
     def differs(self, data, **kwargs):
@@ -71,9 +80,10 @@ class StrictBoolean(fields.Boolean):
 
 
 class UserUpdate(ma.Schema):
-    """A user of the account's unit or above: a new password (a reset; it also lifts a
-    lock after failed logins) and/or ``active: false`` to disable the account."""
-    password = fields.String(load_only=True, validate=validate.Length(min=8, max=256))
+    """A user of a unit above the account's unit: a new password (a reset; it also
+    lifts a lock after failed sign-ins) and/or ``active: false`` to disable the account."""
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=256),
+                             metadata={"description": NEW_PASSWORD})
     active = StrictBoolean()
 
     @ma.validates_schema
@@ -96,3 +106,25 @@ class User(ma.Schema):
 class Credentials(ma.Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=128))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+
+
+# -- answers of the gateway's own (documented in its OpenAPI document) -------------------
+
+class TokenUser(ma.Schema):
+    id = fields.Integer()
+    username = fields.String()
+    role = fields.String(validate=validate.OneOf(ROLES))
+    org_unit_id = fields.Integer()
+
+
+class AccessToken(ma.Schema):
+    access_token = fields.String(metadata={"description": "a JWT, sent as Authorization: Bearer <token>"})
+    token_type = fields.String(validate=validate.OneOf(("bearer",)))
+    expires_in = fields.Integer(metadata={"description": "seconds"})
+    user = fields.Nested(TokenUser)
+
+
+class Me(User):
+    """The signed-in account with its unit."""
+    path = fields.String(metadata={"description": "the path of the account's unit, as /1/7/42/"})
+    org_unit = fields.Nested(OrgUnit)

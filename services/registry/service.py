@@ -1,5 +1,7 @@
 """Registry service: the org-unit hierarchy, institutions and accounts."""
+from nameko.timer import timer
 
+from services.common import settings
 from services.common.db import Database
 from services.common.base import HealthMixin, rpc
 from services.registry import handlers
@@ -11,9 +13,10 @@ class RegistryService(HealthMixin):
 
     # -- accounts
     @rpc
-    def authenticate(self, username, password):
+    def authenticate(self, username, password, client_address=None):
+        """The gateway's sign-in (as the system actor), with the client's address."""
         with self.db.uow() as uow:
-            return handlers.authenticate(uow, username, password)
+            return handlers.authenticate(uow, username, password, client_address)
 
     @rpc
     def create_user(self, data):
@@ -42,9 +45,15 @@ class RegistryService(HealthMixin):
 
     @rpc
     def token_states(self, user_ids):
-        """Trusted (the gateway, checking tokens): user id -> {active, token_version}."""
+        """The gateway, checking tokens: user id -> the account's state (active,
+        token version, username, role, unit and its path)."""
         with self.db.session() as session:
             return handlers.token_states(session, user_ids)
+
+    @timer(interval=settings.env_float("LEC_LOGIN_PRUNE_INTERVAL", 3600))
+    def prune_login_throttle(self):
+        with self.db.uow() as uow:
+            handlers.prune_login_throttle(uow)
 
     # -- org units
     @rpc
@@ -69,7 +78,7 @@ class RegistryService(HealthMixin):
 
     @rpc
     def get_units(self, ids):
-        """Batch read for other services (no actor check; callers are trusted)."""
+        """Batch read for the gateway's and other services' lookups (any acting user)."""
         with self.db.session() as session:
             return handlers.get_units(session, ids)
 

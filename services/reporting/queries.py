@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import BigInteger, and_, func, literal, or_, select
 
-from services.common.context import Actor
+from services.common.context import require_actor
 from services.common.errors import LecError, not_found, validation_error
 from services.common.hierarchy import make_path, path_ids
 from services.common.jsonutil import plain
@@ -59,7 +59,7 @@ def readable_unit(session, actor, unit_id):
     row = find_unit(session, unit_id)
     if row is None:
         raise not_found("org unit")
-    (actor or Actor.system()).require_read(row.path, "org unit")
+    require_actor(actor).require_read(row.path, "org unit")
     return row
 
 

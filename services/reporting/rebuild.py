@@ -25,7 +25,7 @@ from psycopg2.extras import execute_values
 from sqlalchemy import select, text
 
 from services.common import settings
-from services.common.context import Actor
+from services.common.context import require_actor, system_context
 from services.common.errors import LecError, forbidden
 from services.common.jsonutil import plain
 from services.reporting import domain, handlers, queries
@@ -39,7 +39,7 @@ COUNT_BATCH = 2_000
 
 
 def _require_operator(actor):
-    actor = actor or Actor.system()
+    actor = require_actor(actor)
     if not (actor.is_system or actor.role == "department"):
         raise forbidden("only the department rebuilds or checks the reports")
 
@@ -361,7 +361,9 @@ def main(argv=None):
         parser.error("--check needs --round")
     from nameko.standalone.rpc import ClusterRpcProxy
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=args.timeout) as proxy:
+    # an operator's tool: it acts as the system, named
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=args.timeout,
+                         context_data=system_context("operator")) as proxy:
         try:
             if args.check:
                 result = proxy.reporting.check(args.round)

@@ -1,6 +1,10 @@
 """A report table (``services.reporting.tables``) as CSV, XLSX or a printable
 HTML page. Pure: bytes or text out, no I/O.
 
+- No cell of a CSV or XLSX file is a formula: text that a spreadsheet program
+  would read as one (a unit named ``=HYPERLINK(...)``) gets a leading ``'``
+  (``services.common.text.spreadsheet_cell``), and XLSX text cells are typed
+  as strings; numbers stay numbers.
 - CSV: UTF-8 with a byte-order mark (so spreadsheet programs read the Thai
   correctly); a form starts with its title lines; several sections follow one
   another, each after its name.
@@ -19,6 +23,8 @@ import re
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+
+from services.common.text import spreadsheet_cell, spreadsheet_row
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,9 +47,19 @@ def _title_lines(table):
 
 # -- CSV ------------------------------------------------------------------------------
 
+class _SafeWriter:
+    """A csv writer whose rows go through :func:`spreadsheet_row`."""
+
+    def __init__(self, buf):
+        self._out = csv.writer(buf, lineterminator="\r\n")
+
+    def writerow(self, row):
+        self._out.writerow(spreadsheet_row(row))
+
+
 def to_csv(table):
     buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\r\n")
+    out = _SafeWriter(buf)
     form = bool(table.get("enclosure"))
     if form:
         for line in _title_lines(table):
@@ -99,7 +115,7 @@ def _write_sheet(ws, table, section):
     width = max(1, len(columns))
     r = 1
     for line in _title_lines(table) + [section["name"]]:
-        ws.cell(row=r, column=1, value=line).font = Font(bold=r <= 2, size=14 if line == table["title"] else 12)
+        _cell(ws, r, 1, line).font = Font(bold=r <= 2, size=14 if line == table["title"] else 12)
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
         ws.cell(row=r, column=1).alignment = Alignment(horizontal="center", wrap_text=True)
         r += 1
@@ -123,7 +139,7 @@ def _write_sheet(ws, table, section):
         r += 1
     for line in table.get("footer") or []:
         r += 1
-        ws.cell(row=r, column=max(1, width // 2), value=line)
+        _cell(ws, r, max(1, width // 2), line)
     for j, c in enumerate(columns, start=1):
         longest = max([len(str(c["label"]))] + [len(str(row[j - 1])) for row in section["rows"][:500]
                                                 if j - 1 < len(row) and row[j - 1] is not None])
@@ -138,8 +154,16 @@ def _write_sheet(ws, table, section):
     ws.oddFooter.center.text = "หน้า &P / &N"
 
 
+def _cell(ws, r, j, value):
+    """Every cell of a sheet is written here: text is never a formula."""
+    cell = ws.cell(row=r, column=j, value=spreadsheet_cell(value))
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def _head_cell(ws, r, j, text):
-    cell = ws.cell(row=r, column=j, value=text)
+    cell = _cell(ws, r, j, text)
     cell.font = Font(bold=True)
     cell.fill = HEAD_FILL
     cell.border = BOX
@@ -172,7 +196,7 @@ def _write_grouped_heading(ws, r, columns):
 
 def _write_row(ws, r, columns, values, bold=False):
     for j, value in enumerate(values, start=1):
-        cell = ws.cell(row=r, column=j, value=value)
+        cell = _cell(ws, r, j, value)
         cell.border = BOX
         if bold:
             cell.font = Font(bold=True)
@@ -202,6 +226,8 @@ tr { page-break-inside: avoid; break-inside: avoid; }
 .toolbar { margin: 1em 0; }
 @media print { .toolbar { display: none; } th { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
 """
+# the page's one script: the gateway's Content-Security-Policy allows it (and PRINT_CSS) by hash
+PRINT_SCRIPT = 'document.getElementById("print").addEventListener("click", () => window.print());'
 
 
 def _fmt(value, kind):
@@ -218,7 +244,7 @@ def to_html(table):
     e = html.escape
     parts = ["<!doctype html>", '<html lang="th"><head><meta charset="utf-8">',
              f"<title>{e(table['title'])}</title><style>{PRINT_CSS}</style></head><body>",
-             '<div class="toolbar"><button onclick="window.print()">พิมพ์ · Print</button></div>']
+             '<div class="toolbar"><button id="print" type="button">พิมพ์ · Print</button></div>']
     if table.get("enclosure"):
         parts.append(f'<p class="enclosure">สิ่งที่ส่งมาด้วย {table["enclosure"]}</p>')
     parts.append(f"<h1>{e(table['title'])}</h1>")
@@ -233,7 +259,7 @@ def to_html(table):
         parts.append("</tbody></table>")
     if table.get("footer"):
         parts.append('<div class="signature">' + "<br>".join(e(x) for x in table["footer"]) + "</div>")
-    parts.append("</body></html>")
+    parts.append(f"<script>{PRINT_SCRIPT}</script></body></html>")
     return "\n".join(parts)
 
 

@@ -195,6 +195,7 @@ class UnitBrief(ma.Schema):
     type = fields.String(validate=validate.OneOf(UNIT_TYPES))
     path = fields.String()
     status = fields.String()
+    affiliation = fields.String(allow_none=True, metadata={"description": "other_school: e.g. obec, bpp"})
 
 
 class RoundBrief(ma.Schema):
@@ -269,7 +270,10 @@ class ProgressRow(ma.Schema):
 class Progress(ma.Schema):
     round = fields.Nested(RoundBrief)
     org_unit = fields.Nested(UnitBrief)
-    state = fields.String()
+    state = fields.String(metadata={"description": "the unit's own: open or confirmed"})
+    confirmed_at = fields.String(allow_none=True)
+    confirmed_by = fields.String(allow_none=True, metadata={"description": "user id"})
+    confirmed_by_username = fields.String(allow_none=True, metadata={"description": "account name"})
     items = fields.List(fields.Nested(ProgressRow))
     total = fields.Integer()
     confirmed = fields.Integer()
@@ -285,8 +289,14 @@ class Money(ma.Schema):
     milk_pupils = fields.Integer()
 
 
+class BudgetRow(Money):
+    """A child unit's confirmed amounts (``units``: its confirmed schools and CDCs)."""
+    unit = fields.Nested(UnitBrief)
+
+
 class BudgetLine(ma.Schema):
     unit = fields.Nested(UnitBrief)
+    confirmed_counts = fields.Nested(Counts, metadata={"description": "the counts the amounts are from"})
     lunch_pupils = fields.Integer()
     lunch_band = fields.String(allow_none=True)
     lunch_rate = fields.Float()
@@ -296,16 +306,26 @@ class BudgetLine(ma.Schema):
     total = fields.Float()
 
 
+class UnconfirmedUnit(ma.Schema):
+    unit = fields.Nested(UnitBrief)
+    live_total = fields.Integer(metadata={"description": "its learners (or headcount) now"})
+
+
+class Unconfirmed(ma.Schema):
+    total = fields.Integer()
+    items = fields.List(fields.Nested(UnconfirmedUnit), metadata={"description": "a page: limit, offset"})
+
+
 class Budget(ma.Schema):
     round = fields.Nested(RoundBrief)
     org_unit = fields.Nested(UnitBrief)
     basis = fields.String()
     settings = fields.Dict(metadata={"description": "the round's lunch and milk settings used"})
     totals = fields.Dict(keys=fields.String(), values=fields.Nested(Money))
-    rows = fields.List(fields.Nested(BudgetLine), metadata={"description": "one per child unit"})
+    rows = fields.List(fields.Nested(BudgetRow), metadata={"description": "one per child unit"})
     lines = fields.List(fields.Nested(BudgetLine), metadata={"description": "one per confirmed school/CDC"})
-    unconfirmed = fields.Dict(metadata={"description": "{total, items}: units whose counts are "
-                                                       "not confirmed, never in the amounts"})
+    unconfirmed = fields.Nested(Unconfirmed, metadata={"description": "units whose counts are not "
+                                                                      "confirmed, never in the amounts"})
 
 
 class ComparisonRow(ma.Schema):
@@ -348,3 +368,9 @@ class Table(ma.Schema):
     subtitle = fields.List(fields.String())
     sections = fields.List(fields.Nested(Section))
     footer = fields.List(fields.String())
+
+
+class FormRef(ma.Schema):
+    key = fields.String()
+    enclosure = fields.Integer(metadata={"description": "its number in the department's letter"})
+    title = fields.String(metadata={"description": "Thai title"})

@@ -4,7 +4,7 @@ from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from services.common.context import Actor
+from services.common.context import require_actor
 from services.common.errors import conflict, forbidden, not_found, validation_error
 from services.common.hierarchy import is_ancestor_or_self
 from services.common.jsonutil import plain
@@ -43,7 +43,7 @@ def _round_row(session, round_id, lock=False):
 
 
 def _require_department(actor):
-    actor = actor or Actor.system()
+    actor = require_actor(actor)
     if not (actor.is_system or actor.role == "department"):
         raise forbidden("only the department manages rounds")
     return actor
@@ -121,7 +121,7 @@ def list_rounds(session, limit=None, offset=None, academic_year=None):
 
 def add_extension(uow, actor, round_id, data, unit):
     """``unit`` is the registry's record of ``data['org_unit_id']``."""
-    actor = actor or Actor.system()
+    actor = require_actor(actor)
     data = load(ExtensionCreate(), data)
     if unit is None:
         raise not_found("org unit")
@@ -149,7 +149,7 @@ def add_extension(uow, actor, round_id, data, unit):
 
 
 def list_extensions(session, actor, round_id):
-    actor = actor or Actor.system()
+    actor = require_actor(actor)
     row = _round_row(session, round_id)
     rows = session.execute(select(extensions).where(extensions.c.round_id == row.id)
                            .order_by(extensions.c.org_unit_path))

@@ -17,12 +17,14 @@ ALL_GRADES = SCHOOL_GRADES + CDC_GRADES
 KINDERGARTEN_TO_P6 = SCHOOL_GRADES[:9]
 
 ROUND_STATES = ("scheduled", "open", "closed", "finalized")
+MAX_OFFSET = dt.timedelta(hours=14)  # the widest in use (UTC+14); PostgreSQL refuses beyond 15:59
 
 
 class Instant(fields.Field):
     """An ISO 8601 instant. A naive time is Bangkok wall time; a bare date
     means the start of that day, or with ``end_of_day`` the midnight that ends
-    it (a deadline day closes at midnight at its end)."""
+    it (a deadline day closes at midnight at its end). A UTC offset beyond
+    ±14:00 (no place uses one) is refused."""
 
     def __init__(self, end_of_day=False, **kwargs):
         super().__init__(**kwargs)
@@ -43,6 +45,8 @@ class Instant(fields.Field):
             raise ma.ValidationError("an ISO 8601 date or date-time")
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=BANGKOK)
+        if not -MAX_OFFSET <= parsed.utcoffset() <= MAX_OFFSET:
+            raise ma.ValidationError("a UTC offset between -14:00 and +14:00")
         return parsed
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -178,6 +182,7 @@ class Round(ma.Schema):
     state = fields.String(validate=validate.OneOf(ROUND_STATES))
     finalized_at = Instant(allow_none=True)
     created_at = Instant()
+    version = fields.Integer(metadata={"description": "raised by every change"})
 
 
 class ExtensionCreate(ma.Schema):
@@ -192,6 +197,7 @@ class Extension(ma.Schema):
     org_unit_path = fields.String()
     closes_at = Instant()
     created_at = Instant()
+    created_by = fields.Integer(allow_none=True, metadata={"description": "user id"})
 
 
 class Window(ma.Schema):

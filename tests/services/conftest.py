@@ -3,7 +3,10 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from services.common import settings
+from services.common.context import Actor
 from services.common.db import DbHandle, make_engine
+
+SYSTEM = Actor.system("tests")
 
 
 class LocalProvider:
@@ -28,6 +31,8 @@ def engines(lec_env):
 
 @pytest.fixture
 def db_for(engines):
-    def make(service, actor=None):
+    """A service's ``self.db`` in-process, acting as ``actor`` (by default the
+    system, named, as a service's own timers and handlers do)."""
+    def make(service, actor=SYSTEM):
         return DbHandle(LocalProvider(engines[service]), actor=actor)
     return make

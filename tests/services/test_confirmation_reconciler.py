@@ -7,6 +7,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select, update
 
+from services.common.context import system_context
 from services.common.db import COMMON
 from services.confirmation import handlers
 from services.confirmation.domain import Instance
@@ -18,7 +19,8 @@ C = confirmations.c
 
 @pytest.fixture
 def ports(lec_env, system):
-    with ClusterRpcProxy({"AMQP_URI": lec_env["AMQP_URI"]}, timeout=20) as proxy:
+    with ClusterRpcProxy({"AMQP_URI": lec_env["AMQP_URI"]}, timeout=20,
+                         context_data=system_context("tests")) as proxy:
         yield handlers.Ports(proxy.registry, proxy.rounds, proxy.enrollment,
                              instance=Instance(socket.gethostname(), os.getpid(), "reconciler-test"))
 

@@ -7,11 +7,15 @@ import eventlet.event
 import pytest
 from sqlalchemy import func, select
 
+from services.common.context import Actor
 from services.common.db import COMMON
 from services.common.errors import LecError
 from services.enrollment import handlers, sealing
 from services.enrollment.models import learners, seals
 from tests.services import enrollment_fixtures as fx
+
+# the confirmation service's calls, as its timers make them
+SYSTEM = Actor.system("confirmation")
 
 
 @pytest.fixture
@@ -63,7 +67,7 @@ def test_sealed_unit_refuses_every_edit_until_unsealed(db_for, place):
     kept = add(db_for, school, round_, window)
     db = db_for("enrollment", fx.actor_of(school))
     with db.uow() as uow:
-        sealing.seal(uow, None, round_["id"], school)
+        sealing.seal(uow, SYSTEM, round_["id"], school)
     attempts = [
         lambda uow: handlers.add_learner(uow, db.actor, school, round_, window, fx.learner()),
         lambda uow: handlers.update_learner(uow, db.actor, school, round_, window, kept["id"],
@@ -76,17 +80,17 @@ def test_sealed_unit_refuses_every_edit_until_unsealed(db_for, place):
             attempt(uow)
         assert err.value.code == "unit_confirmed"
     with db.uow() as uow:
-        assert sealing.unseal(uow, None, round_["id"], school) == {
+        assert sealing.unseal(uow, SYSTEM, round_["id"], school) == {
             "round_id": round_["id"], "unit_id": school["id"], "sealed": False}
     with db.uow() as uow:  # idempotent
-        sealing.unseal(uow, None, round_["id"], school)
+        sealing.unseal(uow, SYSTEM, round_["id"], school)
     assert len(outbox(db_for, "unit_unsealed", round_id=round_["id"])) == 1
     with db.uow() as uow:
         changed = handlers.update_learner(uow, db.actor, school, round_, window, kept["id"],
                                           {"grade": "p2"})
     assert changed["grade"] == "p2" and changed["version"] == 2
     with db.uow() as uow:
-        resealed = sealing.seal(uow, None, round_["id"], school)
+        resealed = sealing.seal(uow, SYSTEM, round_["id"], school)
     assert resealed["counts"] == {"total": 1, "by_grade": {"p2": 1}}
 
 
@@ -99,7 +103,7 @@ def test_seal_is_checked_against_the_callers_subtree(db_for, place):
     assert err.value.code == "not_found"
     province = dict(school, type="province")
     with db.uow() as uow, pytest.raises(LecError) as err:
-        sealing.seal(uow, None, round_["id"], province)
+        sealing.seal(uow, SYSTEM, round_["id"], province)
     assert err.value.code == "validation_error"
 
 
@@ -200,7 +204,7 @@ def _race_once(db_for, attempt):
         eventlet.sleep(0.06 + rng.random() * 0.08)
         db = db_for("enrollment")
         with db.uow() as uow:
-            sealed = sealing.seal(uow, None, round_["id"], school)
+            sealed = sealing.seal(uow, SYSTEM, round_["id"], school)
         seal_done.send()
         return sealed
 
@@ -234,9 +238,9 @@ def test_a_seal_waits_for_changes_in_flight_only_so_long(db_for, place, monkeypa
         sealing.lock_for_edit(busy, round_["id"], school)  # an edit in flight, not committed
         db = db_for("enrollment")
         with db.uow() as uow, pytest.raises(LecError) as err:
-            sealing.seal(uow, None, round_["id"], school)
+            sealing.seal(uow, SYSTEM, round_["id"], school)
         assert err.value.code == "conflict"
     with db.session() as s:
         assert sealing.seal_state(s, round_["id"], [school["id"]])[str(school["id"])]["sealed"] is False
     with db.uow() as uow:  # once the change is over, the seal goes through
-        assert sealing.seal(uow, None, round_["id"], school)["counts"]["total"] == 0
+        assert sealing.seal(uow, SYSTEM, round_["id"], school)["counts"]["total"] == 0

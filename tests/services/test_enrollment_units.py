@@ -5,6 +5,7 @@ import uuid
 from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
+from services.common.context import Actor
 from services.common.db import COMMON
 from services.enrollment import handlers, sealing
 from services.enrollment.models import headcounts, units
@@ -55,7 +56,7 @@ def test_a_closed_other_school_counts_zero_unless_already_sealed(db_for):
         with lao_db.uow() as uow:
             handlers.set_headcount(uow, lao_db.actor, school, lao, fx.window(r), {"counts": {"p4": 17}})
     with db.uow() as uow:
-        sealing.seal(uow, None, sealed_round["id"], lao, [school])
+        sealing.seal(uow, Actor.system("confirmation"), sealed_round["id"], lao, [school])
     service.on_unit_changed(event("closed", dict(school, status="closed", closed_on="2026-07-01",
                                                  version=2)))
     with db.session() as s:

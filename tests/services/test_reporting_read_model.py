@@ -18,6 +18,8 @@ from services.reporting.schemas import LearnersAdded
 from services.reporting.service import ReportingService
 from tests.census import SETTINGS, Census
 
+SYSTEM = Actor.system("tests")  # the report read in-process, with no user's limits
+
 
 def _routes():
     routes = {}
@@ -75,7 +77,7 @@ def assert_read_model_matches(db, census, round_id=None):
     round_id = round_id or census.round_id
     with db.session() as session:
         for unit in census.units.values():
-            report = queries.summary(session, None, round_id, unit["id"])
+            report = queries.summary(session, SYSTEM, round_id, unit["id"])
             by_grade, by_sex, by_kind, ages = _cube_totals(census.cube_of(unit))
             where = f"{unit['type']} {unit['id']}"
             assert report["learners"]["by_grade"] == dict(+by_grade), where
@@ -91,7 +93,7 @@ def assert_read_model_matches(db, census, round_id=None):
             other = report["other_schools"]
             assert {k: other[k] for k in ("schools", "recorded", "closed")} == census.headcount_tally_of(unit), where
             if unit["type"] in ("department", "province", "lao"):
-                progress = queries.progress(session, None, round_id, unit["id"])
+                progress = queries.progress(session, SYSTEM, round_id, unit["id"])
                 states = {i["unit"]["id"]: i["state"] for i in progress["items"]}
                 for child in census.children(unit):
                     assert states[child["id"]] == census.state.get(child["id"], "open"), child
@@ -176,7 +178,7 @@ def test_counts_equal_the_owners_after_a_random_session(db, seed):
     assert_read_model_matches(db, census)
     with db.session() as session:
         for unit in census.units.values():
-            report = queries.budget(session, None, census.round_id, unit["id"])
+            report = queries.budget(session, SYSTEM, census.round_id, unit["id"])
             lunch, milk = expected_budget(census, unit)
             assert report["totals"]["all"]["lunch"] == pytest.approx(lunch), unit
             assert report["totals"]["all"]["milk"] == pytest.approx(milk), unit
@@ -213,10 +215,10 @@ def test_redelivered_and_out_of_order_events_leave_the_same_result(db):
 
     # and a redelivery of everything once more changes nothing
     with db.session() as session:
-        before = queries.summary(session, None, other_round, census.department["id"])
+        before = queries.summary(session, SYSTEM, other_round, census.department["id"])
     Consumer(db).deliver_all(deliveries)
     with db.session() as session:
-        assert queries.summary(session, None, other_round, census.department["id"]) == before
+        assert queries.summary(session, SYSTEM, other_round, census.department["id"]) == before
 
 
 def test_older_versions_never_overwrite_newer_ones(db):
@@ -233,7 +235,7 @@ def test_older_versions_never_overwrite_newer_ones(db):
     for event in (removed, changed, added):   # newest first
         consumer.deliver(*event)
     with db.session() as session:
-        report = queries.summary(session, None, round_id, school["id"])
+        report = queries.summary(session, SYSTEM, round_id, school["id"])
     assert report["learners"]["total"] == 0
 
 
@@ -293,7 +295,7 @@ def test_budget_worked_example_with_a_band_edge(db):
     census, u = budget_world(db, lunch_pupils=40)
     Consumer(db).deliver_all(census.events)
     with db.session() as session:
-        report = queries.budget(session, None, census.round_id, u["lao"]["id"])
+        report = queries.budget(session, SYSTEM, census.round_id, u["lao"]["id"])
     lines = {ln["unit"]["id"]: ln for ln in report["lines"]}
     school = lines[u["school"]["id"]]
     # 40 pupils k1-p6: band 1-40 at 36 THB x 200 days; milk 7.35 x 260 days
@@ -316,7 +318,7 @@ def test_budget_worked_example_with_a_band_edge(db):
     census.confirm(u["lao"])                  # seals the other school's 121 lunch pupils
     Consumer(db).deliver_all(census.events)
     with db.session() as session:
-        report = queries.budget(session, None, census.round_id, u["province"]["id"])
+        report = queries.budget(session, SYSTEM, census.round_id, u["province"]["id"])
     lines = {ln["unit"]["id"]: ln for ln in report["lines"]}
     school = lines[u["school"]["id"]]
     assert (school["lunch_pupils"], school["lunch_band"], school["lunch_rate"]) == (41, "41-100", 27.0)
@@ -342,7 +344,7 @@ def test_budget_figures_come_from_the_round_settings(db):
     census, u = budget_world(db, settings, lunch_pupils=12)
     Consumer(db).deliver_all(census.events)
     with db.session() as session:
-        report = queries.budget(session, None, census.round_id, u["lao"]["id"])
+        report = queries.budget(session, SYSTEM, census.round_id, u["lao"]["id"])
     lines = {ln["unit"]["id"]: ln for ln in report["lines"]}
     assert lines[u["school"]["id"]]["lunch"] == 12 * 30 * 180
     assert lines[u["school"]["id"]]["milk"] == pytest.approx(12 * 8.59 * 230)
@@ -460,7 +462,7 @@ def test_a_batch_stores_only_what_is_newer_and_moves_the_counts_once(db):
                                            c["id"]: (3, "p1", "F", -1, False)}
     with db.session() as session:
         for unit in (school, census.department):
-            assert queries.summary(session, None, round_id, unit["id"])["learners"]["by_grade"] == \
+            assert queries.summary(session, SYSTEM, round_id, unit["id"])["learners"]["by_grade"] == \
                 {"p2": 1, "m1": 1}, unit
     # a newer fact in a later batch replaces the held one and moves the counts
     consumer.deliver("enrollment", "learners_added", census._emit("enrollment", "learners_added", {
@@ -468,7 +470,7 @@ def test_a_batch_stores_only_what_is_newer_and_moves_the_counts_once(db):
         "learners": [dict(b, version=3, status="removed", removal_reason="moved_out"),
                      dict(c, version=4, grade="p3")]}))
     with db.session() as session:
-        assert queries.summary(session, None, round_id, census.department["id"])["learners"]["by_grade"] == \
+        assert queries.summary(session, SYSTEM, round_id, census.department["id"])["learners"]["by_grade"] == \
             {"p3": 1, "m1": 1}
     assert _learner_rows(db, round_id) == {a["id"]: (2, "m1", "F", -1, True), b["id"]: (3, "p1", "F", -1, False),
                                            c["id"]: (4, "p3", "F", -1, True)}
@@ -518,17 +520,17 @@ def test_an_older_confirmation_event_delivered_late_changes_nothing(db):
     consumer.deliver("confirmation", "unit_revoked", revoked)   # older, late
     consumer.deliver("confirmation", "unit_confirmed", confirmed)
     with db.session() as session:
-        progress = queries.progress(session, None, round_id, lao["id"])
-        summary = queries.summary(session, None, round_id, census.department["id"])
+        progress = queries.progress(session, SYSTEM, round_id, lao["id"])
+        summary = queries.summary(session, SYSTEM, round_id, census.department["id"])
     item = next(i for i in progress["items"] if i["unit"]["id"] == school["id"])
     assert (item["state"], item["confirmed_by"], item["confirmed_by_username"]) == ("confirmed", "42", "user.42")
     assert summary["confirmation"]["by_type"]["school"]["confirmed"] == 1
     # and the revocation, once it is the newest, takes it back
     consumer.deliver("confirmation", "unit_revoked", census.revoke(school))      # version 7
     with db.session() as session:
-        item = next(i for i in queries.progress(session, None, round_id, lao["id"])["items"]
+        item = next(i for i in queries.progress(session, SYSTEM, round_id, lao["id"])["items"]
                     if i["unit"]["id"] == school["id"])
-        summary = queries.summary(session, None, round_id, census.department["id"])
+        summary = queries.summary(session, SYSTEM, round_id, census.department["id"])
     assert (item["state"], item["confirmed_by_username"]) == ("open", None)
     assert summary["confirmation"]["by_type"]["school"]["confirmed"] == 0
 

@@ -68,7 +68,10 @@ def error(response, status, code):
 @contextlib.contextmanager
 def rpc(lec_env, timeout=30):
     from nameko.standalone.rpc import ClusterRpcProxy
-    with ClusterRpcProxy({"AMQP_URI": lec_env["AMQP_URI"]}, timeout=timeout) as proxy:
+
+    from services.common.context import system_context
+    with ClusterRpcProxy({"AMQP_URI": lec_env["AMQP_URI"]}, timeout=timeout,
+                         context_data=system_context("tests")) as proxy:
         yield proxy
 
 

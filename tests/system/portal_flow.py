@@ -21,7 +21,7 @@ def sign_in(page, url, username, password):
     page.wait_for_selector("div.accounts", timeout=30_000)
 
 
-def main(url, chromium, lao_user, school_user, password, new_username):
+def main(url, chromium, lao_user, school_user, password, new_username, school_name):
     out = {"errors": []}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -35,7 +35,18 @@ def main(url, chromium, lao_user, school_user, password, new_username):
         out["lao_panel_errors"] = page.locator("#panels > p.error").all_inner_texts()
         out["round"] = page.locator("#round-select").input_value()
         out["lao_header"] = page.locator("#who").inner_text()
-        # a new account for the LAO's own unit, its password reset, then disabled
+        # a unit the API refuses: its message is shown
+        page.fill("div.units input[name=code]", "bad code!")
+        page.fill("div.units input[name=name]", "x")
+        page.click("div.units button[type=submit]")
+        page.wait_for_selector("div.units p.error:text('code')")
+        out["unit_error"] = page.locator("div.units p.error").inner_text()
+        # the LAO's own accounts are changed from above: no buttons for them here
+        out["own_unit_resets"] = page.locator("div.accounts button", has_text="Reset password").count()
+        # in a school of the LAO: a new account, its password reset, then disabled
+        page.locator("#panels a", has_text=school_name).first.click()
+        page.wait_for_selector(f"#unit h2:has-text('{school_name}')")
+        page.wait_for_selector("div.accounts input[name=username]")
         page.fill("div.accounts input[name=username]", new_username)
         page.fill("div.accounts input[name=password]", "portal-first-pass-1")
         page.click("div.accounts button[type=submit]")
@@ -46,12 +57,6 @@ def main(url, chromium, lao_user, school_user, password, new_username):
         row.locator("button", has_text="Disable").click()
         page.wait_for_selector(f"div.accounts tr:has-text('{new_username}') .badge:text-is('disabled')")
         out["disabled_row"] = page.locator("div.accounts tr", has_text=new_username).inner_text()
-        # a unit the API refuses: its message is shown
-        page.fill("div.units input[name=code]", "bad code!")
-        page.fill("div.units input[name=name]", "x")
-        page.click("div.units button[type=submit]")
-        page.wait_for_selector("div.units p.error:text('code')")
-        out["unit_error"] = page.locator("div.units p.error").inner_text()
         page.click("text=Sign out")
         page.wait_for_selector("#login-form", state="visible")
 

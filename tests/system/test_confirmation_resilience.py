@@ -13,6 +13,7 @@ from kombu import Connection, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 
+from services.common.context import system_context
 from tests.client import Client, Tree
 from tests.conftest import ADMIN
 from tests.events import EventCollector
@@ -54,7 +55,7 @@ def collector(iso):
 
 
 def enrollment_seals(iso, rid, unit_ids):
-    with ClusterRpcProxy({"AMQP_URI": iso.amqp_uri}, timeout=20) as proxy:
+    with ClusterRpcProxy({"AMQP_URI": iso.amqp_uri}, timeout=20, context_data=system_context("tests")) as proxy:
         return proxy.enrollment.seal_state(rid, list(unit_ids))
 
 
@@ -71,7 +72,8 @@ def db_row(iso, rid, unit_id):
 def confirmation_up(iso):
     def answers():
         try:
-            with ClusterRpcProxy({"AMQP_URI": iso.amqp_uri}, timeout=3) as proxy:
+            with ClusterRpcProxy({"AMQP_URI": iso.amqp_uri}, timeout=3,
+                                 context_data=system_context("tests")) as proxy:
                 return proxy.confirmation.health()["ok"]
         except Exception:
             return False
@@ -379,7 +381,7 @@ def test_no_event_is_lost_when_the_broker_fails_in_a_burst(request, iso, iso_adm
         with Connection(iso.amqp_uri) as conn:
             Queue(queue).bind(conn.default_channel).delete()
     confirmation_up(iso)
-    with ClusterRpcProxy({"AMQP_URI": iso.amqp_uri}, timeout=10) as proxy:
+    with ClusterRpcProxy({"AMQP_URI": iso.amqp_uri}, timeout=10, context_data=system_context("tests")) as proxy:
         wait_until(lambda: proxy.confirmation.health()["outbox_pending"] == 0, 30, what="outbox drained")
 
 

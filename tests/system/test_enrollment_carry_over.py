@@ -24,8 +24,9 @@ def test_carry_over_copies_active_learners_once_and_reports_the_rest(admin):
     result = t["school_a"].ok("POST", url)
     assert result["from_round_id"] == r1["id"]
     assert result["copied"] == 4 and result["unchanged"] == 1
+    province = {"code": t.units["province"]["code"], "name": t.units["province"]["name"]}
     assert result["skipped"] == [{"learner_id": moved["id"], "code": "duplicate_learner",
-                                  "held_by": t.id("school_b"), "message": result["skipped"][0]["message"]}]
+                                  "held_in": province, "message": result["skipped"][0]["message"]}]
     listed = t["school_a"].ok("GET", learners_url(r2, t, "school_a"), params={"limit": 1000})["items"]
     assert listed and {i["national_id"] for i in listed} == \
         {k["national_id"] for k in kept} | {already["national_id"]}

@@ -4,10 +4,12 @@ import csv
 import datetime as dt
 import io
 import random
+import time
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from tests import xlsx_bombs
 from tests.client import Tree
 from tests.system.enrollment_helpers import (
     enrollment_rows, error, eventually, learner, learners_url, national_id, new_round,
@@ -63,8 +65,8 @@ def test_csv_with_bom_and_thai_headers_lands_valid_rows_and_reports_the_rest(wor
     assert sorted(by_row) == [4, 6, 7, 9, 10]
     assert by_row[4]["code"] == "invalid_national_id"
     assert by_row[6]["code"] == "duplicate_learner" and "row 5" in by_row[6]["message"]
-    assert by_row[7] == {"row": 7, "code": "duplicate_learner", "held_by": t.id("school_b"),
-                         "message": by_row[7]["message"]}
+    assert by_row[7] == {"row": 7, "code": "duplicate_learner", "message": by_row[7]["message"],
+                         "held_in": {"code": t.units["province"]["code"], "name": t.units["province"]["name"]}}
     assert held_elsewhere["national_id"] not in str(result)
     assert by_row[9]["code"] == "validation_error" and by_row[9]["message"].startswith("grade")
     assert by_row[10]["code"] == "validation_error" and "birth_date" in by_row[10]["message"]
@@ -152,6 +154,67 @@ def test_files_that_cannot_be_read(world, data, content_type, status, code):
     resp = t["school_a"].post(learners_url(r, t, "school_a") + "/import", data=data,
                               headers={"Content-Type": content_type})
     error(resp, status, code)
+
+
+def test_a_stray_byte_in_a_utf8_csv_refuses_its_row_and_never_corrupts_the_others(world):
+    """A UTF-8 file with one stray 0xA1 was read whole as cp874: "สมศรี" was
+    stored as "เธชเธกเธจเธฃเธต" and the row reported accepted."""
+    t, r = world
+    nids = [national_id() for _ in range(3)]
+    rows = [[nids[0], "เด็กหญิง", "สมศรี", "ใจดี", "หญิง", "5/6/2560", "ป.2", "ไทย"],
+            [nids[1], "เด็กชาย", "STRAY", "มีสุข", "ชาย", "5/6/2560", "ป.2", "ไทย"],
+            [nids[2], "เด็กชาย", "ณัฐพล", "ศรีสุข", "ชาย", "5/6/2560", "ป.2", "ไทย"]]
+    for bom in (False, True):
+        data = thai_csv(rows, bom=bom).replace(b"STRAY", "สม".encode() + b"\xa1" + "ชาย".encode())
+        url = learners_url(r, t, "school_a")
+        result = upload(t["school_a"], url, data)
+        assert (result["accepted"] + result["unchanged"], result["rows"], result["rejected_total"]) == (2, 3, 1)
+        assert result["rejected"] == [{"row": 3, "code": "validation_error", "message": (
+            "the row holds bytes that are not valid UTF-8 (0xa1); save the file as CSV UTF-8 and import it again")}]
+        names = {x["national_id"]: x["first_name"] for x in t["school_a"].ok("GET", url, params={"limit": 1000})["items"]}
+        assert names[nids[0]] == "สมศรี" and names[nids[2]] == "ณัฐพล" and nids[1] not in names
+
+
+def gateway_peak_kib(system):
+    """pid -> peak resident memory (VmHWM, KiB) of each gateway worker."""
+    from bench.common import processes
+    peaks = {}
+    for name, pid in processes(system).items():
+        if name.startswith("gateway worker"):
+            with open(f"/proc/{pid}/status") as fh:
+                peaks[pid] = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    return peaks
+
+
+def test_xlsx_bombs_are_refused_at_once_without_growing_the_gateway(world, system):
+    """151 KiB unpacking to one 150 MiB shared string grew the gateway by 257 MB
+    and answered a misleading 503; 3 million shared strings in 122 KiB took 32 s."""
+    t, r = world
+    url = learners_url(r, t, "school_a")
+    total = t["school_a"].ok("GET", url)["total"]
+    before = gateway_peak_kib(system)
+    for data, what in ((xlsx_bombs.huge_shared_string(150), "longer than 32,767 characters"),
+                       (xlsx_bombs.many_shared_strings(3_000_000), "more than 500,000 shared strings")):
+        assert len(data) < 160 * 1024
+        started = time.monotonic()
+        body = upload(t["school_a"], url, data, content_type=XLSX, status=413)
+        assert time.monotonic() - started < 20
+        assert body["code"] == "payload_too_large" and what in body["description"]
+    after = gateway_peak_kib(system)
+    assert max(after[pid] - before.get(pid, 0) for pid in after) < 64 * 1024
+    assert t["school_a"].ok("GET", url)["total"] == total
+
+
+@pytest.mark.parametrize("part", [
+    '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+    '<sst xmlns="%s"><si><t>&b;</t></si></sst>' % xlsx_bombs.MAIN,
+    '<?xml version="1.0"?><!DOCTYPE sst SYSTEM "http://x.example/d.dtd"><sst xmlns="%s"/>' % xlsx_bombs.MAIN,
+])
+def test_an_xlsx_with_a_dtd_is_an_invalid_file(world, part):
+    t, r = world
+    data = xlsx_bombs.workbook(xlsx_bombs.sheet([xlsx_bombs.HEADER, [0] * 6]), part)
+    body = upload(t["school_a"], learners_url(r, t, "school_a"), data, content_type=XLSX, status=422)
+    assert body["code"] == "invalid_file" and "DTD" in body["description"]
 
 
 def test_only_the_institution_imports(world):

@@ -1,16 +1,24 @@
-"""Health, readiness, OpenAPI, size limits and error shapes."""
+"""Health, readiness, OpenAPI, size limits, error shapes and the headers of every answer."""
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
+import requests
 from openapi_spec_validator import validate
 
 from services.common.heartbeat import age
-from tests.client import Client
+from tests.client import PASSWORD, Client
+from tests.system.enrollment_helpers import new_round
+from tests.system.test_portal import CHROMIUM, need_browser
 
 
-def test_healthz_and_readyz(api):
+def test_healthz_and_readyz(api, system):
     assert api.get("/healthz").json() == {"status": "ok"}
-    r = api.get("/readyz")
+    r = api.get("/readyz", headers=system.ops_headers())
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "ready"
@@ -81,12 +89,12 @@ def test_portal_page_is_served(api):
         assert got.status_code == 200 and got.content, asset
 
 
-def test_metrics_count_requests_and_report_every_service(api, admin):
-    before = api.get("/metrics")
+def test_metrics_count_requests_and_report_every_service(api, admin, system):
+    before = api.get("/metrics", headers=system.ops_headers())
     assert before.status_code == 200
     for _ in range(3):
         admin.get("/me")
-    text = api.get("/metrics").text
+    text = api.get("/metrics", headers=system.ops_headers()).text
     assert 'lec_http_requests_total{method="GET",route="/api/v1/me",status="200"}' in text
     count = [line for line in text.splitlines()
              if line.startswith('lec_http_requests_total{method="GET",route="/api/v1/me",status="200"}')]
@@ -104,3 +112,132 @@ def test_requests_the_http_server_refuses_get_json_errors_too(api):
     assert resp.json()["code"] == "uri_too_long"
     resp = api.get("/rounds", headers={f"X-Filler-{i}": "y" for i in range(120)})
     assert resp.status_code == 431 and resp.json()["code"] == "header_too_large"
+
+
+# -- the headers of every answer -------------------------------------------------------------
+
+def raw_answer(system, request_line, headers=()):
+    """An answer as the server wrote it (status line and headers), for requests no
+    HTTP client library sends."""
+    with socket.create_connection((system.host, system.port), timeout=30) as sock:
+        sock.sendall((request_line + "\r\n" + "".join(f"{h}\r\n" for h in headers)
+                      + "Connection: close\r\n\r\n").encode("latin-1"))
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    return head[0], {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in head[1:]}
+
+
+def assert_protected(headers, what):
+    headers = {k.lower(): v for k, v in headers.items()}
+    csp = headers.get("content-security-policy", "")
+    directives = dict((d.strip().split(" ", 1) + [""])[:2] for d in csp.split(";") if d.strip())
+    assert directives.get("default-src") == "'self'", (what, csp)
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp, (what, csp)
+    assert directives.get("frame-ancestors") == "'none'" and directives.get("object-src") == "'none'", what
+    assert headers.get("x-frame-options") == "DENY", what
+    assert headers.get("x-content-type-options") == "nosniff", what
+    assert headers.get("referrer-policy") == "no-referrer", what
+    assert "server" not in headers, (what, headers.get("server"))
+
+
+def test_every_kind_of_answer_carries_the_security_headers(api, admin, system):
+    answers = {
+        "portal page": api.get("/"),
+        "static file": api.get(api.base_url + "/static/portal.js"),
+        "health": api.get("/healthz"),
+        "openapi": api.get("/api/v1/openapi.json"),
+        "api 200": admin.get("/me"),
+        "api 401": api.get("/me"),
+        "api 404": admin.get("/no-such-thing"),
+        "api 405": admin.delete("/me"),
+        "api 422": admin.post("/org-units", json=[1]),
+        "unknown path": api.get(api.base_url + "/nothing-here"),
+    }
+    for what, response in answers.items():
+        assert_protected(response.headers, what)
+    # what gunicorn answers itself, before the application: a request line over its limit
+    status, headers = raw_answer(system, f"GET /api/v1/rounds?q={'x' * 6000} HTTP/1.1",
+                                 [f"Host: {system.host}"])
+    assert " 414 " in status
+    assert_protected(headers, "gunicorn's own answer")
+    assert headers["cache-control"] == "no-store"
+
+
+def test_api_answers_are_never_cached_but_the_portal_and_openapi_may_be(api, admin, tree):
+    for response in (admin.get("/me"), api.get("/me"), admin.get("/no-such-thing"),
+                     tree["lao_a"].get("/users", params={"org_unit_id": tree.id("lao_a")}),
+                     admin.delete("/me")):
+        assert response.headers["Cache-Control"] == "no-store", response.request.url
+    for response in (api.get("/api/v1/openapi.json"), api.get("/"),
+                     api.get(api.base_url + "/static/portal.js")):
+        assert "no-store" not in response.headers.get("Cache-Control", ""), response.request.url
+
+
+def test_method_not_allowed_names_the_methods_that_are(admin, tree):
+    cases = [("DELETE", "/me", "GET, OPTIONS"), ("PUT", "/rounds", "GET, POST, OPTIONS"),
+             ("POST", f"/org-units/{tree.id('school_a')}", "GET, OPTIONS"),
+             ("PATCH", "/users", "GET, POST, OPTIONS")]
+    for method, path, allowed in cases:
+        r = admin.request(method, path)
+        assert r.status_code == 405, (method, path, r.status_code)
+        assert r.json()["code"] == "method_not_allowed"
+        assert r.headers.get("Allow") == allowed, (method, path)
+        assert admin.request("OPTIONS", path).headers.get("Allow") == allowed, path
+
+
+def test_the_portal_runs_under_its_content_security_policy(system, admin, tree):
+    """Every script of the portal runs and the printable report keeps its styles and
+    its print button, with nothing refused by the policy."""
+    need_browser()
+    new_round(admin)  # an open round: the reports panel and its printable forms
+    run = subprocess.run([sys.executable, str(Path(__file__).with_name("csp_flow.py")), system.url,
+                          CHROMIUM, tree["lao_a"].user["username"], PASSWORD],
+                         capture_output=True, text=True, timeout=110)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["violations"] == [] and seen["console"] == [] and seen["errors"] == [], seen
+    assert seen["panels"], seen
+    assert seen["report_table_style"] == "collapse", seen
+    assert seen["report_printed"] is True, seen
+
+
+# -- the operators' routes --------------------------------------------------------------------
+
+OPS_TOKEN = "ops-token-for-the-tests-0123456789abcdef"
+
+
+def test_readiness_and_metrics_answer_only_the_operator_token(system, lec_env, admin):
+    """A gateway with LEC_OPS_TOKEN: /readyz and /metrics refuse anyone else, /healthz
+    stays open, and the launcher (as the probes) waits on /readyz with the token."""
+    from deploy.launcher import System
+    from tests.conftest import TEST_ID, _free_port
+
+    guarded = System(env=dict(lec_env, LEC_OPS_TOKEN=OPS_TOKEN), port=_free_port(),
+                     log_dir=system.log_dir / f"ops-token-{TEST_ID}")
+    guarded.start_gateway()
+    try:
+        assert guarded.wait_ready(timeout=90)["status"] == "ready"
+        url = guarded.url
+        assert requests.get(url + "/healthz", timeout=30).status_code == 200
+        for path in ("/readyz", "/metrics"):
+            for headers in ({}, {"Authorization": "Bearer not-the-token"},
+                            {"Authorization": f"Bearer {admin.token}"}, {"Authorization": OPS_TOKEN}):
+                r = requests.get(url + path, headers=headers, timeout=30)
+                assert r.status_code == 401, (path, headers, r.status_code)
+                assert r.json()["code"] == "unauthorized"
+                assert "checks" not in r.text and "lec_http_requests_total" not in r.text
+            r = requests.get(url + path, headers=guarded.ops_headers(), timeout=30)
+            assert r.status_code == 200, (path, r.text)
+        assert "lec_service_up" in requests.get(url + "/metrics", headers=guarded.ops_headers(),
+                                                timeout=30).text
+        # the containers' readiness probe (deploy/k8s, docker-compose.yml) sends the token
+        env = {k: v for k, v in os.environ.items() if k != "LEC_OPS_TOKEN"}
+        env["PORT"] = str(guarded.port)
+        probe = [sys.executable, "-m", "gateway.probe"]
+        root = Path(__file__).resolve().parents[2]
+        assert subprocess.run(probe, cwd=root, env=dict(env, LEC_OPS_TOKEN=OPS_TOKEN), timeout=60).returncode == 0
+        assert subprocess.run(probe, cwd=root, env=env, capture_output=True, timeout=60).returncode == 1
+    finally:
+        guarded.stop()

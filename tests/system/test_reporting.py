@@ -47,7 +47,10 @@ def total_of(client, rid, unit_id):
 @pytest.fixture
 def owner(lec_env):
     from nameko.standalone.rpc import ClusterRpcProxy
-    with ClusterRpcProxy({"AMQP_URI": lec_env["AMQP_URI"]}, timeout=30) as proxy:
+
+    from services.common.context import system_context
+    with ClusterRpcProxy({"AMQP_URI": lec_env["AMQP_URI"]}, timeout=30,
+                         context_data=system_context("tests")) as proxy:
         yield proxy
 
 

@@ -2,12 +2,14 @@
 import codecs
 import datetime as dt
 import io
+import tracemalloc
 
 import pytest
 from openpyxl import Workbook
 
 from services.common.errors import LecError
 from services.enrollment import fileformat as ff
+from tests import xlsx_bombs as bombs
 
 
 class Trickle(io.RawIOBase):
@@ -100,17 +102,189 @@ def test_unreadable_headers(data):
     assert err.value.code == "invalid_file"
 
 
-def test_bad_bytes_after_the_start_stop_the_read_with_invalid_file():
-    good = "national_id,first_name,last_name,sex,birth_date,grade\n".encode() + \
-        "3100600445635,ก,ข,M,2017-01-01,p1\n".encode() * 5000
-    data = codecs.BOM_UTF8 + good + b"\xff\xfe,broken\n"
-    stream = io.BytesIO(data)
+HEADER = "national_id,first_name,last_name,sex,birth_date,grade\r\n"
+
+
+def read_all(data, limits=ff.LIMITS, step=1 << 16):
+    """Every ``(number, values)`` the reader gives, BadRows included."""
+    stream = Trickle(data, step)
     head, _ = ff.sniff(stream)
-    read = []
+    return list(ff.records(ff.read_csv(head, stream, limits)))
+
+
+def test_a_stray_byte_in_a_utf8_file_refuses_that_row_only():
+    """The issue's file: UTF-8 with one stray 0xA1 was read whole as cp874 and
+    "สมศรี" stored as "เธชเธกเธจเธฃเธต"."""
+    rows = ["3100600445635,สมศรี,ใจดี,F,2017-01-01,p1", "1234545678781,สม\xa1ชาย,ดี,M,2017-01-01,p1",
+            "1100000000001,ณัฐพล,ศรีสุข,M,2017-01-01,p1"]
+    for first in (0, 1):  # the stray byte after good Thai lines, or on the first Thai line
+        lines = rows[first:] + rows[:first]
+        data = (HEADER + "\r\n".join(lines) + "\r\n").encode("utf-8").replace(b"\xc2\xa1", b"\xa1")
+        read = dict(read_all(data, step=5))
+        bad = [n for n, v in read.items() if isinstance(v, ff.BadRow)]
+        assert len(bad) == 1 and len(read) == 3
+        assert read[bad[0]].entry(bad[0]) == {
+            "row": bad[0], "code": "validation_error",
+            "message": "the row holds bytes that are not valid UTF-8 (0xa1); "
+                       "save the file as CSV UTF-8 and import it again"}
+        names = sorted(v[3] for v in read.values() if not isinstance(v, ff.BadRow))
+        assert names == ["ณัฐพล", "สมศรี"]
+
+
+def test_a_bom_decides_utf8_and_bad_bytes_never_switch_the_encoding():
+    good = "3100600445635,ก,ข,M,2017-01-01,p1\n".encode() * 5000
+    data = codecs.BOM_UTF8 + HEADER.encode() + good + b"3100600445635,\xca\xc1\xc8\xc3\xd5,x,M,2017-01-01,p1\n" + good
+    read = read_all(data, step=4096)
+    assert len(read) == 10_001
+    assert [n for n, v in read if isinstance(v, ff.BadRow)] == [5002]
+    assert all(v[3] == "ก" for _, v in read if not isinstance(v, ff.BadRow))
+
+
+def test_windows_thai_only_when_the_text_is_not_utf8_and_a_utf8_row_in_it_is_refused():
+    lines = ["เลขประจำตัวประชาชน,ชื่อ,นามสกุล,เพศ,วันเกิด,ชั้น", "3100600445635,วาสนา,มีบุญ,หญิง,5/6/2560,ป.2"]
+    data = "\n".join(lines).encode("cp874") + "\n1234545678781,สมศรี,ใจดี,หญิง,5/6/2560,ป.2\n".encode("utf-8")
+    read = read_all(data, step=3)
+    assert read[0] == (2, ["3100600445635", None, None, "วาสนา", "มีบุญ", "F", "2017-06-05", "p2", None])
+    assert isinstance(read[1][1], ff.BadRow) and "UTF-8 text in a Windows Thai (cp874) file" in read[1][1].message
+
+
+def test_a_quoted_cell_over_lines_with_a_bad_byte_refuses_its_row_and_keeps_the_numbering():
+    data = (HEADER + '3100600445635,"สม\nศรี",ข,F,2017-01-01,p1\r\n1234545678781,ก,ข,M,2017-01-01,p1\r\n').encode()
+    data = data.replace("ศรี".encode(), b"\xff" + "ศรี".encode())
+    read = read_all(data, step=2)
+    assert isinstance(read[0][1], ff.BadRow) and read[0][0] == 2
+    assert read[1] == (3, ["1234545678781", None, None, "ก", "ข", "M", "2017-01-01", "p1", None])
+
+
+def test_a_header_that_cannot_be_decoded_makes_the_file_unreadable():
     with pytest.raises(LecError) as err:
-        for row in ff.records(ff.read_csv(head, stream)):
-            read.append(row)
-    assert err.value.code == "invalid_file" and len(read) > 1000
+        read_all("ชื่อ,นามสกุล".encode() + b"\xff\n1,2\n")
+    assert err.value.code == "invalid_file" and "header row" in err.value.description
+
+
+@pytest.mark.parametrize("data,what", [
+    ((HEADER + "1,2,3,4,5,6,7\n" * 10).encode(), "more than 10 rows"),
+    ((HEADER + ",".join(["x"] * 13) + "\n").encode(), "more than 12 columns"),
+    ((HEADER + "3100600445635," + "ก" * 101 + ",x,M,2017-01-01,p1\n").encode(), "longer than 100 characters"),
+    ((HEADER + "," * 500).encode(), "longer than 400 bytes"),  # one endless line
+    ((HEADER + '"' + "x\n" * 300 + '"\n').encode(), "longer than 400 bytes"),  # one endless quoted cell
+])
+def test_csv_caps_refuse_the_file(data, what):
+    limits = ff.Limits(rows=10, columns=12, cell_chars=100, row_bytes=400)
+    with pytest.raises(LecError) as err:
+        read_all(data, limits, step=64)
+    assert err.value.code == "payload_too_large" and what in err.value.description
+
+
+# -- XLSX built by hand (tests/xlsx_bombs.py) ---------------------------------------------------
+
+ROW = ["3100600445635", "ก", "ข", "M", "2017-01-01", "p1"]
+
+
+def read_book(tmp_path, data, limits=ff.LIMITS):
+    path = tmp_path / "upload.xlsx"
+    path.write_bytes(data)
+    return list(ff.records(ff.read_xlsx(str(path), limits)))
+
+
+def refusal(tmp_path, data, limits=ff.LIMITS):
+    with pytest.raises(LecError) as err:
+        read_book(tmp_path, data, limits)
+    return err.value
+
+
+def test_a_hand_built_workbook_reads_with_shared_and_inline_strings(tmp_path):
+    data = bombs.workbook(bombs.sheet([bombs.HEADER, [0, 1, 2, 3, 4, 5], ROW]), bombs.shared(ROW))
+    expected = ["3100600445635", None, None, "ก", "ข", "M", "2017-01-01", "p1", None]
+    assert read_book(tmp_path, data) == [(2, expected), (3, expected)]
+
+
+def test_one_huge_shared_string_is_refused_at_once_in_flat_memory(tmp_path):
+    """The issue's bomb: 151 KiB unpacking to a 150 MiB shared string grew the
+    gateway by 257 MB and ended in a misleading 503."""
+    data = bombs.huge_shared_string(150)
+    assert len(data) < 200_000
+    tracemalloc.start()
+    try:
+        err = refusal(tmp_path, data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert err.code == "payload_too_large" and "longer than 32,767 characters" in err.description
+    assert peak < 16 << 20
+
+
+def test_millions_of_shared_strings_are_refused_by_count(tmp_path):
+    """The issue's other bomb: 3 million shared strings in 122 KiB took 32 s."""
+    data = bombs.many_shared_strings(3_000_000)
+    assert len(data) < 200_000
+    err = refusal(tmp_path, data)
+    assert err.code == "payload_too_large" and "more than 500,000 shared strings" in err.description
+    small = ff.Limits(shared_strings=10, shared_chars=50)
+    assert "shared strings" in refusal(tmp_path, bombs.workbook(
+        bombs.sheet([bombs.HEADER]), bombs.shared(["x"] * 11)), small).description
+    assert "hold more than 50 characters" in refusal(tmp_path, bombs.workbook(
+        bombs.sheet([bombs.HEADER]), bombs.shared(["x" * 30, "y" * 30])), small).description
+
+
+@pytest.mark.parametrize("sheet,what", [
+    (bombs.sheet([bombs.HEADER, ROW]).replace('<row r="2">', '<row r="1048577">'), "more than 1,048,576 rows"),
+    (bombs.sheet([bombs.HEADER, ROW]).replace('r="F2"', 'r="XFD2"'), "more than 256 columns"),
+    (bombs.sheet([bombs.HEADER, ROW]).replace('r="F2"', 'r="F99999999999999999999999"'), "rows"),
+    (bombs.sheet([bombs.HEADER, ["x" * 40_000] + ROW[1:]]), "longer than 32,767 characters"),
+    (bombs.sheet([bombs.HEADER, ROW]).replace("<sheetData>", "<!--" + "x" * (2 << 20) + "-->"
+                                              "<sheetData>"), "longer than 1,048,576 bytes"),
+])
+def test_sheet_caps(tmp_path, sheet, what):
+    err = refusal(tmp_path, bombs.workbook(sheet))
+    assert err.code == "payload_too_large" and what in err.description
+
+
+def test_a_declared_dimension_does_not_pad_the_rows(tmp_path):
+    data = bombs.workbook(bombs.sheet([bombs.HEADER, ROW], dimension="A1:XFD1048576"))
+    assert read_book(tmp_path, data)[0][0] == 2
+
+
+def test_parse_time_is_capped(tmp_path):
+    data = bombs.workbook(bombs.sheet([bombs.HEADER] + [ROW] * 2000))
+    err = refusal(tmp_path, data, ff.Limits(seconds=0))
+    assert err.code == "payload_too_large" and "longer than 0 seconds" in err.description
+
+
+@pytest.mark.parametrize("part", [
+    # a DTD without entities, internal entities (billion laughs), an external entity
+    '<?xml version="1.0"?><!DOCTYPE sst><sst xmlns="%s"/>' % bombs.MAIN,
+    '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+    '<sst xmlns="%s"><si><t>&b;</t></si></sst>' % bombs.MAIN,
+    '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    '<sst xmlns="%s"><si><t>&x;</t></si></sst>' % bombs.MAIN,
+])
+def test_dtds_and_entities_are_refused(tmp_path, part):
+    err = refusal(tmp_path, bombs.workbook(bombs.sheet([bombs.HEADER, [0] * 6]), part))
+    assert err.code == "invalid_file" and "DTD" in err.description
+
+
+@pytest.mark.parametrize("data", [
+    bombs.workbook(bombs.sheet([bombs.HEADER, ROW]).replace("</sheetData>", "")),  # broken XML
+    bombs.workbook(bombs.sheet([bombs.HEADER, [7] * 6]), bombs.shared(["x"])),  # no such shared string
+    bombs.workbook(bombs.sheet([bombs.HEADER, ROW]).replace('r="B2"', 'r="B-2"')),
+    bombs.workbook(bombs.sheet([bombs.HEADER, ROW]).replace('<row r="2">', '<row r="two">')),
+    bombs.workbook(bombs.sheet([bombs.HEADER, ROW]))[:-200],  # cut short
+    bombs.workbook("not xml at all"),
+])
+def test_damaged_workbooks_are_invalid_files(tmp_path, data):
+    assert refusal(tmp_path, data).code == "invalid_file"
+
+
+def test_a_binary_part_such_as_an_image_is_left_alone(tmp_path):
+    data = bombs.workbook(bombs.sheet([bombs.HEADER, ROW]), extra=[("xl/media/image1.png", b"\x89PNG\r\n\x1a\n")])
+    assert len(read_book(tmp_path, data)) == 1
+
+
+def test_parts_that_unpack_beyond_the_cap_are_refused_before_parsing(tmp_path):
+    data = bombs.workbook(bombs.sheet([bombs.HEADER, ROW]), extra=[("xl/media/big.bin", b"\0" * 100_000)])
+    err = refusal(tmp_path, data, ff.Limits(xml_bytes=50_000))
+    assert err.code == "payload_too_large" and "unpacks to more than 50,000 bytes" in err.description
 
 
 def test_xlsx_rows_keep_their_numbers(tmp_path):

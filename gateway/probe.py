@@ -1,0 +1,30 @@
+"""The gateway's readiness probe for containers.
+
+``python -m gateway.probe`` exits 0 when the gateway of this container answers
+``/readyz`` with 200: the broker and every service are up. It sends
+``LEC_OPS_TOKEN`` (when set) as the bearer, which an HTTP probe of the
+orchestrator could only carry written out in the manifest. The gateway is found
+at ``http://127.0.0.1:$PORT`` (``PORT`` defaults to 8000).
+"""
+import os
+import sys
+import urllib.error
+import urllib.request
+
+
+def main(path="/readyz"):
+    url = f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}{path}"
+    request = urllib.request.Request(url)
+    token = os.environ.get("LEC_OPS_TOKEN")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return 0 if resp.status == 200 else 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"{url}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
