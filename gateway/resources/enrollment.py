@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import falcon
 
-from gateway.access import Resolved, UnitInPath, UnitInQuery
+from gateway.access import Authenticated, Resolved, UnitInPath, UnitInQuery
 from gateway.context import json_body, paging
 from services.common import settings
 from services.common.errors import LecError, validation_error
@@ -26,7 +26,9 @@ UPLOAD_TYPES = ("text/csv", "text/plain", "application/csv", "application/vnd.ms
                 "application/octet-stream", "")
 LEARNER_QUERY = {"q": ("string", "part of a name, or the start of a national ID / G-Code"),
                  "grade": ("string", "k1-k3, p1-p6, m1-m6 or cdc"),
-                 "status": ("string", "active (default), removed or all")}
+                 "status": ("string", "active (default), removed or all"),
+                 "sort": ("string", "grade (default: grade, then name), name or added (oldest "
+                                    "first); a leading '-' reverses it")}
 
 
 class LearnerPaths:
@@ -68,7 +70,7 @@ class Learners:
     def on_get(self, req, resp, id, iid):
         resp.media = self.ctx.call(req, "enrollment", "list_learners", id, iid, q=req.get_param("q"),
                                    grade=req.get_param("grade"), status=req.get_param("status"),
-                                   **paging(req))
+                                   sort=req.get_param("sort"), **paging(req))
 
     def on_post(self, req, resp, id, iid):
         resp.media = self.ctx.call(req, "enrollment", "add_learner", id, iid, json_body(req))
@@ -89,7 +91,8 @@ class RoundLearners:
     def on_get(self, req, resp, id):
         resp.media = self.ctx.call(req, "enrollment", "list_learners", id, req.context.unit["id"],
                                    q=req.get_param("q"), grade=req.get_param("grade"),
-                                   status=req.get_param("status"), **paging(req))
+                                   status=req.get_param("status"), sort=req.get_param("sort"),
+                                   **paging(req))
 
 
 class LearnerItem:
@@ -130,6 +133,55 @@ class LearnerItem:
         resp.status = falcon.HTTP_204
 
 
+class LearnerRestore:
+    """Undo a removal: the learner is active again."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.policies = {"POST": Resolved(LearnerPaths(ctx), roles=INSTITUTION, what="learner")}
+
+    docs = {"POST": {"summary": "Restore a removed learner (while the round is open and the data not "
+                                "confirmed; refused as duplicate_learner when the person is active "
+                                "elsewhere)", "tag": "learners", "response": Learner}}
+
+    def on_post(self, req, resp, id):
+        resp.media = self.ctx.call(req, "enrollment", "restore_learner", id)
+
+
+class ImportTemplate:
+    """An empty import file with the Thai column titles the import reads."""
+    policies = {"GET": Authenticated()}
+    docs = {"GET": {
+        "summary": "Download an empty learner import template (Thai column titles)", "tag": "learners",
+        "query": {"format": ("string", "csv (default) or xlsx")},
+        "response_description": "the file: a header row in the columns the import accepts",
+        "content": {"text/csv": {"schema": {"type": "string"}},
+                    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    }}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp):
+        fmt = (req.get_param("format") or "").lower()
+        if not fmt:
+            fmt = "xlsx" if XLSX_TYPE in (req.accept or "") else "csv"
+        if fmt not in ("csv", "xlsx"):
+            raise LecError("validation_error", "unknown template format",
+                           {"errors": {"format": ["csv or xlsx"]}})
+        resp.downloadable_as = f"learners-template.{fmt}"
+        if fmt == "csv":
+            resp.content_type = "text/csv; charset=utf-8"
+            resp.data = b"".join(fileformat.template_chunks())
+            return
+        spool = tempfile.TemporaryFile()
+        fileformat.write_template_xlsx(spool)
+        resp.content_length = spool.tell()
+        spool.seek(0)
+        resp.content_type = XLSX_TYPE
+        resp.stream = spool
+
+
 class LearnerSummaryResource:
     """Counts of an institution's learners and whether they are sealed."""
     policies = {"GET": UnitInPath("iid")}
@@ -146,14 +198,18 @@ class LearnerSummaryResource:
 class CarryOver:
     """Copy the institution's round-1 learners into round 2 of the same academic year."""
     policies = {"POST": UnitInPath("iid", roles=INSTITUTION)}
-    docs = {"POST": {"summary": "Carry round-1 learners over into round 2 (one action)",
-                     "tag": "learners", "response": CarryOverResult}}
+    docs = {"POST": {"summary": "Carry round-1 learners over into round 2 (one action), or preview it",
+                     "tag": "learners", "response": CarryOverResult,
+                     "query": {"dry_run": ("boolean", "true: answer what would be copied and "
+                                                      "skipped, writing nothing")}}}
 
     def __init__(self, ctx):
         self.ctx = ctx
 
     def on_post(self, req, resp, id, iid):
-        resp.media = self.ctx.call(req, "enrollment", "carry_over", id, iid, timeout=_long(self.ctx))
+        dry_run = req.get_param_as_bool("dry_run", default=False)
+        resp.media = self.ctx.call(req, "enrollment", "carry_over", id, iid, dry_run=dry_run,
+                                   timeout=_long(self.ctx))
 
 
 _pool = None
@@ -395,5 +451,7 @@ ROUTES = [
     ("/rounds/{id:int}/institutions/{iid:int}/learners/summary", LearnerSummaryResource),
     ("/rounds/{id:int}/institutions/{iid:int}/headcount", HeadcountResource),
     ("/rounds/{id:int}/laos/{lid:int}/headcounts", LaoHeadcounts),
+    ("/learners/import-template", ImportTemplate),
     ("/learners/{id:int}", LearnerItem),
+    ("/learners/{id:int}/restore", LearnerRestore),
 ]

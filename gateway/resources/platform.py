@@ -41,6 +41,33 @@ class Token:
         }
 
 
+class Renew:
+    """A fresh token for the account of the token presented (a sliding session: the portal
+    renews while its officer is at work). The access middleware has already refused a token
+    that has expired, or whose account was disabled or changed its password since (its token
+    version is no longer the account's); the new token carries the account's current version,
+    so it ends the same way."""
+    policies = {"POST": Authenticated()}
+    docs = {"POST": {"summary": "Renew the session: a fresh bearer token for the same account "
+                                "(refused once the token has expired or was ended by a password "
+                                "change or a disabled account)", "tag": "auth",
+                     "response": AccessToken}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp):
+        actor = req.context.actor
+        state = self.ctx.tokens.get(actor.user_id)  # what the middleware has just checked
+        user = {"id": actor.user_id, "token_version": state["token_version"]}
+        token = issue_token(user, self.ctx.config.keys, self.ctx.config.token_ttl)
+        resp.media = {
+            "access_token": token, "token_type": "bearer", "expires_in": self.ctx.config.token_ttl,
+            "user": {"id": actor.user_id, "username": actor.username, "role": actor.role,
+                     "org_unit_id": actor.org_unit_id},
+        }
+
+
 class Me:
     policies = {"GET": Authenticated()}
     docs = {"GET": {"summary": "The signed-in account, with its unit", "tag": "auth", "response": MeSchema}}
@@ -95,14 +122,23 @@ class UserItem:
 
 
 class AuditLog:
-    """The audit log of one service, or of every service for one request id."""
-    policies = {"GET": Authenticated(roles=DEPARTMENT)}
+    """The audit log of one service, or of every service for one request id or
+    one subtree. Department users read everything; province and LAO users the
+    entries of their subtree (``org_unit_id``, by default their own unit): those
+    whose acting user's unit or whose entity's unit lies in it."""
+    policies = {"GET": UnitInQuery(roles=("department", "province", "lao"))}
     FILTERS = ("entity", "entity_id", "action", "actor_id", "request_id", "since", "until")
     docs = {"GET": {
-        "summary": "Audit log (department users): every change with who, when, what and its "
-                   "request id; newest first", "tag": "audit", "response": AuditEntry, "list": True,
+        "summary": "Audit log: every change with who, when, what and its request id; newest first "
+                   "(department users: everything; province and LAO users: their subtree)",
+        "tag": "audit", "response": AuditEntry, "list": True,
         "query": {"service": ("string", "registry, rounds, enrollment, confirmation or reporting; "
-                                        "may be left out when request_id is given (every service)"),
+                                        "may be left out when request_id or org_unit_id is given "
+                                        "(every service, newest first; then offset + limit is at most 1000)"),
+                  "org_unit_id": ("integer", "only the entries of this unit's subtree: the acting "
+                                             "user's unit or the entity's unit lies in it (province "
+                                             "and LAO users: within their own subtree, by default "
+                                             "their own unit)"),
                   "entity": ("string", "e.g. learner, confirmation, org_unit, user, round"),
                   "entity_id": ("string", "the entity's id"), "action": ("string", "e.g. add, confirm"),
                   "actor_id": ("integer", "the acting user's id"),
@@ -113,22 +149,36 @@ class AuditLog:
     def __init__(self, ctx):
         self.ctx = ctx
 
+    def _scope(self, req):
+        """None (everything: a department user without ``org_unit_id``) or the
+        subtree's root path and the ids of every unit in it."""
+        actor = req.context.actor
+        if actor.role == "department" and req.get_param("org_unit_id") in (None, ""):
+            return None
+        unit = req.context.unit
+        below = self.ctx.call(req, "registry", "subtree", unit["id"])
+        return {"path": unit["path"], "unit_ids": [unit["id"]] + [u["id"] for u in below]}
+
     def on_get(self, req, resp):
         filters = {k: req.get_param(k) for k in self.FILTERS if req.get_param(k) not in (None, "")}
         service = req.get_param("service")
-        if service in (None, "") and filters.get("request_id"):
-            limit, _ = page(req.get_param("limit"), 0)
+        scope = self._scope(req)
+        if service in (None, "") and (filters.get("request_id") or scope is not None):
+            limit, offset = page(req.get_param("limit"), req.get_param("offset"))
+            if offset + limit > 1000:
+                raise validation_error({"offset": ["across every service, offset + limit is at most 1000 "
+                                                   "(name a service to page further)"]})
             items, total = [], 0
-            for name in SERVICES:  # one request's trail through every service
-                found = self.ctx.call(req, name, "audit_entries", filters, limit, 0)
+            for name in SERVICES:  # one request's (or one subtree's) trail through every service
+                found = self.ctx.call(req, name, "audit_entries", filters, offset + limit, 0, scope)
                 items += found["items"]
                 total += found["total"]
             items.sort(key=lambda e: (e["at"], e["service"], e["id"]), reverse=True)
-            resp.media = {"items": items[:limit], "total": total}
+            resp.media = {"items": items[offset:offset + limit], "total": total}
             return
         if service not in SERVICES:
             raise validation_error({"service": [f"one of {', '.join(SERVICES)} (or give request_id)"]})
-        resp.media = self.ctx.call(req, service, "audit_entries", filters, **paging(req))
+        resp.media = self.ctx.call(req, service, "audit_entries", filters, **paging(req), scope=scope)
 
 
 class OrgUnits:
@@ -162,14 +212,16 @@ class OrgUnitChildren:
     docs = {"GET": {"summary": "The units directly under a unit", "tag": "org-units",
                     "response": UnitSchema, "list": True,
                     "query": {"type": ("string", "department, province, lao, school, cdc or other_school"),
-                              "status": ("string", "pending, active or closed")}}}
+                              "status": ("string", "pending, active or closed"),
+                              "q": ("string", "only units whose name or code contains this text "
+                                              "(case-insensitive, at most 100 characters)")}}}
 
     def __init__(self, ctx):
         self.ctx = ctx
 
     def on_get(self, req, resp, id):
         resp.media = self.ctx.call(req, "registry", "list_children", id, type=req.get_param("type"),
-                                   status=req.get_param("status"), **paging(req))
+                                   status=req.get_param("status"), q=req.get_param("q"), **paging(req))
 
 
 class OrgUnitVerify:
@@ -293,6 +345,7 @@ class RoundWindow:
 
 ROUTES = [
     ("/auth/token", Token),
+    ("/auth/renew", Renew),
     ("/me", Me),
     ("/org-units", OrgUnits),
     ("/org-units/{id:int}", OrgUnit),

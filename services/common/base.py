@@ -71,10 +71,11 @@ class HealthMixin:
     production_check = ProductionCheck()
 
     @rpc
-    def audit_entries(self, filters=None, limit=None, offset=None):
-        """The service's audit log, newest first (department users; see services.common.audit)."""
+    def audit_entries(self, filters=None, limit=None, offset=None, scope=None):
+        """The service's audit log, newest first (department users; province and
+        LAO users with the ``scope`` of their subtree; see services.common.audit)."""
         with self.db.session() as session:
-            return audit.entries(session, self.db.actor, self.name, filters, limit, offset)
+            return audit.entries(session, self.db.actor, self.name, filters, limit, offset, scope)
 
     @rpc
     def health(self):

@@ -654,6 +654,33 @@ def header_row(thai=False):
     return [THAI_HEADERS[c] if thai else c for c in EXPORT_COLUMNS]
 
 
+def template_row():
+    """The import template's titles: the Thai ones the import reads, one per column."""
+    return [THAI_HEADERS[c] for c in COLUMNS]
+
+
+def template_chunks():
+    """An empty CSV import template (UTF-8 with BOM, so spreadsheets show Thai)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(template_row())
+    yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+def write_template_xlsx(fileobj):
+    """An empty XLSX import template; every column is typed as text, so that ID
+    numbers keep their digits and dates stay as typed (``25/12/2560``)."""
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "learners"
+    sheet.append(template_row())
+    for index, title in enumerate(template_row(), start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(12, len(title) + 6)
+        sheet.column_dimensions[letter].number_format = "@"
+    book.save(fileobj)
+
+
 def export_row(learner):
     """A learner as a row of the export. No cell is a formula: a name stored
     before the name rules refused it (``=...``) comes out with a leading ``'``

@@ -139,9 +139,30 @@ def _search(q):
     return and_(*[full.icontains(w, autoescape=True) for w in words])
 
 
+SORTS = ("grade", "name", "added")
+
+
+def _order(sort):
+    """The ORDER BY of a learner list: ``grade`` (the default: grade, then name),
+    ``name`` (first name, last name) or ``added`` (oldest first); a leading ``-``
+    reverses it. The id breaks ties, so pages never overlap."""
+    sort = (sort or "grade").strip()
+    descending = sort.startswith("-")
+    key = sort[1:] if descending else sort
+    if key not in SORTS:
+        raise validation_error({"sort": [f"one of {', '.join(SORTS)} (a leading '-' reverses it)"]})
+    columns = {"grade": [_GRADE_ORDER, learners.c.first_name, learners.c.last_name],
+               "name": [learners.c.first_name, learners.c.last_name],
+               "added": [learners.c.created_at]}[key] + [learners.c.id]
+    if descending:
+        columns = [c.desc() for c in columns]
+    return [learners.c.institution_path, *columns]
+
+
 def list_learners(session, actor, round_id, unit, q=None, grade=None, status=None, limit=None,
-                  offset=None):
-    """The learners of an institution, or of every institution under a unit."""
+                  offset=None, sort=None):
+    """The learners of an institution, or of every institution under a unit
+    (ordered by ``sort``, see :func:`_order`)."""
     require_reader(actor, unit, "org unit")
     limit, offset = page(limit, offset)
     cond = [learners.c.round_id == as_id(round_id, "round")]
@@ -160,12 +181,11 @@ def list_learners(session, actor, round_id, unit, q=None, grade=None, status=Non
         cond.append(learners.c.grade == grade)
     if q not in (None, "") and str(q).strip():
         cond.append(_search(str(q)))
+    order = _order(sort)
     where = and_(*cond)
     total = session.execute(select(func.count()).select_from(learners).where(where)).scalar_one()
     rows = session.execute(select(learners).where(where)
-                           .order_by(learners.c.institution_path, _GRADE_ORDER, learners.c.first_name,
-                                     learners.c.last_name, learners.c.id)
-                           .limit(limit).offset(offset))
+                           .order_by(*order).limit(limit).offset(offset))
     return {"items": [learner_dict(r) for r in rows], "total": total}
 
 
@@ -347,6 +367,31 @@ def remove_learner(uow, actor, unit, round_, window, learner_id, data):
                                             "grade": row.grade})
     uow.emit("learner_removed", {"round_id": row.round_id,
                                  "learner": learner_event(after, unit, census)})
+    uow.commit()
+    return learner_dict(after)
+
+
+def restore_learner(uow, actor, unit, round_, window, learner_id, units=None):
+    """Make a removed learner active again (a removal made by mistake), while the
+    round is open for the institution and its data are not sealed. A person has
+    one active record in a round: when another record of the same person is
+    active (here or elsewhere) the restore is refused as ``duplicate_learner``,
+    described as :mod:`services.enrollment.duplicates` says. Audited; the
+    learner is announced again as ``learner_added``."""
+    check_edit(actor, unit, window)
+    row = _locked_learner(uow, learner_id, round_, unit)
+    if row.status != "removed":
+        raise conflict("the learner is not removed")
+    actor = acting(actor)
+    after = _write_person(uow, update(learners).where(learners.c.id == row.id).values(
+        status="active", removal_reason=None, removal_note=None, removed_at=None, removed_by=None,
+        version=learners.c.version + 1, updated_at=func.now(),
+        updated_by=actor.user_id or None).returning(*learners.c),
+        row.round_id, row.id_number, _refuser(uow, actor, unit, row.round_id, "restore", units))
+    census, _ = domain.round_rules(round_)
+    uow.audit("restore", "learner", row.id, {"round_id": row.round_id, "institution_id": unit["id"],
+                                             "grade": row.grade, "removal_reason": row.removal_reason})
+    uow.emit("learner_added", {"round_id": row.round_id, "learner": learner_event(after, unit, census)})
     uow.commit()
     return learner_dict(after)
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.common.errors import LecError, conflict, not_found
 from services.common.validation import load
 from services.enrollment import domain
-from services.enrollment.duplicates import Holder, refuse
+from services.enrollment.duplicates import Holder, provinces, refuse
 from services.enrollment.handlers import acting, check_edit, learner_event
 from services.enrollment.models import learners
 from services.enrollment.outside import unit_ref
@@ -219,13 +219,62 @@ def previous_round(rounds, round_):
     return previous
 
 
+def _named(row, entry):
+    """A skipped or previewed round-1 learner with what the officer recognises them by."""
+    return dict(entry, learner_id=row.id, prefix=row.prefix, first_name=row.first_name,
+                last_name=row.last_name, grade=row.grade)
+
+
+def carry_over_preview(session, actor, unit, round_, window, previous, units=None):
+    """What :func:`carry_over` would do now, without writing anything (not even
+    the audit of refusals): the same answer, with ``dry_run: true`` and the
+    learners it would copy in ``learners``."""
+    check_edit(actor, unit, window)
+    actor = acting(actor)
+    round_id = round_["id"]
+    if seal_state(session, round_id, [unit["id"]])[str(unit["id"])]["sealed"]:
+        raise LecError("unit_confirmed", "the institution's data are confirmed for this round")
+    census, cdc_age = domain.round_rules(round_)
+    source = session.execute(select(learners).where(
+        learners.c.round_id == previous["id"], learners.c.institution_id == unit["id"],
+        learners.c.status == "active").order_by(learners.c.id)).all()
+    skipped, eligible = [], []
+    for row in source:
+        try:
+            domain.check_grade(row.grade, unit["type"])
+            domain.check_age(row.birth_date, unit["type"], census, cdc_age)
+        except LecError as exc:
+            skipped.append(_named(row, _skip(exc)))
+            continue
+        eligible.append(row)
+    holders = _active_holders(session, round_id, {r.id_number for r in eligible})
+    elsewhere = [Holder(h.id, h.institution_id, h.institution_path) for h in holders.values()
+                 if h.institution_id != unit["id"]]
+    places = provinces(session, actor, unit, elsewhere, units)
+    copied, unchanged = [], 0
+    for row in eligible:
+        holder = holders.get(row.id_number)
+        if holder is None:
+            copied.append(_named(row, {}))
+        elif holder.institution_id == unit["id"]:
+            unchanged += 1
+        else:
+            extra = domain.holder_extra(actor, unit, holder.institution_id, holder.institution_path, places)
+            skipped.append(_named(row, {"code": "duplicate_learner",
+                                        "message": domain.duplicate_message(extra, unit["id"]), **extra}))
+    return {"from_round_id": previous["id"], "copied": len(copied), "unchanged": unchanged,
+            "skipped": sorted(skipped, key=lambda s: s["learner_id"]), "dry_run": True,
+            "learners": copied}
+
+
 def carry_over(uow, actor, unit, round_, window, previous, units=None):
     """Copy the institution's active round-1 learners into round 2 in one action
     (grades unchanged, removed ones left out). Learners already active in round 2
     are left alone; the round's rules (CDC age at its census date) still apply.
     Learners another institution holds in round 2 are skipped (audited, described
     as ``services.enrollment.duplicates`` says, not counted as probing: the
-    institution did not choose them)."""
+    institution did not choose them). :func:`carry_over_preview` answers the
+    same without writing."""
     check_edit(actor, unit, window)
     round_id = round_["id"]
     lock_for_edit(uow, round_id, unit)
@@ -275,7 +324,7 @@ def carry_over(uow, actor, unit, round_, window, previous, units=None):
         "learner_ids": sorted(r.id for r in inserted)})
     uow.commit()
     return {"from_round_id": previous["id"], "copied": len(inserted), "unchanged": unchanged,
-            "skipped": sorted(skipped, key=lambda s: s["learner_id"])}
+            "skipped": sorted(skipped, key=lambda s: s["learner_id"]), "dry_run": False}
 
 
 def _skip(exc):

@@ -119,12 +119,30 @@ class ImportResult(ma.Schema):
     rows = fields.Integer(metadata={"description": "data rows read"})
 
 
+class CarriedLearner(ma.Schema):
+    learner_id = fields.Integer(metadata={"description": "the round-1 learner"})
+    prefix = fields.String(allow_none=True)
+    first_name = fields.String()
+    last_name = fields.String()
+    grade = fields.String(validate=validate.OneOf(ALL_GRADES))
+
+
+class CarryOverSkip(CarriedLearner):
+    code = fields.String(metadata={"description": "why it is not copied (an error code)"})
+    message = fields.String()
+    held_by = fields.Integer(metadata={"description": HELD_BY})
+    held_in = fields.Nested(HeldIn, metadata={"description": HELD_IN})
+
+
 class CarryOverResult(ma.Schema):
     from_round_id = fields.Integer()
-    copied = fields.Integer()
+    copied = fields.Integer(metadata={"description": "learners copied (with dry_run: that would be)"})
     unchanged = fields.Integer(metadata={"description": "already active here in this round"})
-    skipped = fields.List(fields.Dict(), metadata={
-        "description": "round-1 learners not copied: {learner_id, code, message, held_by? | held_in?}"})
+    skipped = fields.List(fields.Nested(CarryOverSkip), metadata={
+        "description": "round-1 learners not copied, with the reason"})
+    dry_run = fields.Boolean(metadata={"description": "true: a preview, nothing was written"})
+    learners = fields.List(fields.Nested(CarriedLearner), metadata={
+        "description": "with dry_run: the round-1 learners that would be copied"})
 
 
 class SealState(ma.Schema):

@@ -109,12 +109,19 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
             return handlers.remove_learner(uow, self.db.actor, unit, round_, window, learner_id, data)
 
     @rpc
+    def restore_learner(self, learner_id):
+        unit, round_, window = self._learner_context(learner_id)
+        with self.db.uow() as uow:
+            return handlers.restore_learner(uow, self.db.actor, unit, round_, window, learner_id,
+                                            self.outside.units)
+
+    @rpc
     def list_learners(self, round_id, unit_id, q=None, grade=None, status=None, limit=None,
-                      offset=None):
+                      offset=None, sort=None):
         unit = self.outside.unit(unit_id)
         with self.db.session() as session:
             return handlers.list_learners(session, self.db.actor, round_id, unit, q, grade, status,
-                                          limit, offset)
+                                          limit, offset, sort)
 
     @rpc
     def summary(self, round_id, institution_id):
@@ -124,9 +131,13 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
 
     # -- carry-over, import, export
     @rpc
-    def carry_over(self, round_id, institution_id):
+    def carry_over(self, round_id, institution_id, dry_run=False):
         unit, round_, window = self._edit_context(round_id, institution_id)
         previous = imports.previous_round(self.rounds, round_)
+        if dry_run:
+            with self.db.session() as session:
+                return imports.carry_over_preview(session, self.db.actor, unit, round_, window,
+                                                  previous, self.outside.units)
         with self.db.uow() as uow:
             return imports.carry_over(uow, self.db.actor, unit, round_, window, previous,
                                       self.outside.units)

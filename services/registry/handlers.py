@@ -3,7 +3,7 @@ the acting user, checks authority with the rules of ``services.common.hierarchy`
 and returns plain JSON-ready dicts."""
 import logging
 
-from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common import hierarchy, settings
@@ -77,10 +77,19 @@ def get_units(session, ids):
 
 
 def list_children(session, actor, unit_id, type=None, status=None, limit=None, offset=None,
-                  unpaged=False):
+                  unpaged=False, q=None):
+    """The units directly under a unit, by code; ``q``: only those whose name or
+    code contains it (case-insensitive)."""
     parent = _readable_unit(session, actor, unit_id)
     cond = [org_units.c.parent_id == parent.id]
     errors = {}
+    if q not in (None, ""):
+        if not isinstance(q, str) or len(q) > 100:
+            errors["q"] = ["at most 100 characters"]
+        else:
+            pattern = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            cond.append(or_(org_units.c.name.ilike(pattern, escape="\\"),
+                            org_units.c.code.ilike(pattern, escape="\\")))
     if type:
         if type not in hierarchy.UNIT_TYPES:
             errors["type"] = [f"one of {', '.join(hierarchy.UNIT_TYPES)}"]

@@ -83,10 +83,11 @@ class RegistryService(HealthMixin):
             return handlers.get_units(session, ids)
 
     @rpc
-    def list_children(self, unit_id, type=None, status=None, limit=None, offset=None, unpaged=False):
+    def list_children(self, unit_id, type=None, status=None, limit=None, offset=None, unpaged=False,
+                      q=None):
         with self.db.session() as session:
             return handlers.list_children(session, self.db.actor, unit_id, type, status, limit,
-                                          offset, unpaged)
+                                          offset, unpaged, q)
 
     @rpc
     def subtree(self, unit_id, types=None, statuses=None):

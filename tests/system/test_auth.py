@@ -12,6 +12,7 @@ from services.common import settings
 from services.common.settings import DEV_JWT_SECRET
 from tests.client import PASSWORD, unique
 from tests.conftest import ADMIN, JWT_SECRET
+from tests.system.confirmation_support import wait_until
 
 _hosts = itertools.count(1)
 
@@ -131,6 +132,45 @@ def test_the_account_not_the_token_decides_role_and_unit(api, tree):
     assert {u["org_unit_id"] for u in users["items"]} == {tree.id("school_a")}
     r = api.get(f"/org-units/{tree.id('lao_b')}", headers=headers)
     assert r.status_code == 404
+
+
+def test_renew_gives_a_fresh_token_of_the_same_account_that_ends_with_the_old_one(api, admin, tree):
+    """A session renewed while its officer works: a new token of the same account, the
+    same role and unit; refused without a valid token; and a password change ends the
+    renewed token as it ends the first one (they share the account's token version)."""
+    username = new_account(admin, tree, "lao_a")
+    first = admin.login(username)
+    assert api.post("/auth/renew").status_code == 401
+    r = api.post("/auth/renew", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    expired = _token(_claims(first.user, iat=past, exp=past + dt.timedelta(minutes=5)))
+    assert api.post("/auth/renew", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+
+    r = first.post("/auth/renew")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] > 0
+    assert body["user"] == first.user
+    renewed = body["access_token"]
+    assert renewed != first.token
+    claims = jwt.decode(renewed, JWT_SECRET, algorithms=["HS256"], issuer="lec")
+    assert claims["sub"] == str(first.user["id"])
+    old = jwt.decode(first.token, JWT_SECRET, algorithms=["HS256"], issuer="lec")
+    assert claims["tv"] == old["tv"] and claims["exp"] >= old["exp"]
+    me = _me(api, renewed)
+    assert me.status_code == 200 and me.json()["username"] == username
+    assert me.json()["org_unit_id"] == tree.id("lao_a")
+
+    # a password change ends both tokens, and the renewed one cannot be renewed again
+    first.ok("POST", "/me/password", 204, json={"current_password": PASSWORD,
+                                                "new_password": "a-renewed-session-ends-9"})
+    for token in (first.token, renewed):
+        # at once on the gateway process that made the change; on the others when the
+        # registry's user_changed event reaches them
+        wait_until(lambda: _me(api, token).status_code == 401, 10, 0.05, "the old token refused")
+        r = api.post("/auth/renew", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401 and r.json()["code"] == "unauthorized"
 
 
 # -- throttling ----------------------------------------------------------------------------------

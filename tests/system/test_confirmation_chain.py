@@ -365,6 +365,8 @@ def test_the_gateway_documents_and_serves_confirmation(api):
     assert ops["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Status")
     assert {"reason"} <= {p["name"] for p in ops["delete"]["parameters"]}
     assert "get" in doc["paths"]["/rounds/{id}/confirmations/{unit_id}/history"]
-    assert '<script src="/static/confirmation.js"></script>' in api.get("/").text
-    js = api.get(api.base_url + "/static/confirmation.js")
-    assert js.status_code == 200 and "window.LEC.panels.push(confirmationPanel)" in js.text
+    assert '<script type="module" src="/static/app.js"></script>' in api.get("/").text
+    pages = api.get(api.base_url + "/static/pages/index.js")
+    assert pages.status_code == 200 and 'from "./children.js"' in pages.text and 'from "./confirm.js"' in pages.text
+    for name in ("children", "confirm"):
+        assert api.get(api.base_url + f"/static/pages/{name}.js").status_code == 200, name

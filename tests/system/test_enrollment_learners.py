@@ -285,13 +285,16 @@ def test_openapi_describes_the_enrollment_routes(api):
     assert "national_id" in doc["components"]["schemas"]["Learner"]["properties"]
 
 
-def test_the_portal_loads_the_enrollment_panel(api):
+def test_the_portal_serves_the_institution_pages(api):
     import shutil
     import subprocess
-    page = api.get("/").text
-    assert '<script src="/static/enrollment.js"></script>' in page
-    resp = api.get(api.base_url + "/static/enrollment.js")
-    assert resp.status_code == 200 and "panels.push(learnersPanel, headcountPanel)" in resp.text
-    if shutil.which("node"):  # a syntax check where Node.js is installed
-        checked = subprocess.run(["node", "--check", "-"], input=resp.content, capture_output=True)
-        assert checked.returncode == 0, checked.stderr.decode()
+    index = api.get(api.base_url + "/static/pages/index.js")
+    assert index.status_code == 200
+    for module in ("learners", "import", "confirm"):
+        assert f'from "./{module}.js"' in index.text
+        resp = api.get(api.base_url + f"/static/pages/{module}.js")
+        assert resp.status_code == 200 and "export default" in resp.text
+        if shutil.which("node"):  # a syntax check where Node.js is installed
+            checked = subprocess.run(["node", "--input-type=module", "--check"], input=resp.content,
+                                     capture_output=True)
+            assert checked.returncode == 0, checked.stderr.decode()

@@ -171,6 +171,8 @@ def test_every_operation_answers_as_documented(api, admin, document):
                         headers={"X-Forwarded-For": "198.51.100.7"})
     assert refused.status_code == 401, refused.text
     root.ok("GET", "/me")
+    renewed = school.ok("POST", "/auth/renew")
+    assert renewed["user"]["id"] == school.user["id"]
     new = lao.ok("POST", "/org-units", 201, json={"code": unique("S"), "name": "โรงเรียนใหม่",
                                                    "type": "school", "parent_id": tree.id("lao_a")})
     province.ok("POST", f"/org-units/{new['id']}/verify")
@@ -215,6 +217,11 @@ def test_every_operation_answers_as_documented(api, admin, document):
     school.ok("GET", f"/learners/{one['id']}")
     school.ok("PATCH", f"/learners/{one['id']}", json={"last_name": "ใจงาม", "version": one["version"]})
     school.ok("DELETE", f"/learners/{gone['id']}", 204, json={"reason": "moved_out", "note": "ย้ายตามผู้ปกครอง"})
+    school.ok("POST", f"/learners/{gone['id']}/restore")
+    school.ok("GET", f"/rounds/{rid}/institutions/{sid}/learners", params={"status": "all", "sort": "-added"})
+    for fmt in ("csv", "xlsx"):
+        r = school.get("/learners/import-template", params={"format": fmt})
+        assert r.status_code == 200, r.text
     rows = learner(grade="p4")
     csv_body = ("national_id,first_name,last_name,sex,birth_date,grade\n"
                 f"{rows['national_id']},{rows['first_name']},{rows['last_name']},F,2016-02-01,p4\n"

@@ -244,3 +244,17 @@ def test_role_against_own_sibling_and_ancestor(world, admin, role, endpoint, tar
         if want >= 400:
             assert r.json()["code"] in ("forbidden", "not_found")
             assert "items" not in r.json() and "path" not in r.json()
+
+
+def test_children_are_searched_by_name_or_code(admin, tree):
+    lao = tree.id("lao_a")
+    school = tree.units["school_a"]
+    by_name = tree["lao_a"].ok("GET", f"/org-units/{lao}/children", params={"q": "SCHOOL_A"})
+    assert [u["id"] for u in by_name["items"]] == [school["id"]] and by_name["total"] == 1
+    by_code = tree["province"].ok("GET", f"/org-units/{lao}/children", params={"q": school["code"][2:8].lower()})
+    assert school["id"] in [u["id"] for u in by_code["items"]]
+    # LIKE's own characters are taken literally
+    assert tree["lao_a"].ok("GET", f"/org-units/{lao}/children", params={"q": "%"})["total"] == 0
+    assert tree["lao_a"].ok("GET", f"/org-units/{lao}/children", params={"q": "_"})["total"] == 3
+    r = tree["lao_a"].get(f"/org-units/{lao}/children", params={"q": "x" * 101})
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"

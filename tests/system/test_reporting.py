@@ -528,9 +528,10 @@ def test_reports_are_in_the_openapi_document_and_the_portal(api):
     content = summary["responses"]["200"]["content"]
     assert {"application/json", "text/csv", XLSX, "text/html"} <= set(content)
     assert {p["name"] for p in summary["parameters"]} >= {"id", "org_unit_id", "format"}
-    assert '<script src="/static/reporting.js"></script>' in api.get("/").text
-    script = api.get(api.base_url + "/static/reporting.js")
-    assert script.status_code == 200 and "LEC.panels" not in script.text and "panels.push(reportsPanel)" in script.text
+    assert '<script type="module" src="/static/app.js"></script>' in api.get("/").text
+    assert 'from "./reports.js"' in api.get(api.base_url + "/static/pages/index.js").text
+    script = api.get(api.base_url + "/static/pages/reports.js")
+    assert script.status_code == 200 and 'id: "reports"' in script.text
 
 
 def test_a_round_the_events_have_not_brought_yet_is_fetched_from_its_owner(tree, rnd):

@@ -1,0 +1,114 @@
+// Deadline extensions of the chosen round: a later last day for one unit and everything
+// beneath it (a province for its own subtree, the department anywhere).
+import { api, errorText } from "../core/api.js";
+import { dateInput, deadlineText, formatDateTime } from "../core/dates.js";
+import { register, t } from "../core/i18n.js";
+import { clearErrors, dataTable, el, emptyState, field, formErrors, notice, onSubmit } from "../core/ui.js";
+import { data, roundName, tx } from "./oversight.js";
+
+register({
+  th: {
+    "extensions.title": "ขยายกำหนดส่ง",
+    "extensions.heading": "การขยายกำหนดส่งของ{round}",
+    "extensions.round_deadline": "กำหนดส่งของรอบ: {deadline}",
+    "extensions.col.unit": "หน่วยงาน (รวมหน่วยงานในสังกัด)",
+    "extensions.col.deadline": "กำหนดส่งใหม่",
+    "extensions.col.created": "ขยายเมื่อ",
+    "extensions.empty": "ยังไม่มีการขยายกำหนดส่งในรอบนี้",
+    "extensions.add": "ขยายกำหนดส่งให้หน่วยงาน",
+    "extensions.add_intro": "หน่วยงานที่เลือกและหน่วยงานในสังกัดทั้งหมดจะส่งข้อมูลได้ถึงเวลา 24.00 น. ของวันที่กำหนด",
+    "extensions.unit": "หน่วยงาน",
+    "extensions.date": "วันสุดท้ายของการส่งข้อมูล (พ.ศ.)",
+    "extensions.date_hint": "วว/ดด/ปปปป เช่น 15/07/2569",
+    "extensions.button": "ขยายกำหนดส่ง",
+    "extensions.added": "ขยายกำหนดส่งของ {name} เป็น{deadline} แล้ว",
+    "extensions.bad_date": "กรอกวันที่ในรูปแบบ วว/ดด/ปปปป (พ.ศ.)",
+    "extensions.required": "กรุณาเลือกหน่วยงาน",
+    "extensions.unit_ref": "หน่วยงาน #{id}",
+  },
+  en: {
+    "extensions.title": "Extensions",
+    "extensions.heading": "Deadline extensions of {round}",
+    "extensions.round_deadline": "The round's deadline: {deadline}",
+    "extensions.col.unit": "Unit (with the units below it)",
+    "extensions.col.deadline": "New deadline",
+    "extensions.col.created": "Granted on",
+    "extensions.empty": "No deadline was extended in this round",
+    "extensions.add": "Extend the deadline of a unit",
+    "extensions.add_intro": "The chosen unit and every unit below it can submit until 24:00 of that day.",
+    "extensions.unit": "Unit",
+    "extensions.date": "Last day to submit (Buddhist era)",
+    "extensions.date_hint": "dd/mm/yyyy, e.g. 15/07/2569",
+    "extensions.button": "Extend the deadline",
+    "extensions.added": "The deadline of {name} is now {deadline}",
+    "extensions.bad_date": "Enter the date as dd/mm/yyyy (Buddhist era)",
+    "extensions.required": "Choose a unit",
+    "extensions.unit_ref": "Unit #{id}",
+  },
+});
+
+export default {
+  id: "extensions",
+  title: "extensions.title",
+  levels: ["province", "department"],
+  unitTypes: ["department", "province", "lao"],
+  order: 65,
+  async render(ctx) {
+    const root = el("div", { class: "page page-extensions" });
+    if (!ctx.round) {
+      root.append(emptyState(t("ov.no_round")));
+      return root;
+    }
+    const [list, children] = await Promise.all([
+      api("GET", `/rounds/${ctx.round.id}/extensions`, undefined, { signal: ctx.signal }),
+      api("GET", `/org-units/${ctx.unit.id}/children?status=active&limit=1000`, undefined, { signal: ctx.signal }),
+    ]);
+    // the units one may choose: the viewed unit and those directly below it
+    const choices = [ctx.unit, ...(children.items || [])];
+    const names = new Map(choices.map((u) => [u.id, u.name]));
+    const extensions = (list.items || []).filter((x) => x.org_unit_path && ctx.unit.path && x.org_unit_path.startsWith(ctx.unit.path)
+      || names.has(x.org_unit_id));
+    const unknown = extensions.filter((x) => !names.has(x.org_unit_id)).map((x) => x.org_unit_id);
+    if (unknown.length) {
+      const found = await Promise.all([...new Set(unknown)].map((id) => api("GET", `/org-units/${id}`, undefined, { signal: ctx.signal })
+        .catch((e) => { if (e && e.name === "AbortError") throw e; return null; })));
+      for (const u of found) if (u) names.set(u.id, u.name);
+    }
+    root.append(el("section", { class: "panel", "aria-labelledby": "ext-h" },
+      el("h2", { id: "ext-h" }, t("extensions.heading", { round: roundName(ctx.round) })),
+      el("p", {}, t("extensions.round_deadline", { deadline: deadlineText(ctx.round.closes_at) })),
+      dataTable({ rows: extensions, empty: t("extensions.empty"), caption: t("extensions.heading", { round: roundName(ctx.round) }), columns: [
+        { key: "unit", label: t("extensions.col.unit"), render: (x) => names.has(x.org_unit_id) ? data(names.get(x.org_unit_id)) : t("extensions.unit_ref", { id: x.org_unit_id }) },
+        { key: "closes_at", label: t("extensions.col.deadline"), render: (x) => deadlineText(x.closes_at) },
+        { key: "created_at", label: t("extensions.col.created"), render: (x) => formatDateTime(x.created_at) },
+      ] })));
+
+    const unit = el("select", {}, choices.map((u) => el("option", { value: String(u.id) }, `${u.name} (${t(`type.${u.type}`)})`)));
+    const date = dateInput({ name: "closes_on", id: "ext-date" });
+    const form = el("form", { class: "panel", "aria-labelledby": "ext-add-h", novalidate: true },
+      el("h2", { id: "ext-add-h" }, t("extensions.add")),
+      el("p", { class: "hint" }, t("extensions.add_intro")),
+      el("div", { class: "form-grid" },
+        field({ label: t("extensions.unit"), name: "org_unit_id", input: unit }),
+        field({ label: t("extensions.date"), name: "closes_at", input: date, hint: t("extensions.date_hint") })),
+      el("div", { class: "actions" }, el("button", { type: "submit", class: "button primary" }, t("extensions.button"))));
+    onSubmit(form, async () => {
+      clearErrors(form);
+      if (!date.isoValue) {
+        formErrors(form, { fields: { closes_at: t("extensions.bad_date") } });
+        return;
+      }
+      const id = Number(unit.value);
+      try {
+        const saved = await api("POST", `/rounds/${ctx.round.id}/extensions`, { org_unit_id: id, closes_at: date.isoValue });
+        notice(tx("extensions.added", { name: data(names.get(id)), deadline: deadlineText(saved.closes_at) }), "ok");
+      } catch (e) {
+        if (!formErrors(form, e)) notice(errorText(e), "error");
+        return;
+      }
+      await ctx.refresh();
+    });
+    root.append(form);
+    return root;
+  },
+};
