@@ -154,12 +154,18 @@ function currentRound() {
   return state.rounds.find((r) => r.id === state.roundId) || null;
 }
 
-function renderFrame() {
-  const select = el("select", { id: "round-select", name: "round" },
-    state.rounds.length ? [...state.rounds].sort((a, b) => (b.academic_year - a.academic_year) || (b.number - a.number)).map((r) => el("option", { value: String(r.id) },
+// the round selector's options, from state.rounds (newest first)
+function fillRounds(select) {
+  select.replaceChildren(...(state.rounds.length
+    ? [...state.rounds].sort((a, b) => (b.academic_year - a.academic_year) || (b.number - a.number)).map((r) => el("option", { value: String(r.id) },
       `${t("shell.round_option", { year: r.academic_year, number: r.number })} · ${t(`state.${r.state}`)}`))
-      : el("option", { value: "" }, t("shell.no_rounds")));
+    : [el("option", { value: "" }, t("shell.no_rounds"))]));
   if (state.roundId) select.value = String(state.roundId);
+}
+
+function renderFrame() {
+  const select = el("select", { id: "round-select", name: "round" });
+  fillRounds(select);
   select.addEventListener("change", () => setRound(Number(select.value)));
   main().replaceChildren(
     el("div", { id: "notice", class: "notice-region" }),
@@ -278,6 +284,13 @@ async function navigate({ clearNotice = true, fresh = false, keepScroll = false 
   if (clearNotice) notice(null);
   const stale = () => generation !== state.generation || signal.aborted;
   try {
+    if (fresh) {
+      // after an action: rounds may have been created or changed their state
+      const rounds = await api("GET", "/rounds?limit=1000", undefined, { signal });
+      if (stale()) return;
+      state.rounds = rounds.items || [];
+      fillRounds($("round-select"));
+    }
     const round = currentRound();
     const [unit, w] = await Promise.all([
       getUnit(route.unitId, signal, fresh),

@@ -209,7 +209,8 @@ def department(p, args, out):
     page.fill("#round-opens", r["opens"])
     page.fill("#round-closes", r["closes"])
     settle(page, lambda: page.click("form[aria-labelledby=round-create-h] button[type=submit]"))
-    out["round"] = {"notice": notice(page), "rows": texts(page, ".page-rounds table.data tbody tr")}
+    out["round"] = {"notice": notice(page), "rows": texts(page, ".page-rounds table.data tbody tr"),
+                    "options": texts(page, "#round-select option")}
     check_page(page, "oversight-department-rounds")
     # move its deadline
     page.click(f"button[aria-label='เปลี่ยนกำหนดส่งของปีการศึกษา {r['academic_year']} รอบที่ {r['number']}']")

@@ -156,6 +156,8 @@ def test_the_oversight_pages(system, api, admin, tree):
     assert f"ภายในวันที่ 15 ก.ค. {year}" in row, row
     assert made[0]["settings"]["lunch"]["school"]["days"] == 200, made
     assert any(f"ปีการศึกษา {year} รอบที่ 1" in row for row in seen["round"]["rows"]), seen["round"]
+    # the new round is offered in the round selector at once, without signing in again
+    assert any(f"{year} รอบที่ 1" in option for option in seen["round"]["options"]), seen["round"]
     assert "เปลี่ยนกำหนดส่ง" in seen["round"]["deadline_notice"], seen["round"]
     moved = admin.ok("GET", f"/rounds/{made[0]['id']}")
     assert dt.datetime.fromisoformat(moved["closes_at"]).astimezone(BKK) == \
