@@ -225,6 +225,25 @@ def _named(row, entry):
                 last_name=row.last_name, grade=row.grade)
 
 
+def _carry_over_candidates(session, unit, round_, previous):
+    """The institution's active learners of ``previous`` split by this round's rules:
+    ``(source rows, [(row, skip entry)] outside the rules, eligible rows)``."""
+    census, cdc_age = domain.round_rules(round_)
+    source = session.execute(select(learners).where(
+        learners.c.round_id == previous["id"], learners.c.institution_id == unit["id"],
+        learners.c.status == "active").order_by(learners.c.id)).all()
+    refused, eligible = [], []
+    for row in source:
+        try:
+            domain.check_grade(row.grade, unit["type"])
+            domain.check_age(row.birth_date, unit["type"], census, cdc_age)
+        except LecError as exc:
+            refused.append((row, _skip(exc)))
+            continue
+        eligible.append(row)
+    return source, refused, eligible
+
+
 def carry_over_preview(session, actor, unit, round_, window, previous, units=None):
     """What :func:`carry_over` would do now, without writing anything (not even
     the audit of refusals): the same answer, with ``dry_run: true`` and the
@@ -234,19 +253,8 @@ def carry_over_preview(session, actor, unit, round_, window, previous, units=Non
     round_id = round_["id"]
     if seal_state(session, round_id, [unit["id"]])[str(unit["id"])]["sealed"]:
         raise LecError("unit_confirmed", "the institution's data are confirmed for this round")
-    census, cdc_age = domain.round_rules(round_)
-    source = session.execute(select(learners).where(
-        learners.c.round_id == previous["id"], learners.c.institution_id == unit["id"],
-        learners.c.status == "active").order_by(learners.c.id)).all()
-    skipped, eligible = [], []
-    for row in source:
-        try:
-            domain.check_grade(row.grade, unit["type"])
-            domain.check_age(row.birth_date, unit["type"], census, cdc_age)
-        except LecError as exc:
-            skipped.append(_named(row, _skip(exc)))
-            continue
-        eligible.append(row)
+    _, refused, eligible = _carry_over_candidates(session, unit, round_, previous)
+    skipped = [_named(row, entry) for row, entry in refused]
     holders = _active_holders(session, round_id, {r.id_number for r in eligible})
     elsewhere = [Holder(h.id, h.institution_id, h.institution_path) for h in holders.values()
                  if h.institution_id != unit["id"]]
@@ -278,19 +286,10 @@ def carry_over(uow, actor, unit, round_, window, previous, units=None):
     check_edit(actor, unit, window)
     round_id = round_["id"]
     lock_for_edit(uow, round_id, unit)
-    census, cdc_age = domain.round_rules(round_)
-    source = uow.execute(select(learners).where(
-        learners.c.round_id == previous["id"], learners.c.institution_id == unit["id"],
-        learners.c.status == "active").order_by(learners.c.id)).all()
-    skipped, eligible = [], []
-    for row in source:
-        try:
-            domain.check_grade(row.grade, unit["type"])
-            domain.check_age(row.birth_date, unit["type"], census, cdc_age)
-        except LecError as exc:
-            skipped.append({"learner_id": row.id, **_skip(exc)})
-            continue
-        eligible.append(row.id)
+    census, _ = domain.round_rules(round_)
+    source, refused, rows = _carry_over_candidates(uow.session, unit, round_, previous)
+    skipped = [{"learner_id": row.id, **entry} for row, entry in refused]
+    eligible = [row.id for row in rows]
     inserted = []
     if eligible:
         actor = acting(actor)

@@ -4,7 +4,7 @@ import { api, errorText } from "../core/api.js";
 import { formatDateTime } from "../core/dates.js";
 import { register, t } from "../core/i18n.js";
 import { badge, button, clearErrors, confirmDialog, dataTable, el, field, formErrors, notice, onSubmit } from "../core/ui.js";
-import { OVERSIGHT, data, tx } from "./oversight.js";
+import { OVERSIGHT, data, tx, saveThenRefresh } from "./oversight.js";
 
 register({
   th: {
@@ -179,15 +179,11 @@ function createForm(ctx, unit) {
       formErrors(form, { fields: missing });
       return;
     }
-    try {
+    await saveThenRefresh(form, ctx, async () => {
       const created = await api("POST", "/users", { username: username.value.trim(), password: password.value, org_unit_id: unit.id });
       password.value = "";
       notice(tx("accounts.created", { name: data(created.username) }), "ok");
-    } catch (e) {
-      if (!formErrors(form, e)) notice(errorText(e), "error");
-      return;
-    }
-    await ctx.refresh();
+    });
   });
   return form;
 }

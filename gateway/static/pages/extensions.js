@@ -1,10 +1,10 @@
 // Deadline extensions of the chosen round: a later last day for one unit and everything
 // beneath it (a province for its own subtree, the department anywhere).
-import { api, errorText } from "../core/api.js";
+import { api } from "../core/api.js";
 import { dateInput, deadlineText, formatDateTime } from "../core/dates.js";
 import { register, t } from "../core/i18n.js";
 import { clearErrors, dataTable, el, emptyState, field, formErrors, notice, onSubmit } from "../core/ui.js";
-import { data, roundName, tx } from "./oversight.js";
+import { data, roundName, tx, saveThenRefresh } from "./oversight.js";
 
 register({
   th: {
@@ -99,14 +99,10 @@ export default {
         return;
       }
       const id = Number(unit.value);
-      try {
+      await saveThenRefresh(form, ctx, async () => {
         const saved = await api("POST", `/rounds/${ctx.round.id}/extensions`, { org_unit_id: id, closes_at: date.isoValue });
         notice(tx("extensions.added", { name: data(names.get(id)), deadline: deadlineText(saved.closes_at) }), "ok");
-      } catch (e) {
-        if (!formErrors(form, e)) notice(errorText(e), "error");
-        return;
-      }
-      await ctx.refresh();
+      });
     });
     root.append(form);
     return root;

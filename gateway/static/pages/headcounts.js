@@ -4,7 +4,7 @@ import { api, errorText } from "../core/api.js";
 import { formatDateTime } from "../core/dates.js";
 import { num, register, t } from "../core/i18n.js";
 import { badge, button, clearErrors, el, emptyState, formErrors, notice, onSubmit, uid } from "../core/ui.js";
-import { affiliationName, data, previousRound, roundName, tx, windowOpen } from "./oversight.js";
+import { affiliationName, data, previousRound, roundName, tx, windowOpen, saveThenRefresh } from "./oversight.js";
 
 const LEVELS = [
   ["kindergarten", ["k1", "k2", "k3"]],
@@ -177,14 +177,10 @@ function schoolForm(ctx, school, previous, prevRound, editable) {
         return;
       }
       const counts = Object.fromEntries(Object.entries(v).filter(([, x]) => Number(x) > 0).map(([g, x]) => [g, Number(x)]));
-      try {
+      await saveThenRefresh(form, ctx, async () => {
         const saved = await api("PUT", `/rounds/${ctx.round.id}/institutions/${school.school_id}/headcount`, { counts });
         notice(tx("headcounts.saved", { name: data(school.name), total: num(saved && saved.counts ? saved.counts.total : totalOf(counts)) }), "ok");
-      } catch (e) {
-        if (!formErrors(form, e)) notice(errorText(e), "error");
-        return;
-      }
-      await ctx.refresh();
+      });
     });
   }
   return form;

@@ -1,6 +1,7 @@
 // What the LAO, province and department pages share: levels, grades, unit helpers.
-import { api } from "../core/api.js";
+import { api, errorText } from "../core/api.js";
 import { has, register, t } from "../core/i18n.js";
+import { formErrors, notice } from "../core/ui.js";
 
 export const OVERSIGHT = ["lao", "province", "department"];
 export const SCHOOL_GRADES = ["k1", "k2", "k3", "p1", "p2", "p3", "p4", "p5", "p6", "m1", "m2", "m3", "m4", "m5", "m6"];
@@ -106,4 +107,16 @@ export function previousRound(round, rounds) {
   if (!round) return null;
   const want = round.number === 2 ? [round.academic_year, 1] : [round.academic_year - 1, 2];
   return (rounds || []).find((r) => r.academic_year === want[0] && r.number === want[1]) || null;
+}
+
+// a form's change, then the page again from the server; a refusal is shown on the form
+// (its fields) or as a notice, and the page stays as it is
+export async function saveThenRefresh(form, ctx, save) {
+  try {
+    await save();
+  } catch (e) {
+    if (!formErrors(form, e)) notice(errorText(e), "error");
+    return;
+  }
+  await ctx.refresh();
 }

@@ -4,7 +4,7 @@ import { api, errorText } from "../core/api.js";
 import { dateInput, formatDate, today } from "../core/dates.js";
 import { num, register, t } from "../core/i18n.js";
 import { badge, button, clearErrors, confirmDialog, dataTable, el, field, formErrors, notice, onSubmit, pager, searchBox } from "../core/ui.js";
-import { AFFILIATIONS, CHILD_TYPES, OVERSIGHT, affiliationName, data, tx } from "./oversight.js";
+import { AFFILIATIONS, CHILD_TYPES, OVERSIGHT, affiliationName, data, tx, saveThenRefresh } from "./oversight.js";
 
 const LIMIT = 50;
 
@@ -157,14 +157,10 @@ function addForm(ctx) {
     }
     const body = { code: code.value.trim(), name: name.value.trim(), type: type.value, parent_id: ctx.unit.id };
     if (type.value === "other_school") body.affiliation = affiliation.value;
-    try {
+    await saveThenRefresh(form, ctx, async () => {
       const created = await api("POST", "/org-units", body);
       notice(tx(created.status === "pending" ? "units.added_pending" : "units.added", { name: data(created.name) }), "ok");
-    } catch (e) {
-      if (!formErrors(form, e)) notice(errorText(e), "error");
-      return;
-    }
-    await ctx.refresh();
+    });
   });
   return form;
 }
