@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test browser venv migrate bench-import bench-confirm bench-report bench-events bench-load clean
+.PHONY: run test browser venv migrate bench-import bench-confirm bench-report bench-events bench-load bench-checks clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench-events: venv
 # deadline day: officers recording, listing and reading summaries at once (BENCH_ARGS="--users 32")
 bench-load: venv
 	$(BIN)/python -m bench.load.run $(BENCH_ARGS)
+
+# checks before confirming at national size: stored tallies vs computing on request
+# (BENCH_ARGS="--scale 0.05" for a quick run)
+bench-checks: venv
+	$(BIN)/python -m bench.checks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .lec *.egg-info

@@ -187,7 +187,7 @@ class TokenStates:
         """The acting user of a token of ``user_id`` at token version ``version``."""
         state = self.get(user_id)
         if state is None or not state["active"] or state["token_version"] != version:
-            raise LecError("unauthorized", "the access token is no longer valid (the password was "
+            raise LecError("unauthorized", "the access token is no longer valid (signed out, the password "
                                            "changed or the account disabled): sign in again")
         try:
             return Actor(user_id=user_id, username=state["username"], role=state["role"],

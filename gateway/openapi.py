@@ -33,7 +33,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
 from gateway.access import policy_for, responder_methods
-from services.enrollment.schemas import HeldIn, Rejection
+from services.enrollment.schemas import CheckItem, HeldIn, Rejection
 from services.rounds.schemas import Instant
 
 MAX_ID = 2 ** 63 - 1  # ids are PostgreSQL bigints
@@ -66,6 +66,8 @@ class Error(ma.Schema):
     held_by = fields.Integer(metadata={"description": "duplicate_learner: the holder, if the caller may read it"})
     held_in = fields.Nested(HeldIn, metadata={"description": "duplicate_learner otherwise: the holder's province {code, name}"})
     pending = fields.List(fields.Integer(), metadata={"description": "children_not_confirmed: ids"})
+    items = fields.List(fields.Nested(CheckItem), metadata={
+        "description": "checks_failed: the errors and the queries not explained that stop the confirmation"})
     retry_after = fields.Integer(metadata={"description": "rate_limited: seconds"})
     locked = fields.Boolean(metadata={"description": "rate_limited at sign-in: the account is locked "
                                                      "until a user of a unit above resets its password"})

@@ -1,7 +1,8 @@
-"""Confirmation: a unit's state with its children's progress, confirm, revoke, history."""
+"""Confirmation: a unit's state with its children's progress, confirm, revoke, history,
+and what changed since the unit's last seal."""
 from gateway.access import UnitInPath
 from services.common.errors import forbidden
-from services.confirmation.schemas import HistoryEntry, RevokeRequest, Status
+from services.confirmation.schemas import ConfirmRequest, HistoryEntry, RevokeRequest, SealDiff, Status
 
 IDEMPOTENCY = ("Send an `Idempotency-Key` header to make retries safe: a repeated request with "
                "the same key (same user) answers the first result instead of acting again.")
@@ -31,8 +32,10 @@ class Confirmation:
     docs = {
         "GET": {"summary": "A unit's confirmation state, counts and its children's progress",
                 "response": Status, "tag": "confirmations"},
-        "POST": {"summary": "Confirm the caller's own unit: its counts are sealed at that instant. "
-                            + IDEMPOTENCY,
+        "POST": {"summary": "Confirm the caller's own unit: its counts are sealed at that instant, "
+                            "with a digest anyone can recompute (docs/confirmation.md); an optional "
+                            "note is kept with it. " + IDEMPOTENCY,
+                 "request": ConfirmRequest, "request_required": False,
                  "response": Status, "tag": "confirmations"},
         "DELETE": {"summary": "Revoke a confirmation from a unit above, with a reason (body or "
                               "query), while the unit's parent is not confirmed. " + IDEMPOTENCY,
@@ -50,6 +53,7 @@ class Confirmation:
     def on_post(self, req, resp, id, unit_id):
         resp.media = self.ctx.call(req, "confirmation", "confirm", id, unit_id,
                                    idempotency_key=req.get_header("Idempotency-Key"),
+                                   data=req.get_media(default_when_empty=None),
                                    timeout=_timeout(self.ctx))
 
     def on_delete(self, req, resp, id, unit_id):
@@ -74,7 +78,25 @@ class ConfirmationHistory:
         resp.media = self.ctx.call(req, "confirmation", "history", id, unit_id)
 
 
+class ConfirmationDiff:
+    """What changed since a school's, CDC's or LAO's last seal."""
+    policies = {"GET": UnitInPath("unit_id")}
+    docs = {"GET": {"summary": "What changed since the unit's last seal (kept after a revoke): "
+                               "learners added, removed and changed (no ID numbers: a changed "
+                               "identity is id_changed), counts then and now; for an LAO its "
+                               "other-affiliation schools whose headcount changed. Never sealed: "
+                               "last_sealed_at null and empty lists. Each list holds at most 1000.",
+                    "response": SealDiff, "tag": "confirmations"}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id, unit_id):
+        resp.media = self.ctx.call(req, "enrollment", "seal_diff", id, unit_id)
+
+
 ROUTES = [
     ("/rounds/{id:int}/confirmations/{unit_id:int}", Confirmation),
     ("/rounds/{id:int}/confirmations/{unit_id:int}/history", ConfirmationHistory),
+    ("/rounds/{id:int}/confirmations/{unit_id:int}/diff", ConfirmationDiff),
 ]

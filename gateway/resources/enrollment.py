@@ -16,8 +16,8 @@ from services.common.errors import LecError, validation_error
 from services.common.validation import UNSAFE_TEXT, unsafe
 from services.enrollment import fileformat
 from services.enrollment.schemas import (
-    CarryOverResult, Headcount, HeadcountSet, ImportResult, Learner, LearnerCreate, LearnerSummary,
-    LearnerUpdate, Removal, SchoolHeadcount,
+    CarryOverResult, ChecksReport, ExplanationsResult, ExplanationsSet, Headcount, HeadcountSet,
+    ImportResult, Learner, LearnerCreate, LearnerSummary, LearnerUpdate, Removal, SchoolHeadcount,
 )
 
 INSTITUTION = ("institution",)
@@ -442,6 +442,35 @@ class LaoHeadcounts:
         resp.media = self.ctx.call(req, "enrollment", "list_headcounts", id, lid)
 
 
+class Checks:
+    """The checks before confirming: a unit's findings and, below it, a tally per child."""
+    policies = {"GET": UnitInQuery("org_unit_id")}
+    docs = {"GET": {"summary": "The checks of a unit before it confirms: errors (to correct) and queries "
+                               "(to correct or explain), and for an LAO or above a tally per child",
+                    "tag": "checks", "response": ChecksReport,
+                    "query": {"org_unit_id": ("integer", "the unit (default: your own); within your subtree")}}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id):
+        resp.media = self.ctx.call(req, "enrollment", "checks", id, req.context.unit["id"])
+
+
+class Explanations:
+    """A unit's own users explain its queries while its data are open."""
+    policies = {"PUT": UnitInPath("unit_id")}
+    docs = {"PUT": {"summary": "Explain the unit's queries (an empty text withdraws an explanation); "
+                               "by the unit's own users while it is not confirmed",
+                    "tag": "checks", "request": ExplanationsSet, "response": ExplanationsResult}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_put(self, req, resp, id, unit_id):
+        resp.media = self.ctx.call(req, "enrollment", "explain", id, unit_id, json_body(req))
+
+
 ROUTES = [
     ("/rounds/{id:int}/learners", RoundLearners),
     ("/rounds/{id:int}/institutions/{iid:int}/learners", Learners),
@@ -451,6 +480,8 @@ ROUTES = [
     ("/rounds/{id:int}/institutions/{iid:int}/learners/summary", LearnerSummaryResource),
     ("/rounds/{id:int}/institutions/{iid:int}/headcount", HeadcountResource),
     ("/rounds/{id:int}/laos/{lid:int}/headcounts", LaoHeadcounts),
+    ("/rounds/{id:int}/checks", Checks),
+    ("/rounds/{id:int}/checks/{unit_id:int}/explanations", Explanations),
     ("/learners/import-template", ImportTemplate),
     ("/learners/{id:int}", LearnerItem),
     ("/learners/{id:int}/restore", LearnerRestore),

@@ -68,6 +68,24 @@ class Renew:
         }
 
 
+class Logout:
+    """Sign out on the server: every token of the account ends (its token version
+    rises, as with a password change), not only the one presented; the other gateway
+    processes hear of it through the registry's user_changed event."""
+    policies = {"POST": Authenticated()}
+    docs = {"POST": {"summary": "Sign out: ends every session of your account (each token it "
+                                "holds answers 401 from then on, renewal included)", "tag": "auth",
+                     "status": 204}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp):
+        self.ctx.call(req, "registry", "logout")
+        self.ctx.tokens.invalidate(req.context.actor.user_id)  # this process at once
+        resp.status = falcon.HTTP_204
+
+
 class Me:
     policies = {"GET": Authenticated()}
     docs = {"GET": {"summary": "The signed-in account, with its unit", "tag": "auth", "response": MeSchema}}
@@ -224,6 +242,26 @@ class OrgUnitChildren:
                                    status=req.get_param("status"), q=req.get_param("q"), **paging(req))
 
 
+class OrgUnitDescendants:
+    policies = {"GET": UnitInPath("id")}
+    docs = {"GET": {"summary": "The units beneath a unit at any depth (not the unit itself), "
+                               "ordered by path", "tag": "org-units",
+                    "response": UnitSchema, "list": True,
+                    "query": {"q": ("string", "only units whose code starts with this text or whose "
+                                              "name contains it (case-insensitive, at most 100 "
+                                              "characters)"),
+                              "type": ("string", "department, province, lao, school, cdc or other_school"),
+                              "status": ("string", "pending, active or closed")}}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id):
+        resp.media = self.ctx.call(req, "registry", "list_descendants", id, q=req.get_param("q"),
+                                   type=req.get_param("type"), status=req.get_param("status"),
+                                   **paging(req))
+
+
 class OrgUnitVerify:
     policies = {"POST": UnitInPath("id", roles=("province", "department"), strict=True)}
     docs = {"POST": {"summary": "Verify a pending institution (a province or department user)",
@@ -257,7 +295,9 @@ class Users:
                      "request": UserCreate, "response": User, "status": 201},
             "GET": {"summary": "The accounts of your subtree, or of one unit", "tag": "users",
                     "response": User, "list": True,
-                    "query": {"org_unit_id": ("integer", "only the accounts of this unit")}}}
+                    "query": {"org_unit_id": ("integer", "only the accounts of this unit"),
+                              "q": ("string", "only accounts whose username contains this text "
+                                              "(case-insensitive, at most 100 characters)")}}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -269,7 +309,8 @@ class Users:
     def on_get(self, req, resp):
         unit = req.context.unit
         resp.media = self.ctx.call(req, "registry", "list_users",
-                                   org_unit_id=unit["id"] if unit else None, **paging(req))
+                                   org_unit_id=unit["id"] if unit else None, q=req.get_param("q"),
+                                   **paging(req))
 
 
 class Rounds:
@@ -346,10 +387,12 @@ class RoundWindow:
 ROUTES = [
     ("/auth/token", Token),
     ("/auth/renew", Renew),
+    ("/auth/logout", Logout),
     ("/me", Me),
     ("/org-units", OrgUnits),
     ("/org-units/{id:int}", OrgUnit),
     ("/org-units/{id:int}/children", OrgUnitChildren),
+    ("/org-units/{id:int}/descendants", OrgUnitDescendants),
     ("/org-units/{id:int}/verify", OrgUnitVerify),
     ("/org-units/{id:int}/close", OrgUnitClose),
     ("/users", Users),

@@ -7,6 +7,8 @@ download links. Every report is about ``?org_unit_id=`` (default: the caller's
 own unit), which must be in the caller's subtree; the reporting service
 checks it again.
 """
+import logging
+
 import falcon
 
 from gateway.access import Authenticated, UnitInQuery
@@ -21,6 +23,7 @@ EXPORTS = {
     render.XLSX: {"schema": {"type": "string", "format": "binary"}},
     render.HTML: {"schema": {"type": "string"}},
 }
+log = logging.getLogger(__name__)
 UNIT_QUERY = {
     "org_unit_id": ("integer", "the unit reported on (default: your own); within your subtree"),
     "format": ("string", "json, csv, xlsx or html: instead of the Accept header (download links)"),
@@ -88,7 +91,33 @@ class SummaryReport(Report):
 class ProgressReport(Report):
     name = "progress"
     docs = _docs("One row per child unit: confirmation state, when and by whom, live and "
-                 "confirmed counts, schools and CDCs confirmed beneath", Progress)
+                 "confirmed counts, schools and CDCs confirmed beneath, and (JSON only) `checks`: "
+                 "the errors and queries of the checks before confirming in its subtree, how many "
+                 "queries are explained", Progress)
+
+    def on_get(self, req, resp, id):
+        if negotiate(req) is not None:
+            super().on_get(req, resp, id)
+            return
+        unit = req.context.unit
+        report = self.ctx.call(req, "reporting", "progress", id, unit["id"])
+        ids = [item["unit"]["id"] for item in report.get("items") or []]
+        try:
+            tallies = self.ctx.call(req, "enrollment", "check_tallies", id, ids + [unit["id"]])
+        except Exception as exc:  # the report stands without its checks column
+            log.warning("progress report of unit %s without checks: %s", unit["id"],
+                        getattr(exc, "description", None) or exc)
+            tallies = None
+        if tallies is not None:
+            for item in report.get("items") or []:
+                item["checks"] = _check_tally(tallies.get(str(item["unit"]["id"])))
+            report["checks"] = _check_tally(tallies.get(str(unit["id"])))
+        resp.media = report
+
+
+def _check_tally(found):
+    found = found or {}
+    return {k: int(found.get(k) or 0) for k in ("errors", "queries", "explained", "unexplained")}
 
 
 class BudgetReport(Report):
@@ -96,13 +125,21 @@ class BudgetReport(Report):
     docs = _docs("Lunch and milk amounts from confirmed counts only and the round's settings "
                  "(lunch tiered by each school's size); unconfirmed units listed apart", Budget,
                  {"limit": ("integer", "unconfirmed units shown (default 1000, max 1000)"),
-                  "offset": ("integer", "of the unconfirmed units")})
+                  "offset": ("integer", "of the unconfirmed units"),
+                  "preview": ("boolean", "`true`: add `preview`, the amounts on the live (unconfirmed) counts "
+                                         "of every school, CDC and other school not closed, the change "
+                                         "against what each last confirmed, and lines for an LAO or an "
+                                         "institution (JSON only)")})
 
     def on_get(self, req, resp, id):
+        preview = req.get_param("preview")
+        if preview not in (None, "", "true", "false"):
+            raise validation_error({"preview": ["true or false"]})
         if negotiate(req) is None:
             unit = req.context.unit
             resp.media = self.ctx.call(req, "reporting", "budget", id, unit["id"],
-                                       limit=req.get_param("limit"), offset=req.get_param("offset"))
+                                       limit=req.get_param("limit"), offset=req.get_param("offset"),
+                                       **({"preview": True} if preview == "true" else {}))
             return
         super().on_get(req, resp, id)
 

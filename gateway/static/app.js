@@ -3,7 +3,7 @@
 // Routes: #/u/<unitId>/<pageId>.
 import "./core/messages.js";
 import { t, lang, setLang } from "./core/i18n.js";
-import { session, store, clear, signedIn, renewNow, relogin } from "./core/session.js";
+import { session, store, endSession, signedIn, renewNow, relogin } from "./core/session.js";
 import { api, errorText } from "./core/api.js";
 import { el, field, formErrors, clearErrors, openDialog, notice, loading, errorState, badge, button, onSubmit, tx } from "./core/ui.js";
 import { deadlineText, countdown, formatDateTime } from "./core/dates.js";
@@ -339,7 +339,7 @@ function signOut(messageKey = "login.signed_out") {
   for (const i of document.querySelectorAll("input, textarea")) {
     if (i.type === "checkbox" || i.type === "radio") i.checked = false; else if (i.type !== "submit" && i.type !== "button") i.value = "";
   }
-  clear();
+  endSession(); // ends the session on the server too; a network failure changes nothing here
   Object.assign(state, { me: null, rounds: [], roundId: null, unit: null, window: null, controller: null });
   state.units.clear();
   state.generation += 1;

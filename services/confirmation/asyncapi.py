@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 
+from services.confirmation import domain
 from services.confirmation.schemas import EVENTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +23,18 @@ SCHEMA_NAMES = {"unit_confirmed": "UnitConfirmed", "unit_revoked": "UnitRevoked"
 DESCRIPTIONS = {
     "unit_confirmed": "A unit (school, CDC, LAO, province or the department) confirmed its counts. "
                       "The counts were sealed at that instant: they equal the learners behind them. "
-                      "An LAO's event also carries its other-affiliation schools' headcounts.",
+                      "An LAO's event also carries its other-affiliation schools' headcounts. "
+                      "`seal_digest` lets anyone check the event: it is the SHA-256 (hex) of the "
+                      "canonical JSON (sorted keys, separators `,` and `:`, UTF-8 unescaped) of "
+                      "`{round_id, unit_id, counts: {total, by_grade}, learners_digest}`, where "
+                      "`counts` are the event's counts (an LAO: its `other_schools` total and "
+                      "by_grade, what the LAO seals) and `learners_digest` the SHA-256 of what was "
+                      "sealed, one sorted line per item joined by line feeds: "
+                      "`{id_kind}:{id_number}:{grade}` per learner of a school or CDC (which the "
+                      "unit itself can recompute from its list), "
+                      "`{school_id}:{total}:{canonical JSON of by_grade}` per other school of an LAO, "
+                      "`{child_id}:{child seal_digest}` per confirmed child of a province or the "
+                      "department. `note` is the confirming user's note, or null.",
     "unit_revoked": "A confirmation was revoked from a unit above (with a reason): the counts of the "
                     "earlier `unit_confirmed` of this unit and round no longer stand until it "
                     "confirms again.",
@@ -54,11 +66,20 @@ def example(event_type):
         "confirmed_at": "2026-11-10T16:05:12.345678+07:00", "confirmed_by": 7,
         "confirmed_by_username": "lao.cnxcity", "confirmation_version": 2,
     }
+    body.update(seal_digest=None, learners_digest=None, note=None)
     if event_type == "unit_confirmed":
         body["other_schools"] = {"total": 130, "by_grade": {"p1": 70, "p2": 60}, "schools": [
             {"id": 51, "code": "50030101", "closed": False,
              "counts": {"total": 130, "by_grade": {"p1": 70, "p2": 60}}},
             {"id": 52, "code": "50030102", "closed": True, "counts": {"total": 0, "by_grade": {}}}]}
+        # an LAO: what it seals is its other schools' headcounts
+        learners_hex = domain.sha256_hex('51:130:{"p1":70,"p2":60}\n52:0:{}')
+        body.update(learners_digest=learners_hex, note="ตรวจสอบรายชื่อครบทุกโรงเรียนแล้ว",
+                    seal_digest=domain.seal_digest(12, 42, body["other_schools"], learners_hex))
+    else:  # an opaque learners_digest here; the seal_digest follows the recipe from it
+        learners_hex = domain.sha256_hex(f"example {event_type}")
+        body.update(learners_digest=learners_hex, seal_digest=domain.seal_digest(
+            12, body["org_unit"]["id"], body["counts"], learners_hex))
     if event_type == "unit_revoked":
         body.update(reason="จำนวนนักเรียนไม่ตรง: ขอแก้ไขข้อมูล", revoked_at="2026-11-11T09:00:00+07:00",
                     revoked_by=5, confirmed_by_username="school.ketkaram", confirmation_version=3)

@@ -8,6 +8,8 @@ the department's confirmation finalises the round. A confirmation is revoked
 only from above, and only while the level above is not itself confirmed, so
 the chain is unwound from the top.
 """
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 
@@ -124,6 +126,32 @@ def add_counts(many):
         for grade, n in counts["by_grade"].items():
             by_grade[grade] = by_grade.get(grade, 0) + n
     return {"total": total, "by_grade": dict(sorted(by_grade.items()))}
+
+
+# -- digests ----------------------------------------------------------------------
+# The recipe is in docs/confirmation.md; enrollment computes the digests of what it
+# seals (schools, CDCs, LAOs) the same way.
+
+def sha256_hex(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def seal_digest(round_id, unit_id, counts, learners_digest):
+    """SHA-256 (hex) of the canonical JSON (sorted keys, separators ``,`` and ``:``,
+    UTF-8 as is) of ``{round_id, unit_id, counts: {total, by_grade}, learners_digest}``."""
+    counts = normalise_counts(counts)
+    return sha256_hex(json.dumps({"round_id": int(round_id), "unit_id": int(unit_id),
+                                  "counts": {"total": counts["total"], "by_grade": counts["by_grade"]},
+                                  "learners_digest": learners_digest},
+                                 sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+def children_digest(children):
+    """A province's or the department's ``learners_digest``: SHA-256 (hex) of the
+    sorted lines ``{child_id}:{child seal_digest}`` of its confirmed children,
+    joined by a line feed (``children``: (id, seal_digest) pairs; a child
+    confirmed before digests were kept counts with an empty digest)."""
+    return sha256_hex("\n".join(sorted(f"{int(i)}:{d or ''}" for i, d in children)))
 
 
 # -- sagas -----------------------------------------------------------------------

@@ -43,7 +43,7 @@ from services.confirmation import domain
 from services.confirmation.domain import CONFIRMED, OPEN, SEALING, UNSEALING
 from services.confirmation.models import confirmations, idempotency_keys
 from services.confirmation.schemas import (
-    ConfirmationBody, HistoryEntry, RevocationBody, RevokeRequest, Status,
+    ConfirmationBody, ConfirmRequest, HistoryEntry, RevocationBody, RevokeRequest, Status,
 )
 
 log = logging.getLogger(__name__)
@@ -228,6 +228,7 @@ def _event_body(schema, row, round_ref, **extra):
     body = {"round": round_ref, "org_unit": _unit_ref(row), "counts": row.counts,
             "confirmed_at": _bkk(row.confirmed_at), "confirmed_by": row.confirmed_by,
             "confirmed_by_username": row.confirmed_by_username, "confirmation_version": row.version,
+            "seal_digest": row.seal_digest, "learners_digest": row.learners_digest, "note": row.note,
             **extra}
     if row.other_schools is not None:
         body["other_schools"] = row.other_schools
@@ -265,7 +266,8 @@ def _children_progress(children, rows):
                       "status": c.get("status"), "state": domain.public_state(state),
                       "blocking": blocking,
                       "confirmed_at": _bkk(row.confirmed_at) if row is not None and state == CONFIRMED else None,
-                      "total": row.counts["total"] if row is not None and state == CONFIRMED else None})
+                      "total": row.counts["total"] if row is not None and state == CONFIRMED else None,
+                      "note": row.note if row is not None and state == CONFIRMED else None})
     return {"total": confirmed + len(pending), "confirmed": confirmed, "pending": sorted(pending),
             "items": items}
 
@@ -301,6 +303,9 @@ def _status(round_id, unit, row, children, child_rows, live=None):
         "revoked_by": row.revoked_by if row is not None else None,
         "revoke_reason": row.revoke_reason if row is not None else None,
         "version": row.version if row is not None else 0,
+        "seal_digest": row.seal_digest if confirmed else None,
+        "learners_digest": row.learners_digest if confirmed else None,
+        "note": row.note if confirmed else None,
     }
     return plain(Status().dump(status))
 
@@ -374,8 +379,16 @@ def _other_schools(sealed):
     return other
 
 
+def _confirm_request(data):
+    """The optional body of a confirm: ``{note}`` (absent, null or blank: no note)."""
+    if data is None:
+        return {"note": None}
+    return {"note": load(ConfirmRequest(), data).get("note")}
+
+
 @_deadlock_safe
-def confirm(db, ports, round_id, unit_id, idempotency_key=None):
+def confirm(db, ports, round_id, unit_id, idempotency_key=None, data=None):
+    note = _confirm_request(data)["note"]
     actor, round_id, key, replay, unit = _request(db, ports, "confirm", round_id, unit_id,
                                                   idempotency_key)
     if replay is not None:
@@ -388,7 +401,7 @@ def confirm(db, ports, round_id, unit_id, idempotency_key=None):
     _ensure_rows(db, round_id, _parent_of(unit) + [unit] + children)
 
     if unit["type"] not in domain.SEALED_TYPES:
-        return _confirm_at_once(db, ports, actor, key, round_ref, unit, children)
+        return _confirm_at_once(db, ports, actor, key, round_ref, unit, children, note)
 
     saga_id = str(uuid.uuid4())
     with db.uow() as uow:
@@ -411,7 +424,7 @@ def confirm(db, ports, round_id, unit_id, idempotency_key=None):
     try:
         sealed = ports.enrollment.seal(round_id, unit_id)
         crashpoint("after_seal")
-        return _record_confirmation(db, actor, key, round_ref, unit, children, saga_id, sealed)
+        return _record_confirmation(db, actor, key, round_ref, unit, children, saga_id, sealed, note)
     except SagaLost:
         raise conflict("the confirmation was interrupted and rolled back; try again")
     except BaseException:
@@ -429,7 +442,7 @@ def _age(uow, row):
     return (_now(uow) - row.saga_started_at).total_seconds()
 
 
-def _record_confirmation(db, actor, key, round_ref, unit, children, saga_id, sealed):
+def _record_confirmation(db, actor, key, round_ref, unit, children, saga_id, sealed, note=None):
     round_id = round_ref["id"]
     with db.uow() as uow:
         parent_id = unit.get("parent_id")
@@ -441,31 +454,45 @@ def _record_confirmation(db, actor, key, round_ref, unit, children, saga_id, sea
             other = _other_schools(sealed)
         else:
             counts, other = domain.normalise_counts(sealed.get("counts")), None
+        digests = {"seal_digest": sealed.get("seal_digest"),
+                   "learners_digest": sealed.get("learners_digest")}
         return _mark_confirmed(uow, actor, key, round_ref, unit, children, kids, counts, other,
-                               {"saga_id": saga_id, "sealed_at": sealed.get("sealed_at")})
+                               {"saga_id": saga_id, "sealed_at": sealed.get("sealed_at")}, digests, note)
 
 
-def _confirm_at_once(db, ports, actor, key, round_ref, unit, children):
+def _children_digests(round_id, unit_id, counts, kids):
+    """A province's or the department's digests, from its confirmed children's."""
+    learners_hex = domain.children_digest((r.unit_id, r.seal_digest) for r in kids.values()
+                                          if r.state == CONFIRMED)
+    return {"seal_digest": domain.seal_digest(round_id, unit_id, counts, learners_hex),
+            "learners_digest": learners_hex}
+
+
+def _confirm_at_once(db, ports, actor, key, round_ref, unit, children, note=None):
     round_id = round_ref["id"]
     with db.uow() as uow:
         parent_row, row, kids = _locked_rows(uow, round_id, unit, unit.get("parent_id"), children)
         domain.check_confirm(row.state, parent_row.state if parent_row else None,
                              domain.pending_children(children, {k: r.state for k, r in kids.items()}))
         counts, other = _counts_from_children(kids)
-        return _mark_confirmed(uow, actor, key, round_ref, unit, children, kids, counts, other, {})
+        digests = _children_digests(round_id, unit["id"], counts, kids)
+        return _mark_confirmed(uow, actor, key, round_ref, unit, children, kids, counts, other, {},
+                               digests, note)
 
 
-def _mark_confirmed(uow, actor, key, round_ref, unit, children, kids, counts, other, details):
+def _mark_confirmed(uow, actor, key, round_ref, unit, children, kids, counts, other, details,
+                    digests, note):
     round_id, unit_id = round_ref["id"], unit["id"]
     row = uow.execute(update(confirmations).where(C.round_id == round_id, C.unit_id == unit_id).values(
         state=CONFIRMED, counts=counts, other_schools=other, confirmed_at=func.now(),
+        seal_digest=digests["seal_digest"], learners_digest=digests["learners_digest"], note=note,
         confirmed_by=actor.user_id, confirmed_by_username=actor.username,
         unit_code=unit.get("code"), unit_path=unit["path"],
         saga_id=None, saga_owner=None, saga_started_at=None,
         updated_at=func.now(), version=C.version + 1).returning(*confirmations.c)).first()
     uow.audit("confirm", "confirmation", _entity(round_id, unit_id), {
         "round_id": round_id, "unit_id": unit_id, "unit_type": unit["type"], "counts": counts,
-        "other_schools": other, **details})
+        "other_schools": other, **digests, "note": note, **details})
     body = _event_body(ConfirmationBody(), row, round_ref)
     uow.emit("unit_confirmed", body, include_actor=False)
     if unit["type"] == "department":
@@ -619,7 +646,9 @@ def _fix_seal(db, ports, round_id, unit_id, state):
             recorded = row.other_schools if row.unit_type == "lao" else row.counts
             same = domain.normalise_counts(recorded) == domain.normalise_counts(resealed.get("counts"))
             uow.audit("resealed", "confirmation", _entity(round_id, unit_id),
-                      {"recorded": recorded, "sealed": resealed.get("counts"), "same": same})
+                      {"recorded": recorded, "sealed": resealed.get("counts"), "same": same,
+                       "same_digest": row.seal_digest is not None
+                       and row.seal_digest == resealed.get("seal_digest")})
             if not same:
                 log.error("unit %s in round %s: the re-sealed counts differ from the confirmed ones",
                           unit_id, round_id)

@@ -38,6 +38,11 @@ confirmations = Table(
     Column("saga_started_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # what the confirmation sealed, as a digest anyone can recompute (docs/confirmation.md),
+    # and the confirming user's note
+    Column("seal_digest", Text),
+    Column("learners_digest", Text),
+    Column("note", Text),
     PrimaryKeyConstraint("round_id", "unit_id", name="pk_confirmations"),
     CheckConstraint("state IN ('open','sealing','confirmed','unsealing')", name="ck_confirmations_state"),
     CheckConstraint("unit_type IN ('department','province','lao','school','cdc')",

@@ -11,6 +11,10 @@ from services.common.schemas import Counts  # noqa: F401  (part of this module's
 from services.common.text import FreeText
 
 REVOKE_REASON_MAX = 500
+NOTE_MAX = 1000
+HEX64 = validate.Regexp(r"^[0-9a-f]{64}$")
+DIGESTS = ("See docs/confirmation.md for the recipe: an agency recomputes it from round_id, "
+           "unit_id, the counts and learners_digest.")
 
 
 class RevokeRequest(ma.Schema):
@@ -22,6 +26,19 @@ class RevokeRequest(ma.Schema):
     def strip(self, data, **kwargs):
         if isinstance(data, dict) and isinstance(data.get("reason"), str):
             data = dict(data, reason=data["reason"].strip())
+        return data
+
+
+class ConfirmRequest(ma.Schema):
+    note = fields.String(allow_none=True, validate=[validate.Length(max=NOTE_MAX), FreeText()],
+                         metadata={"description": "a note of the confirming user (optional); kept "
+                                                  "with the confirmation and published to agencies, "
+                                                  "so no national ID or G-Code"})
+
+    @ma.pre_load
+    def strip(self, data, **kwargs):
+        if isinstance(data, dict) and isinstance(data.get("note"), str):
+            data = dict(data, note=data["note"].strip() or None)
         return data
 
 
@@ -78,6 +95,20 @@ class ConfirmationBody(ma.Schema):
         "description": "the version of this unit's confirmation in this round: it increases with every "
                        "confirm and revoke, so of two events about the same unit and round the one with "
                        "the higher version is the newer (order by it, not by occurred_at)"})
+    seal_digest = fields.String(required=True, allow_none=True, validate=HEX64, metadata={
+        "description": "SHA-256 (hex) of the canonical JSON of {round_id, unit_id, counts: {total, "
+                       "by_grade}, learners_digest}: sorted keys, separators ',' and ':', UTF-8 "
+                       "unescaped. counts are the event's counts; for an LAO its other_schools' "
+                       "total and by_grade (what the LAO seals). Null only for a confirmation "
+                       "recorded before digests were kept."})
+    learners_digest = fields.String(required=True, allow_none=True, validate=HEX64, metadata={
+        "description": "SHA-256 (hex) of what was sealed, one line per item, lines sorted and joined "
+                       "by a line feed: a school or CDC '{id_kind}:{id_number}:{grade}' per active "
+                       "learner; an LAO '{school_id}:{total}:{canonical JSON of by_grade}' per "
+                       "other-affiliation school; a province or the department "
+                       "'{child_id}:{child seal_digest}' per confirmed child."})
+    note = fields.String(required=True, allow_none=True, metadata={
+        "description": "the confirming user's note, or null"})
 
 
 class RevocationBody(ConfirmationBody):
@@ -117,6 +148,7 @@ class ChildState(ma.Schema):
     blocking = fields.Boolean(metadata={"description": "an active unit whose confirmation is awaited"})
     confirmed_at = fields.DateTime(allow_none=True)
     total = fields.Integer(allow_none=True, metadata={"description": "confirmed learners"})
+    note = fields.String(allow_none=True, metadata={"description": "the note of its confirmation"})
 
 
 class ChildrenProgress(ma.Schema):
@@ -153,6 +185,13 @@ class Status(ma.Schema):
     revoked_by = fields.Integer(allow_none=True)
     revoke_reason = fields.String(allow_none=True)
     version = fields.Integer()
+    seal_digest = fields.String(allow_none=True, metadata={
+        "description": "the digest of what the confirmation sealed (null when not confirmed). " + DIGESTS})
+    learners_digest = fields.String(allow_none=True, metadata={
+        "description": "the digest of the sealed learners, other-school headcounts or confirmed "
+                       "children (null when not confirmed)"})
+    note = fields.String(allow_none=True, metadata={
+        "description": "the confirming user's note (null when none or not confirmed)"})
 
 
 class HistoryEntry(ma.Schema):
@@ -163,3 +202,61 @@ class HistoryEntry(ma.Schema):
     actor_unit_id = fields.Integer(allow_none=True)
     details = fields.Dict()
     request_id = fields.String(allow_none=True)
+
+
+# -- what changed since the last seal ------------------------------------------------
+
+class DiffLearner(ma.Schema):
+    learner_id = fields.Integer()
+    prefix = fields.String(allow_none=True)
+    first_name = fields.String()
+    last_name = fields.String()
+    grade = fields.String()
+
+
+class DiffRemoved(DiffLearner):
+    removal_reason = fields.String(allow_none=True, metadata={
+        "description": "why the learner was removed; null when the record is active elsewhere or gone"})
+
+
+class DiffChange(ma.Schema):
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+
+
+class DiffChanged(ma.Schema):
+    learner_id = fields.Integer()
+    first_name = fields.String(metadata={"description": "now"})
+    last_name = fields.String(metadata={"description": "now"})
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.Nested(DiffChange),
+                          metadata={"description": "field (prefix, first_name, last_name, sex, "
+                                                   "birth_date, grade, nationality) -> {before, after}"})
+    id_changed = fields.Boolean(metadata={"description": "the ID number or its kind changed (never "
+                                                         "shown)"})
+
+
+class DiffCounts(ma.Schema):
+    then = fields.Nested(Counts, allow_none=True, metadata={"description": "sealed; null: never sealed"})
+    now = fields.Nested(Counts, metadata={"description": "live"})
+
+
+class DiffSchool(ma.Schema):
+    id = fields.Integer()
+    code = fields.String(allow_none=True)
+    before = fields.Nested(Counts, allow_none=True, metadata={"description": "null: not there then"})
+    after = fields.Nested(Counts, allow_none=True, metadata={"description": "null: not there now"})
+
+
+class SealDiff(ma.Schema):
+    """What changed since a school's, CDC's or LAO's last seal."""
+    unit_id = fields.Integer()
+    round_id = fields.Integer()
+    last_sealed_at = fields.DateTime(allow_none=True, metadata={"description": "null: never sealed"})
+    sealed = fields.Boolean(metadata={"description": "sealed now (confirmed)"})
+    added = fields.List(fields.Nested(DiffLearner))
+    removed = fields.List(fields.Nested(DiffRemoved))
+    changed = fields.List(fields.Nested(DiffChanged))
+    counts = fields.Nested(DiffCounts)
+    schools = fields.List(fields.Nested(DiffSchool), metadata={
+        "description": "an LAO: its other-affiliation schools whose headcount changed"})
+    truncated = fields.Boolean(metadata={"description": "a list was cut at 1000 entries"})

@@ -20,8 +20,8 @@ class ConfirmationService(HealthMixin):
         return handlers.Ports(self.registry, self.rounds, self.enrollment)
 
     @rpc
-    def confirm(self, round_id, unit_id, idempotency_key=None):
-        return handlers.confirm(self.db, self._ports(), round_id, unit_id, idempotency_key)
+    def confirm(self, round_id, unit_id, idempotency_key=None, data=None):
+        return handlers.confirm(self.db, self._ports(), round_id, unit_id, idempotency_key, data)
 
     @rpc
     def revoke(self, round_id, unit_id, reason, idempotency_key=None):

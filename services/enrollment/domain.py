@@ -229,3 +229,49 @@ def headcount_by_grade(raw, closed):
     if closed and any(clean.values()):
         raise LecError("conflict", "the school is closed: its headcount is 0")
     return counts({} if closed else clean)["by_grade"]
+
+
+# -- the seal's digests (docs/confirmation.md, "A seal anyone can verify") ------------------
+
+import hashlib  # noqa: E402
+import json  # noqa: E402
+
+
+def _sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def canonical_json(value):
+    """JSON with sorted keys, no spaces, UTF-8 characters as they are."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def learners_digest(rows):
+    """SHA-256 (hex) of the sealed active learners of an institution: one line
+    ``{id_kind}:{id_number}:{grade}`` per learner, the lines sorted and joined by
+    a line feed (no learner: the digest of the empty text). ``rows``: objects or
+    mappings with ``id_kind``, ``id_number`` and ``grade``."""
+    def get(row, key):
+        return row[key] if isinstance(row, dict) else getattr(row, key)
+    return _sha256("\n".join(sorted(f"{get(r, 'id_kind')}:{get(r, 'id_number')}:{get(r, 'grade')}"
+                                    for r in rows)))
+
+
+def schools_digest(entries):
+    """SHA-256 (hex) of the other-affiliation headcounts an LAO seals: one line
+    ``{school_id}:{total}:{canonical JSON of by_grade}`` per school (a closed
+    school ``0`` and ``{}``), the lines sorted and joined by a line feed."""
+    lines = []
+    for entry in entries:
+        c = counts((entry.get("counts") or {}).get("by_grade"))
+        lines.append(f"{int(entry['id'])}:{c['total']}:{canonical_json(c['by_grade'])}")
+    return _sha256("\n".join(sorted(lines)))
+
+
+def seal_digest(round_id, unit_id, sealed_counts, learners_digest_hex):
+    """SHA-256 (hex) of the canonical JSON of ``{round_id, unit_id, counts:
+    {total, by_grade}, learners_digest}`` (zero grades left out of ``by_grade``)."""
+    c = counts((sealed_counts or {}).get("by_grade"))
+    return _sha256(canonical_json({"round_id": int(round_id), "unit_id": int(unit_id),
+                                   "counts": {"total": c["total"], "by_grade": c["by_grade"]},
+                                   "learners_digest": learners_digest_hex}))

@@ -118,3 +118,96 @@ duplicate_probes = Table(
     CheckConstraint("refusals > 0", name="ck_duplicate_probes_refusals"),
     Index("ix_duplicate_probes_user_at", "user_id", "at"),
 )
+
+# -- checks before confirming (services.enrollment.checks) --------------------------
+
+# Likely duplicates: the same name and birth date in a round, under different IDs.
+Index("ix_learners_name_key", learners.c.round_id, func.lower(func.btrim(learners.c.first_name)),
+      func.lower(func.btrim(learners.c.last_name)), learners.c.birth_date,
+      postgresql_where=text("status = 'active'"))
+
+# What each rule found for an institution or an LAO, as last computed. A
+# finding is about the unit, a learner of it (``learner_id``) or another unit
+# (``subject_id``: an other-affiliation school); 0 where there is none.
+check_findings = Table(
+    "check_findings", metadata,
+    Column("round_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("unit_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("code", Text, primary_key=True),
+    Column("learner_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("subject_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("unit_path", Text, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("facts", JSONB, nullable=False),
+    CheckConstraint("severity IN ('error','query')", name="ck_check_findings_severity"),
+)
+
+# The units' written explanations of their queries (kept when a finding goes
+# and comes back).
+check_explanations = Table(
+    "check_explanations", metadata,
+    Column("round_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("unit_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("code", Text, primary_key=True),
+    Column("learner_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("subject_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("text", Text, nullable=False),
+    Column("updated_by", BigInteger),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("length(text) BETWEEN 1 AND 1000", name="ck_check_explanations_text"),
+)
+
+# Per unit and round: when its findings were computed, with which rules, and
+# their tally (summed per child for provinces and the department).
+check_state = Table(
+    "check_state", metadata,
+    Column("round_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("unit_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("unit_path", Text, nullable=False),
+    Column("rules_hash", Text, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("queries", Integer, nullable=False),
+    Column("unexplained", Integer, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_check_state_path", "round_id", "unit_path", postgresql_ops={"unit_path": "text_pattern_ops"}),
+)
+
+# Units whose findings are out of date: appended (never updated, so edits do not
+# wait on each other), deleted by id once a refresh has seen them.
+check_dirty = Table(
+    "check_dirty", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("round_id", BigInteger, nullable=False),
+    Column("unit_id", BigInteger, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_check_dirty_unit", "round_id", "unit_id"),
+)
+
+# -- what the last seal held (services.enrollment.sealing, docs/confirmation.md) --------------
+
+# The last seal of a unit, kept when it is unsealed (a revoked confirmation), so
+# that what changed since can be shown: its counts, an LAO's other-school
+# entries, when, and its digests.
+for _column in (Column("last_counts", JSONB), Column("last_schools", JSONB),
+                Column("last_sealed_at", DateTime(timezone=True)), Column("last_digest", Text),
+                Column("last_learners_digest", Text)):
+    seals.append_column(_column)
+del _column
+
+# The learners of an institution as its last seal held them (replaced at each seal).
+seal_snapshots = Table(
+    "seal_snapshots", metadata,
+    Column("round_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("unit_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("learner_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+    Column("id_kind", Text, nullable=False),
+    Column("id_number", Text, nullable=False),
+    Column("prefix", Text),
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("sex", Text, nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("grade", Text, nullable=False),
+    Column("nationality", Text),
+)

@@ -2,6 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from services.common.checks import DEFAULT_RULES
 from services.common.schemas import Counts  # noqa: F401  (part of this module's payloads)
 from services.common.text import FreeText
 from services.enrollment.domain import (
@@ -157,3 +158,86 @@ class LearnerSummary(ma.Schema):
     counts = fields.Nested(Counts)
     removed = fields.Integer()
     sealed = fields.Nested(SealState)
+
+
+# -- checks before confirming -------------------------------------------------------------
+
+CHECK_CODES = tuple(DEFAULT_RULES)
+
+
+class CheckLearner(ma.Schema):
+    id = fields.Integer()
+    prefix = fields.String(allow_none=True)
+    first_name = fields.String()
+    last_name = fields.String()
+    grade = fields.String(validate=validate.OneOf(ALL_GRADES))
+
+
+class CheckItem(ma.Schema):
+    code = fields.String(validate=validate.OneOf(CHECK_CODES))
+    severity = fields.String(validate=validate.OneOf(("error", "query")), metadata={
+        "description": "error: must be corrected; query: must be corrected or explained"})
+    org_unit_id = fields.Integer(metadata={"description": "the unit whose confirmation it concerns"})
+    learner_id = fields.Integer(allow_none=True, metadata={"description": "the learner it is about"})
+    subject_id = fields.Integer(allow_none=True, metadata={
+        "description": "what else it is about: the other learner of a likely duplicate, the "
+                       "other-affiliation school of a headcount"})
+    message = fields.String(metadata={"description": "in English"})
+    messages = fields.Dict(keys=fields.String(), values=fields.String(),
+                           metadata={"description": "{th, en}"})
+    facts = fields.Dict(metadata={"description": "the figures behind the message"})
+    learner = fields.Nested(CheckLearner)
+    explanation = fields.String(allow_none=True)
+    explained_at = fields.String(allow_none=True, metadata={"description": "ISO 8601"})
+    explained_by = fields.Integer(allow_none=True, metadata={"description": "user id"})
+
+
+class CheckUnit(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    type = fields.String()
+
+
+class CheckTally(ma.Schema):
+    errors = fields.Integer()
+    queries = fields.Integer()
+    unexplained = fields.Integer()
+
+
+class CheckChild(CheckTally):
+    org_unit = fields.Nested(CheckUnit)
+    units = fields.Integer(metadata={"description": "checked units of its subtree"})
+
+
+class ChecksReport(CheckTally):
+    round_id = fields.Integer()
+    org_unit = fields.Nested(CheckUnit)
+    previous_round_id = fields.Integer(allow_none=True, metadata={
+        "description": "the round totals are compared with"})
+    items = fields.List(fields.Nested(CheckItem), metadata={"description": "the unit's own findings"})
+    blocking = fields.Integer(metadata={"description": "errors plus queries not explained"})
+    subtree = fields.Nested(CheckTally, metadata={"description": "the unit and everything below it"})
+    children = fields.List(fields.Nested(CheckChild), metadata={"description": "per child unit"})
+    pending = fields.Integer(metadata={"description": "units below whose findings are being refreshed"})
+    computed_at = fields.String(allow_none=True, metadata={"description": "ISO 8601"})
+
+
+class ExplanationItem(ma.Schema):
+    code = fields.String(required=True, validate=validate.OneOf(CHECK_CODES))
+    learner_id = fields.Integer(allow_none=True, strict=True)
+    subject_id = fields.Integer(allow_none=True, strict=True)
+    text = fields.String(required=True, validate=[validate.Length(max=1000), FreeText()], metadata={
+        "description": "the explanation; empty withdraws it"})
+
+
+class ExplanationsSet(ma.Schema):
+    items = fields.List(fields.Nested(ExplanationItem), required=True, validate=validate.Length(1, 1000))
+
+
+class ExplanationsResult(CheckTally):
+    round_id = fields.Integer()
+    org_unit = fields.Nested(CheckUnit)
+    saved = fields.Integer()
+    items = fields.List(fields.Nested(CheckItem))
+    blocking = fields.Integer()

@@ -17,8 +17,8 @@ from services.common import settings
 from services.common.context import require_actor
 from services.common.errors import LecError, conflict
 from services.common.jsonutil import plain
-from services.enrollment import domain
-from services.enrollment.models import headcounts, learners, seals
+from services.enrollment import checks, domain
+from services.enrollment.models import headcounts, learners, seal_snapshots, seals
 from services.enrollment.outside import unit_ref
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -38,6 +38,7 @@ def lock_for_edit(uow, round_id, unit):
         raise LecError("unit_confirmed",
                        f"the data of {unit['type']} {unit['id']} are confirmed for this round; "
                        "a user of the level above must revoke the confirmation before any change")
+    checks.mark_edit(uow.session, round_id, unit)  # its checks are out of date from this change
     return row
 
 
@@ -116,34 +117,77 @@ def _sealable(actor, unit):
 
 def _sealed_result(round_id, unit, row):
     return plain({"round_id": round_id, "unit": unit_ref(unit), "counts": row.counts,
-                  "schools": row.schools or [], "sealed_at": row.sealed_at})
+                  "schools": row.schools or [], "sealed_at": row.sealed_at,
+                  "seal_digest": row.last_digest, "learners_digest": row.last_learners_digest})
 
 
-def seal(uow, actor, round_id, unit, other_schools=()):
+SNAPSHOT_COLUMNS = ("version", "id_kind", "id_number", "prefix", "first_name", "last_name", "sex",
+                    "birth_date", "grade", "nationality")
+
+
+def _snapshot(session, round_id, unit):
+    """Replace the unit's snapshot with its active learners (one INSERT ... SELECT);
+    returns their ``(id_kind, id_number, grade)`` for the digest."""
+    session.execute(seal_snapshots.delete().where(seal_snapshots.c.round_id == round_id,
+                                                  seal_snapshots.c.unit_id == unit["id"]))
+    if unit["type"] not in domain.INSTITUTION_TYPES:
+        return []
+    source = (select(learners.c.round_id, learners.c.institution_id, learners.c.id,
+                     *[learners.c[name] for name in SNAPSHOT_COLUMNS])
+              .where(learners.c.round_id == round_id, learners.c.institution_id == unit["id"],
+                     learners.c.status == "active"))
+    return session.execute(
+        seal_snapshots.insert().from_select(["round_id", "unit_id", "learner_id", *SNAPSHOT_COLUMNS],
+                                            source)
+        .returning(seal_snapshots.c.id_kind, seal_snapshots.c.id_number, seal_snapshots.c.grade)).all()
+
+
+def seal(uow, actor, round_id, unit, other_schools=(), rules=None):
     """Seal the unit's data for the round and return the counts sealed.
 
     ``other_schools``: for an LAO, its other-affiliation schools (registry
-    records). Sealing a sealed unit returns what was sealed the first time.
+    records). ``rules`` (``checks.RoundRules``): the unit's checks are
+    computed under the seal's lock, from the very data being sealed, and an
+    error or a query not explained refuses the seal with ``checks_failed``.
+    Sealing a sealed unit returns what was sealed the first time.
     """
     _sealable(actor, unit)
     row = _lock_within(uow, round_id, unit)
     if row.sealed:
         return _sealed_result(round_id, unit, row)
+    if rules is not None:
+        checks.refresh(uow.session, rules, {unit["id"]: unit})
+        items = checks.items_of(uow.session, require_actor(actor), rules, [unit["id"]])
+        refused = checks.blocking(items)
+        if refused:
+            uow.commit()  # the findings just computed are kept; nothing is sealed
+            raise LecError("checks_failed",
+                           f"{len(refused)} check(s) stop the confirmation: correct each error and "
+                           "explain each query first", {"items": refused})
+    snapshot = _snapshot(uow.session, round_id, unit)
     if unit["type"] == "lao":
         schools = school_entries(uow.session, round_id, other_schools)
         counts = domain.add_counts(*[s["counts"] for s in schools])
+        learners_hex = domain.schools_digest(schools)
     else:
         schools = []
         counts = learner_counts(uow.session, round_id, [unit["id"]])[unit["id"]]
+        learners_hex = domain.learners_digest(snapshot)
+    digest = domain.seal_digest(round_id, unit["id"], counts, learners_hex)
+    now = uow.execute(select(func.clock_timestamp())).scalar_one()
     row = uow.execute(
         update(seals).where(seals.c.round_id == round_id, seals.c.unit_id == unit["id"])
-        .values(sealed=True, sealed_at=func.clock_timestamp(), counts=counts, schools=schools,
+        .values(sealed=True, sealed_at=now, counts=counts, schools=schools,
+                last_sealed_at=now, last_counts=counts, last_schools=schools, last_digest=digest,
+                last_learners_digest=learners_hex,
                 version=seals.c.version + 1, updated_at=func.now())
         .returning(*seals.c)).one()
     uow.audit("seal", "unit_round", f"{round_id}:{unit['id']}",
-              {"round_id": round_id, "unit_id": unit["id"], "counts": counts, "schools": len(schools)})
+              {"round_id": round_id, "unit_id": unit["id"], "counts": counts, "schools": len(schools),
+               "seal_digest": digest})
     uow.emit("unit_sealed", {"round_id": round_id, "unit": unit_ref(unit), "counts": counts,
-                             "schools": schools})
+                             "schools": schools, "seal_digest": digest,
+                             "learners_digest": learners_hex})
     uow.commit()
     return _sealed_result(round_id, unit, row)
 
@@ -164,7 +208,8 @@ def _lock_within(uow, round_id, unit):
 
 
 def unseal(uow, actor, round_id, unit):
-    """Open the unit's data again (a revoked confirmation). Idempotent."""
+    """Open the unit's data again (a revoked confirmation). Idempotent. What the
+    last seal held (``last_*``, the snapshot) stays, for :mod:`seal_diff`."""
     _sealable(actor, unit)
     row = _lock_within(uow, round_id, unit)
     if row.sealed:

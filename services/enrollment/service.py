@@ -1,13 +1,21 @@
 """Enrollment service: learners, other-school headcounts, bulk import, and the
 seal that confirmations take of them."""
+import logging
+import time
+
+from nameko.timer import timer
+
+from services.common import settings
 from services.common.base import HealthMixin, rpc
 from services.common.context import require_actor
 from services.common.db import Database
-from services.common.errors import not_found
+from services.common.errors import LecError, not_found
 from services.common.inbox import EventRetryMixin, handles
 from services.common.rpc import ServiceRpc
-from services.enrollment import handlers, imports, sealing
+from services.enrollment import checks, handlers, imports, review, seal_diff, sealing
 from services.enrollment.outside import Outside, store_units
+
+log = logging.getLogger(__name__)
 
 
 class EnrollmentService(HealthMixin, EventRetryMixin):
@@ -34,15 +42,80 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         require_actor(self.db.actor).require_read(place[2], "learner")
         return self._edit_context(place[0], place[1])
 
+    def _rules(self, round_id):
+        """The round (it exists) with its checks and the round they compare with."""
+        round_ = self.outside.round(round_id)
+        return checks.RoundRules(round_, checks.previous_round(self.rounds, round_))
+
     # -- the seal, for the confirmation service
     @rpc
     def seal(self, round_id, unit_id):
         round_id = handlers.as_id(round_id, "round")
         unit = self.outside.unit(unit_id)
-        self.outside.round(round_id)  # the round exists
+        rules = self._rules(round_id)
         schools = self.outside.other_schools(unit["id"]) if unit["type"] == "lao" else ()
         with self.db.uow() as uow:
-            return sealing.seal(uow, self.db.actor, round_id, unit, schools)
+            return sealing.seal(uow, self.db.actor, round_id, unit, schools,
+                                rules if unit["type"] in checks.CHECKED_TYPES else None)
+
+    # -- checks before confirming
+    @rpc
+    def checks(self, round_id, unit_id):
+        rules = self._rules(handlers.as_id(round_id, "round"))
+        unit = self.outside.unit(unit_id)
+        require_actor(self.db.actor).require_read(unit["path"], "org unit")
+        below = review.scope_units(self.outside, self.registry, unit)
+        with self.db.uow() as uow:
+            return review.report(uow, self.db.actor, rules, unit, below)
+
+    @rpc
+    def explain(self, round_id, unit_id, data):
+        round_id = handlers.as_id(round_id, "round")
+        unit = self.outside.unit(unit_id)
+        round_, window = self.outside.round_and_window(round_id, unit["path"])
+        rules = checks.RoundRules(round_, checks.previous_round(self.rounds, round_))
+        with self.db.uow() as uow:
+            return review.explain(uow, self.db.actor, rules, unit, window, data)
+
+    @rpc
+    def check_tallies(self, round_id, unit_ids):
+        """For the levels above (the progress report): the stored check tallies of
+        each unit's subtree, ``{str(id): {errors, queries, explained, unexplained,
+        computed}}``; units the caller cannot read are left out."""
+        round_id = handlers.as_id(round_id, "round")
+        actor = require_actor(self.db.actor)
+        found = self.outside.units([int(i) for i in unit_ids or []])
+        scope = {i: u["path"] for i, u in found.items() if u.get("path") and actor.can_read(u["path"])}
+        with self.db.session() as session:
+            return review.check_tallies(session, round_id, scope)
+
+    @timer(interval=settings.env_float("LEC_CHECKS_INTERVAL", 2.0))
+    def refresh_checks(self):
+        """Bring the stored findings of queued units up to date (a few seconds' work per tick)."""
+        budget = time.monotonic() + settings.env_float("LEC_CHECKS_TICK_SECONDS", 1.5)
+        with self.db.session() as session:
+            round_ids = checks.queued_rounds(session)
+        for round_id in round_ids:
+            try:
+                rules = self._rules(round_id)
+            except LecError as exc:
+                if exc.code != "not_found":
+                    raise
+                with self.db.uow() as uow:  # no such round: nothing of it to check
+                    checks.forget_round(uow.session, round_id)
+                    uow.commit()
+                log.warning("checks queued for round %s dropped: there is no such round", round_id)
+                continue
+            except Exception:  # the round cannot be read now: its queue waits for the next tick
+                log.warning("checks of round %s not refreshed: the round could not be read", round_id,
+                            exc_info=True)
+                continue
+            while time.monotonic() < budget:
+                with self.db.uow() as uow:
+                    done = checks.refresh_queued(uow.session, rules, 200)
+                    uow.commit()
+                if not done:
+                    break
 
     @rpc
     def unseal(self, round_id, unit_id):
@@ -50,6 +123,18 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         unit = self.outside.unit(unit_id)
         with self.db.uow() as uow:
             return sealing.unseal(uow, self.db.actor, round_id, unit)
+
+    @rpc
+    def seal_diff(self, round_id, unit_id):
+        """What changed since the unit's last seal (an institution's learners, an LAO's
+        other-school headcounts); readable by the unit and the levels above."""
+        round_id = handlers.as_id(round_id, "round")
+        unit = self.outside.unit(unit_id)
+        require_actor(self.db.actor).require_read(unit["path"], "org unit")
+        self.outside.round(round_id)  # it exists
+        schools = self.outside.other_schools(unit["id"]) if unit["type"] == "lao" else ()
+        with self.db.session() as session:
+            return seal_diff.diff(session, self.db.actor, round_id, unit, schools)
 
     @rpc
     def seal_state(self, round_id, unit_ids):
@@ -193,5 +278,6 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
     def on_unit_changed(self, uow, event):
         unit = event["unit"]
         store_units(uow.session, [unit])
+        checks.mark_everywhere(uow.session, [unit.get("id"), unit.get("parent_id")])
         if event.get("change") == "closed" and unit.get("type") == "other_school":
             handlers.school_closed(uow, unit)

@@ -108,6 +108,43 @@ def list_children(session, actor, unit_id, type=None, status=None, limit=None, o
     return {"items": [unit_dict(r) for r in session.execute(stmt)], "total": total}
 
 
+def _like_escaped(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_descendants(session, actor, unit_id, q=None, type=None, status=None, limit=None,
+                     offset=None):
+    """The units beneath a unit at any depth (not itself), by path; ``q``: only those
+    whose code starts with it or whose name contains it (case-insensitive). The path
+    prefix is served by the ``text_pattern_ops`` index of ``org_units.path``."""
+    root = _readable_unit(session, actor, unit_id)
+    cond = [org_units.c.path.like(root.path + "%"), org_units.c.id != root.id]
+    errors = {}
+    if q not in (None, ""):
+        if not isinstance(q, str) or len(q) > 100:
+            errors["q"] = ["at most 100 characters"]
+        elif q.strip():
+            wanted = _like_escaped(q.strip())
+            cond.append(or_(org_units.c.code.ilike(wanted + "%", escape="\\"),
+                            org_units.c.name.ilike("%" + wanted + "%", escape="\\")))
+    if type not in (None, ""):
+        if type not in hierarchy.UNIT_TYPES:
+            errors["type"] = [f"one of {', '.join(hierarchy.UNIT_TYPES)}"]
+        cond.append(org_units.c.type == type)
+    if status not in (None, ""):
+        if status not in hierarchy.STATUSES:
+            errors["status"] = [f"one of {', '.join(hierarchy.STATUSES)}"]
+        cond.append(org_units.c.status == status)
+    if errors:
+        raise validation_error(errors)
+    limit, offset = page(limit, offset)
+    where = and_(*cond)
+    total = session.execute(select(func.count()).select_from(org_units).where(where)).scalar_one()
+    rows = session.execute(select(org_units).where(where).order_by(org_units.c.path)
+                           .limit(limit).offset(offset))
+    return {"items": [unit_dict(r) for r in rows], "total": total}
+
+
 def subtree(session, unit_id, types=None, statuses=None):
     """Every unit beneath ``unit_id`` (not itself), optionally filtered."""
     root = _unit_row(session, int(unit_id))
@@ -244,15 +281,22 @@ def create_user(uow, actor, data):
     return user_dict(row)
 
 
-def list_users(session, actor, org_unit_id=None, limit=None, offset=None):
+def list_users(session, actor, org_unit_id=None, limit=None, offset=None, q=None):
+    """The accounts of one unit, or of the acting user's subtree; ``q``: only those
+    whose username contains it (case-insensitive)."""
     actor = require_actor(actor)
     limit, offset = page(limit, offset)
     if org_unit_id not in (None, ""):
         unit = _readable_unit(session, actor, org_unit_id)
-        cond = users.c.org_unit_id == unit.id
+        cond = [users.c.org_unit_id == unit.id]
     else:
-        cond = org_units.c.path.like(actor.path + "%")
-    base = select(users).join(org_units, org_units.c.id == users.c.org_unit_id).where(cond)
+        cond = [org_units.c.path.like(actor.path + "%")]
+    if q not in (None, ""):
+        if not isinstance(q, str) or len(q) > 100:
+            raise validation_error({"q": ["at most 100 characters"]})
+        if q.strip():
+            cond.append(users.c.username.ilike("%" + _like_escaped(q.strip()) + "%", escape="\\"))
+    base = select(users).join(org_units, org_units.c.id == users.c.org_unit_id).where(and_(*cond))
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     rows = session.execute(base.order_by(users.c.username).limit(limit).offset(offset))
     return {"items": [user_dict(r) for r in rows], "total": total}
@@ -325,6 +369,18 @@ def _changed_users(uow, condition, values=None):
 
 def _changed_user(uow, user_id, values):
     return _changed_users(uow, users.c.id == user_id, values)[0]
+
+
+def logout(uow, actor):
+    """Sign out everywhere: the acting user's account raises its token version, so
+    every token it holds ends (the gateways hear of it through ``user_changed``)."""
+    actor = require_actor(actor)
+    row = _locked_user(uow, _user_id(actor.user_id))
+    if row is None or not row.active:
+        raise LecError("unauthorized", "the account is not active")
+    row = _changed_user(uow, row.id, {})
+    uow.audit("logout", "user", row.id, {"username": row.username, "org_unit_id": row.org_unit_id})
+    uow.commit()
 
 
 def change_password(uow, actor, data):

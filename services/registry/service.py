@@ -29,9 +29,15 @@ class RegistryService(HealthMixin):
             return handlers.get_user(session, self.db.actor, user_id)
 
     @rpc
-    def list_users(self, org_unit_id=None, limit=None, offset=None):
+    def list_users(self, org_unit_id=None, limit=None, offset=None, q=None):
         with self.db.session() as session:
-            return handlers.list_users(session, self.db.actor, org_unit_id, limit, offset)
+            return handlers.list_users(session, self.db.actor, org_unit_id, limit, offset, q)
+
+    @rpc
+    def logout(self):
+        """End every session of the acting user's account (its token version rises)."""
+        with self.db.uow() as uow:
+            return handlers.logout(uow, self.db.actor)
 
     @rpc
     def change_password(self, data):
@@ -88,6 +94,12 @@ class RegistryService(HealthMixin):
         with self.db.session() as session:
             return handlers.list_children(session, self.db.actor, unit_id, type, status, limit,
                                           offset, unpaged, q)
+
+    @rpc
+    def list_descendants(self, unit_id, q=None, type=None, status=None, limit=None, offset=None):
+        with self.db.session() as session:
+            return handlers.list_descendants(session, self.db.actor, unit_id, q, type, status,
+                                             limit, offset)
 
     @rpc
     def subtree(self, unit_id, types=None, statuses=None):

@@ -350,11 +350,19 @@ def apply_confirmation(uow, round_id, fact):
     """The unit's state after its newest confirmation event."""
     fact = dict(fact)
     key = {"round_id": round_id, "unit_id": fact.pop("unit_id")}
+    if fact["state"] == "confirmed":
+        # what the unit last confirmed: a revocation (which carries no counts) keeps it
+        fact["last_counts"] = {"version": fact["version"], "counts": fact["counts"],
+                               "other_schools": fact["other_schools"]}
     stored, held = store_fact(uow, confirmations, key, fact, by_confirmation_version)
     if stored:
         old = {"unit_type": held.unit_type, "unit_path": held.unit_path, "state": held.state} \
             if held is not None else None
         move_counts(uow, round_tally, TALLY_KEY, {"round_id": round_id}, domain.confirmed_deltas(old, fact))
+    elif "last_counts" in fact and (held.last_counts or {}).get("version", -1) < fact["version"]:
+        # a confirmation that arrives after its own revocation is still the last one confirmed
+        uow.execute(update(confirmations).where(*[confirmations.c[k] == v for k, v in key.items()])
+                    .values(last_counts=fact["last_counts"]))
     return stored
 
 

@@ -158,6 +158,9 @@ confirmations = Table(
     Column("confirmed_by_username", Text),   # the account name
     Column("counts", JSONB),
     Column("other_schools", JSONB),
+    # {"version", "counts", "other_schools"} of the newest confirmation: set on
+    # confirm, kept on revoke (what an open unit last confirmed)
+    Column("last_counts", JSONB),
     Column("reason", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("state IN ('open','confirmed')", name="ck_rp_confirmations_state"),

@@ -330,9 +330,11 @@ def unconfirmed_units(session, round_id, unit):
         .order_by(units.c.path)).all()
 
 
-def budget(session, actor, round_id, unit_id, limit=None, offset=None, unpaged=False):
+def budget(session, actor, round_id, unit_id, limit=None, offset=None, unpaged=False, preview=False):
     rnd, unit, report = _context(session, actor, round_id, unit_id)
     settings = settings_of(rnd)
+    if preview:
+        report["preview"] = budget_preview(session, rnd.id, unit, settings)
     lines = confirmed_lines(session, rnd.id, unit, settings)
     totals = {k: _money_total() for k in ("all", "school", "cdc", "other_school")}
     per_child = defaultdict(_money_total)
@@ -375,6 +377,107 @@ def budget(session, actor, round_id, unit_id, limit=None, offset=None, unpaged=F
         },
     })
     return report
+
+
+# -- budget preview ------------------------------------------------------------------------------
+
+PREVIEW_BASIS = ("live counts now, not confirmed: each school and CDC by its own learners, each other-"
+                 "affiliation school by its headcount, every one of them not closed, with the round's rates; "
+                 "the change is against the counts each of them last confirmed (kept after a revocation)")
+FUNDED = INSTITUTIONS + ("other_school",)
+WITH_LINES = ("lao",) + FUNDED
+
+
+def _funded_units(session, unit):
+    """Schools, CDCs and other-affiliation schools of the subtree, not closed."""
+    return session.execute(
+        select(units.c.id, units.c.code, units.c.name, units.c.type, units.c.path, units.c.parent_id)
+        .where(units.c.path.like(_prefix(unit)), units.c.type.in_(FUNDED), units.c.status != "closed")
+        .order_by(units.c.path)).all()
+
+
+def _live_by_grade(session, round_id, unit):
+    """{unit id: {grade: n}}: the learners of each school and CDC of the subtree
+    and the headcount of each other school, by their own unit id."""
+    result = defaultdict(Counter)
+    for table in (learner_counts, other_counts):
+        rows = session.execute(
+            select(table.c.unit_id, table.c.grade, func.sum(table.c.n))
+            .select_from(table.join(units, units.c.id == table.c.unit_id))
+            .where(table.c.round_id == round_id, table.c.n > 0, units.c.path.like(_prefix(unit)),
+                   units.c.type.in_(FUNDED), units.c.status != "closed")
+            .group_by(table.c.unit_id, table.c.grade))
+        for unit_id, grade, n in rows:
+            result[unit_id][grade] += int(n)
+    return result
+
+
+def _last_confirmed_counts(session, round_id, unit):
+    """{unit id: by_grade} of what each school, CDC and other school of the
+    subtree last confirmed: its own confirmation (an other school: its LAO's),
+    the one in force or, once revoked, the last one kept."""
+    scope = confirmations.c.unit_path.like(_prefix(unit))
+    if unit.type == "other_school":
+        scope = or_(scope, confirmations.c.unit_id == unit.parent_id)
+    rows = session.execute(
+        select(confirmations.c.unit_id, confirmations.c.unit_type, confirmations.c.state,
+               confirmations.c.counts, confirmations.c.other_schools, confirmations.c.last_counts)
+        .where(confirmations.c.round_id == round_id, scope,
+               confirmations.c.unit_type.in_(INSTITUTIONS + ("lao",))))
+    result = {}
+    for row in rows:
+        if row.state == "confirmed":
+            counts, others = row.counts, row.other_schools
+        elif row.last_counts:
+            counts, others = row.last_counts.get("counts"), row.last_counts.get("other_schools")
+        else:
+            continue
+        if row.unit_type == "lao":
+            for school in (others or {}).get("schools") or []:
+                result[int(school["id"])] = (school.get("counts") or {}).get("by_grade") or {}
+        elif counts is not None:
+            result[row.unit_id] = counts.get("by_grade") or {}
+    return result
+
+
+def _amounts(amounts):
+    return {"lunch": float(amounts["lunch"]), "milk": float(amounts["milk"]),
+            "total": float(amounts["lunch"] + amounts["milk"])}
+
+
+def budget_preview(session, round_id, unit, settings):
+    """What the subtree's schools, CDCs and other schools would be paid on their
+    counts now, beside what they last confirmed: money at stake before confirming."""
+    funded = _funded_units(session, unit)
+    live = _live_by_grade(session, round_id, unit)
+    last = _last_confirmed_counts(session, round_id, unit)
+    totals = {k: _money_total() for k in ("all", "school", "cdc", "other_school")}
+    confirmed_all = _money_total()
+    lines = []
+    for u in funded:
+        by_grade = dict(live.get(u.id, {}))
+        amounts = domain.subsidy_for(u.type, by_grade, settings)
+        _add(totals["all"], amounts)
+        _add(totals[u.type], amounts)
+        before = None
+        if u.id in last:
+            before_amounts = domain.subsidy_for(u.type, last[u.id], settings)
+            _add(confirmed_all, before_amounts)
+            before = {**_amounts(before_amounts), "counts": domain.counts_dict(last[u.id])}
+        if unit.type in WITH_LINES:
+            lines.append({"unit": {"id": u.id, "code": u.code, "name": u.name, "type": u.type, "path": u.path},
+                          "counts": domain.counts_dict(by_grade), **amounts, **_amounts(amounts),
+                          "last_confirmed": before})
+    return {
+        "basis": PREVIEW_BASIS,
+        "totals": {k: _money_out(v) for k, v in totals.items()},
+        "confirmed_totals": {"all": _money_out(confirmed_all)},
+        "change": {"lunch": float(totals["all"]["lunch"] - confirmed_all["lunch"]),
+                   "milk": float(totals["all"]["milk"] - confirmed_all["milk"]),
+                   "total": float(totals["all"]["lunch"] + totals["all"]["milk"]
+                                  - confirmed_all["lunch"] - confirmed_all["milk"])},
+        "lines": lines,
+    }
 
 
 # -- comparison ----------------------------------------------------------------------------------

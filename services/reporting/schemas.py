@@ -254,6 +254,14 @@ class Summary(ma.Schema):
     confirmation = fields.Nested(ConfirmationProgress)
 
 
+class ProgressChecks(ma.Schema):
+    """The checks before confirming of a unit's subtree (its stored findings)."""
+    errors = fields.Integer(metadata={"description": "errors: they block a confirmation until corrected"})
+    queries = fields.Integer(metadata={"description": "queries: they block it until explained"})
+    explained = fields.Integer(metadata={"description": "queries explained in writing"})
+    unexplained = fields.Integer()
+
+
 class ProgressRow(ma.Schema):
     unit = fields.Nested(UnitBrief)
     state = fields.String(allow_none=True)
@@ -265,6 +273,8 @@ class ProgressRow(ma.Schema):
                                      metadata={"description": "sealed at confirmation"})
     recorded = fields.Boolean()
     institutions = fields.Nested(Tally, metadata={"description": "schools and CDCs beneath"})
+    checks = fields.Nested(ProgressChecks, metadata={"description": "the unit and its subtree (JSON only; left "
+                                                                "out when the checks cannot be read)"})
 
 
 class Progress(ma.Schema):
@@ -278,6 +288,8 @@ class Progress(ma.Schema):
     total = fields.Integer()
     confirmed = fields.Integer()
     recorded = fields.Integer()
+    checks = fields.Nested(ProgressChecks, metadata={"description": "the unit's whole subtree (JSON only; left out "
+                                                                "when the checks cannot be read)"})
 
 
 class Money(ma.Schema):
@@ -316,6 +328,43 @@ class Unconfirmed(ma.Schema):
     items = fields.List(fields.Nested(UnconfirmedUnit), metadata={"description": "a page: limit, offset"})
 
 
+class Amounts(ma.Schema):
+    lunch = fields.Float()
+    milk = fields.Float()
+    total = fields.Float()
+
+
+class LastConfirmed(Amounts):
+    counts = fields.Nested(Counts, metadata={"description": "the counts last confirmed"})
+
+
+class PreviewLine(ma.Schema):
+    unit = fields.Nested(UnitBrief)
+    counts = fields.Nested(Counts, metadata={"description": "the live counts the amounts are from"})
+    lunch_pupils = fields.Integer()
+    lunch_band = fields.String(allow_none=True)
+    lunch_rate = fields.Float()
+    lunch = fields.Float()
+    milk_pupils = fields.Integer()
+    milk = fields.Float()
+    total = fields.Float()
+    last_confirmed = fields.Nested(LastConfirmed, allow_none=True,
+                                   metadata={"description": "the amounts on the counts it last confirmed "
+                                                            "(kept after a revocation); null if never"})
+
+
+class BudgetPreview(ma.Schema):
+    basis = fields.String()
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(Money),
+                         metadata={"description": "all, school, cdc, other_school: on the live counts"})
+    confirmed_totals = fields.Dict(keys=fields.String(), values=fields.Nested(Money),
+                                   metadata={"description": "all: on the counts each unit last confirmed"})
+    change = fields.Nested(Amounts, metadata={"description": "the live totals minus the last confirmed"})
+    lines = fields.List(fields.Nested(PreviewLine),
+                        metadata={"description": "for an institution, an other school or an LAO; "
+                                                 "[] for a province or the department"})
+
+
 class Budget(ma.Schema):
     round = fields.Nested(RoundBrief)
     org_unit = fields.Nested(UnitBrief)
@@ -326,6 +375,7 @@ class Budget(ma.Schema):
     lines = fields.List(fields.Nested(BudgetLine), metadata={"description": "one per confirmed school/CDC"})
     unconfirmed = fields.Nested(Unconfirmed, metadata={"description": "units whose counts are not "
                                                                       "confirmed, never in the amounts"})
+    preview = fields.Nested(BudgetPreview, metadata={"description": "only with ?preview=true"})
 
 
 class ComparisonRow(ma.Schema):

@@ -99,9 +99,10 @@ class ReportingService(HealthMixin, EventRetryMixin):
         return self._read(round_id, unit_id, lambda s, a: queries.progress(s, a, round_id, unit_id))
 
     @rpc
-    def budget(self, round_id, unit_id, limit=None, offset=None):
+    def budget(self, round_id, unit_id, limit=None, offset=None, preview=False):
         return self._read(round_id, unit_id,
-                          lambda s, a: queries.budget(s, a, round_id, unit_id, limit, offset))
+                          lambda s, a: queries.budget(s, a, round_id, unit_id, limit, offset,
+                                                      preview=bool(preview)))
 
     @rpc
     def comparison(self, round_id, unit_id, against=None, level=None):

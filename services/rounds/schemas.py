@@ -8,6 +8,7 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from services.common import checks as rulebook
 from services.common.jsonutil import BANGKOK
 
 SCHOOL_GRADES = ("k1", "k2", "k3", "p1", "p2", "p3", "p4", "p5", "p6",
@@ -137,11 +138,81 @@ class Milk(ma.Schema):
     cdc = fields.Nested(CdcMilk, load_default=lambda: CdcMilk().load({}))
 
 
+class ChecksField(fields.Field):
+    """The round's checks before confirming (``services.common.checks``): any rule
+    or grade band left out takes its default, so the stored value is always whole."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise ma.ValidationError("an object with grade_ages and rules")
+        errors = {}
+        unknown = set(value) - {"grade_ages", "rules"}
+        if unknown:
+            errors["_schema"] = [f"unknown keys: {', '.join(sorted(map(str, unknown)))}"]
+        ages = value.get("grade_ages") or {}
+        if not isinstance(ages, dict):
+            errors["grade_ages"] = ["an object of grade -> [lowest, highest] age in years"]
+        else:
+            for grade, band in ages.items():
+                if grade not in rulebook.GRADE_AGES:
+                    errors.setdefault("grade_ages", {})[str(grade)] = ["not a school grade"]
+                elif (not isinstance(band, list) or len(band) != 2
+                      or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 30 for v in band)
+                      or band[0] > band[1]):
+                    errors.setdefault("grade_ages", {})[grade] = ["[lowest, highest]: whole years 0-30, in order"]
+        rules = value.get("rules") or {}
+        if not isinstance(rules, dict):
+            errors["rules"] = ["an object of rule code -> rule"]
+        else:
+            for code, rule in rules.items():
+                problem = _rule_problem(code, rule)
+                if problem:
+                    errors.setdefault("rules", {})[str(code)] = problem
+        if errors:
+            raise ma.ValidationError(errors)
+        return rulebook.rules_of({"checks": value})
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return rulebook.rules_of({"checks": value})
+
+
+def _rule_problem(code, rule):
+    if code not in rulebook.DEFAULT_RULES:
+        return [f"not a rule: one of {', '.join(rulebook.DEFAULT_RULES)}"]
+    if not isinstance(rule, dict):
+        return ["an object: severity, enabled, params, message"]
+    problems = []
+    unknown = set(rule) - {"severity", "enabled", "params", "message"}
+    if unknown:
+        problems.append(f"unknown keys: {', '.join(sorted(map(str, unknown)))}")
+    if "severity" in rule and rule["severity"] not in rulebook.SEVERITIES:
+        problems.append("severity: error or query")
+    if "enabled" in rule and not isinstance(rule["enabled"], bool):
+        problems.append("enabled: true or false")
+    params = rule.get("params") or {}
+    allowed = rulebook.DEFAULT_RULES[code]["params"]
+    for name, v in (params.items() if isinstance(params, dict) else [("params", None)]):
+        low, high = rulebook.PARAM_LIMITS.get(name, (None, None))
+        if name not in allowed:
+            problems.append(f"params.{name}: not a parameter of this rule")
+        elif isinstance(v, bool) or not isinstance(v, (int, float)) or not low <= v <= high:
+            problems.append(f"params.{name}: a number from {low} to {high}")
+    message = rule.get("message") or {}
+    if not isinstance(message, dict) or set(message) - {"th", "en"} or not all(
+            isinstance(m, str) and 0 < len(m) <= 500 for m in message.values()):
+        problems.append("message: {th, en}, each 1-500 characters")
+    return problems
+
+
 class RoundSettings(ma.Schema):
     cdc_age = fields.Nested(CdcAge, load_default=lambda: CdcAge().load({}),
                             metadata={"description": "age in completed years at the census date"})
     lunch = fields.Nested(Lunch, load_default=lambda: Lunch().load({}))
     milk = fields.Nested(Milk, load_default=lambda: Milk().load({}))
+    checks = ChecksField(load_default=rulebook.default_checks, dump_default=rulebook.default_checks,
+                         metadata={"type": "object", "description": "the checks before confirming: grade age bands and "
+                                                  "rules (severity error|query, enabled, params, message "
+                                                  "{th, en}); what is left out takes its default"})
 
 
 def default_settings():

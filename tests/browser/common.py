@@ -130,6 +130,33 @@ def sign_in(page, username, password):
     page.wait_for_selector("main#main[data-view='app'][data-ready='true']")
 
 
+def texts(page, selector):
+    return page.locator(selector).all_inner_texts()
+
+
+def notice(page):
+    """The text of the page's notice, or None."""
+    loc = page.locator("#notice .notice")
+    return loc.first.inner_text() if loc.count() else None
+
+
+def dialog_submit(page, reason=None):
+    """Submit the open dialog, typing ``reason`` into its text box first."""
+    page.wait_for_selector("dialog[open]")
+    if reason is not None:
+        page.fill("dialog[open] textarea[name=reason]", reason)
+    settle(page, lambda: page.click("dialog[open] button[type=submit]"))
+
+
+def signed_in(p, args, who, lang=None):
+    """A fresh browser signed in as ``args[who]`` with the scenario's round (``round_id``) chosen."""
+    page = open_portal(p, args["url"], args["chromium"], label=who, lang=lang)
+    sign_in(page, args[who]["username"], args["password"])
+    if page.input_value("#round-select") != str(args["round_id"]):
+        settle(page, lambda: page.select_option("#round-select", str(args["round_id"])))
+    return page
+
+
 def goto(page, unit_id, page_id="overview"):
     """Show ``#/u/<unit_id>/<page_id>`` and wait for it (at once when it is shown already)."""
     target = f"#/u/{unit_id}/{page_id}"

@@ -43,6 +43,38 @@ def dialog_confirm(page):
     page.locator("dialog[open] button[type=submit]").click()
 
 
+def wait_for_preview(page, round_id, unit_id, timeout_ms=30_000):
+    """Until the budget preview counts every learner the institution has now (the
+    read model follows the learners' events)."""
+    waited = 0
+    while True:
+        caught_up = page.evaluate("""async ([rid, uid]) => {
+          const token = JSON.parse(sessionStorage.getItem('lec.session')).token;
+          const get = async (path) => (await fetch('/api/v1' + path,
+            {headers: {'Authorization': 'Bearer ' + token}})).json();
+          const [learners, budget] = await Promise.all([
+            get(`/rounds/${rid}/institutions/${uid}/learners?limit=1`),
+            get(`/rounds/${rid}/reports/budget?org_unit_id=${uid}&preview=true&limit=1`)]);
+          const line = (budget.preview.lines || []).find((l) => l.unit.id === uid);
+          return !!line && line.counts.total === learners.total;
+        }""", [round_id, unit_id])
+        if caught_up:
+            return
+        if waited >= timeout_ms:
+            raise AssertionError("the budget preview did not catch up with the learners")
+        page.wait_for_timeout(250)
+        waited += 250
+
+
+def money_shown(page, scope):
+    """The money box's text and the total it shows (waits until it is worked out)."""
+    page.wait_for_selector(f"{scope} .money[data-ready]")
+    box = page.locator(f"{scope} .money").first
+    total = box.locator(".money-total")
+    return {"text": box.inner_text(), "total": total.inner_text() if total.count() else None,
+            "amount": total.get_attribute("data-amount") if total.count() else None}
+
+
 def school(p, args, out):
     s = args["school"]
     learner = args["learner"]
@@ -173,13 +205,17 @@ def school(p, args, out):
     settle(page, lambda: dialog_confirm(page))
     out["carry_notice"] = notice_text(page)
 
-    # confirm: the summary, the "are you sure" step, then the server's state
+    # confirm: the summary with the money at stake, the "are you sure" step, then the server's state
+    wait_for_preview(page, args["round2"], s["unit_id"])
     goto(page, s["unit_id"], "confirm")
+    out["confirm_money"] = money_shown(page, "section.check")
     out["confirm_summary"] = page.inner_text("section.confirm")
     check_page(page, "institution-confirm")
     page.get_by_role("button", name="ยืนยันข้อมูล").click()
     page.wait_for_selector("dialog[open]")
+    out["confirm_dialog_money"] = money_shown(page, "dialog[open]")
     out["confirm_dialog"] = page.inner_text("dialog[open]")
+    page.fill("dialog[open] textarea[name=reason]", args["confirm_note"])
     check_page(page, "institution-confirm-dialog")
     settle(page, lambda: dialog_confirm(page))
     out["confirm_notice"] = notice_text(page)

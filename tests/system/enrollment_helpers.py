@@ -6,7 +6,7 @@ import time
 
 from stdnum.th import pin
 
-from tests.client import academic_year
+from tests.client import CHECKS_OFF, academic_year
 
 BKK = dt.timezone(dt.timedelta(hours=7))
 
@@ -35,9 +35,10 @@ def learner(grade="p1", birth="2018-05-17", rng=_rng, **over):
 
 
 def new_round(admin, number=1, year=None, **over):
-    """An open round (census date 10 June 2026) unless told otherwise."""
+    """An open round (census date 10 June 2026) unless told otherwise; its checks
+    before confirming are off unless ``settings`` say otherwise."""
     body = {"academic_year": year or academic_year(), "number": number, "census_date": "2026-06-10",
-            "opens_at": "2026-06-01", "closes_at": "2099-06-30"}
+            "opens_at": "2026-06-01", "closes_at": "2099-06-30", "settings": CHECKS_OFF}
     body.update(over)
     return admin.ok("POST", "/rounds", 201, json=body)
 

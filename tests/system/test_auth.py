@@ -311,3 +311,51 @@ def test_every_answer_carries_a_request_id(api):
     r = api.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert r.headers["X-Request-ID"] == "abc-123"
     assert len(api.get("/healthz").headers["X-Request-ID"]) >= 16
+
+
+# -- sign-out ------------------------------------------------------------------------------------
+
+def test_logout_ends_every_token_of_the_account_and_only_of_that_account(api, admin, tree):
+    """POST /auth/logout: 204, and from then on every token of the account (the one presented
+    and the account's other sessions) answers 401 and cannot be renewed; other accounts, of
+    the same unit too, go on; signing in again works; the sign-out is audited."""
+    username = new_account(admin, tree, "lao_a")
+    colleague_name = new_account(admin, tree, "lao_a")
+    first, second = admin.login(username), admin.login(username)
+    renewed = first.ok("POST", "/auth/renew")["access_token"]
+    colleague = admin.login(colleague_name)
+    assert api.post("/auth/logout").status_code == 401  # signed in only
+
+    r = first.post("/auth/logout")
+    assert r.status_code == 204 and not r.content, r.text
+    for token in (first.token, second.token, renewed):
+        # at once on the gateway process that answered; on the others by the user_changed event
+        wait_until(lambda: _me(api, token).status_code == 401, 10, 0.05, "the old token refused")
+        r = _me(api, token)
+        assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+        r = api.post("/auth/renew", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+        assert api.post("/auth/logout", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        r = api.get(f"/org-units/{tree.id('lao_a')}/children", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401
+
+    # the others are not touched
+    assert colleague.get("/me").status_code == 200
+    assert tree["lao_a"].get("/me").status_code == 200 and admin.get("/me").status_code == 200
+
+    # a fresh sign-in works, and so does its renewal
+    again = admin.login(username)
+    assert again.ok("GET", "/me")["username"] == username
+    assert again.ok("POST", "/auth/renew")["user"]["username"] == username
+
+    # audited as the account's own action
+    user_id = first.user["id"]
+    entries = admin.ok("GET", "/audit", params={"service": "registry", "entity": "user",
+                                                "entity_id": str(user_id), "action": "logout"})["items"]
+    assert len(entries) == 1, entries
+    assert entries[0]["actor_id"] == user_id and entries[0]["details"]["username"] == username
+    assert "request_id" in entries[0]
+    # the LAO of the account's unit reads it in its subtree's audit log too
+    mine = tree["lao_a"].ok("GET", "/audit", params={"service": "registry", "action": "logout",
+                                                     "actor_id": user_id})["items"]
+    assert [e["entity_id"] for e in mine] == [str(user_id)]

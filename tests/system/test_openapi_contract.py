@@ -23,7 +23,8 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_schema_conformance, status_code_conformance,
 )
 
-from tests.client import CLIENT_ADDRESS, PASSWORD, Client, Tree, academic_years, unique
+from tests.client import CHECKS_OFF, CLIENT_ADDRESS, PASSWORD, Client, Tree, academic_years, unique
+from tests.system.confirmation_support import wait_until
 from tests.system.enrollment_helpers import learner
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -178,6 +179,7 @@ def test_every_operation_answers_as_documented(api, admin, document):
     province.ok("POST", f"/org-units/{new['id']}/verify")
     lao.ok("GET", f"/org-units/{new['id']}")
     lao.ok("GET", f"/org-units/{tree.id('lao_a')}/children", params={"type": "school"})
+    province.ok("GET", f"/org-units/{tree.id('province')}/descendants", params={"q": "หน่วย", "limit": 5})
     username = unique("u.new.")
     account = lao.ok("POST", "/users", 201, json={"username": username, "password": PASSWORD,
                                                   "org_unit_id": new["id"]})
@@ -187,16 +189,20 @@ def test_every_operation_answers_as_documented(api, admin, document):
     newcomer = anon.login(username, "a-reset-Passw0rd-%d" % year)
     newcomer.ok("POST", "/me/password", 204, json={"current_password": "a-reset-Passw0rd-%d" % year,
                                                    "new_password": "another-Passw0rd-%d" % year})
+    # sign-out, by the throw-away account: its token then answers 401
+    leaving = anon.login(username, "another-Passw0rd-%d" % year)
+    leaving.ok("POST", "/auth/logout", 204)
+    wait_until(lambda: leaving.get("/me").status_code == 401, 10, 0.05, "the signed-out token refused")
     lao.ok("POST", f"/org-units/{new['id']}/close", json={"closed_on": "2026-03-31"})
     root.ok("GET", "/audit", params={"service": "registry", "limit": 5})
 
     # rounds
     first = root.ok("POST", "/rounds", 201, json={"academic_year": year, "number": 1,
                                                   "census_date": "2026-06-10", "opens_at": "2026-06-01",
-                                                  "closes_at": "2099-06-30"})
+                                                  "closes_at": "2099-06-30", "settings": CHECKS_OFF})
     second = root.ok("POST", "/rounds", 201, json={"academic_year": year, "number": 2,
                                                    "census_date": "2026-11-10", "opens_at": "2026-06-01",
-                                                   "closes_at": "2099-11-30"})
+                                                   "closes_at": "2099-11-30", "settings": CHECKS_OFF})
     rid = second["id"]
     province.ok("GET", "/rounds", params={"academic_year": year})
     province.ok("GET", f"/rounds/{rid}")
@@ -237,11 +243,25 @@ def test_every_operation_answers_as_documented(api, admin, document):
     lao.ok("GET", f"/rounds/{rid}/institutions/{other}/headcount")
     lao.ok("GET", f"/rounds/{rid}/laos/{tree.id('lao_a')}/headcounts")
 
+    # checks before confirming, in a round of their own with the default rules: the CDC has no learner
+    rules_round = root.ok("POST", "/rounds", 201, json={
+        "academic_year": academic_years(1)[0], "number": 1, "census_date": "2026-06-10",
+        "opens_at": "2026-06-01", "closes_at": "2099-06-30"})["id"]
+    cid, cdc = tree.id("cdc_a"), checked(contract, tree["cdc_a"])
+    found = cdc.ok("GET", f"/rounds/{rules_round}/checks")
+    assert [i["code"] for i in found["items"]] == ["no_active_learners"], found
+    cdc.ok("PUT", f"/rounds/{rules_round}/checks/{cid}/explanations",
+           json={"items": [{"code": "no_active_learners", "text": "ศูนย์ปิดปรับปรุงอาคารตลอดภาคเรียน"}]})
+    province.ok("GET", f"/rounds/{rules_round}/checks", params={"org_unit_id": tree.id("province")})
+
     # confirmation
     school.ok("GET", f"/rounds/{rid}/confirmations/{sid}")
     school.ok("POST", f"/rounds/{rid}/confirmations/{sid}", headers={"Idempotency-Key": str(uuid.uuid4())})
     lao.ok("DELETE", f"/rounds/{rid}/confirmations/{sid}", json={"reason": "ขอแก้ไขข้อมูลนักเรียน"})
-    school.ok("POST", f"/rounds/{rid}/confirmations/{sid}")
+    school.ok("PATCH", f"/learners/{one['id']}", json={"grade": "p3"})
+    diff = lao.ok("GET", f"/rounds/{rid}/confirmations/{sid}/diff")
+    assert [c["learner_id"] for c in diff["changed"]] == [one["id"]], diff
+    school.ok("POST", f"/rounds/{rid}/confirmations/{sid}", json={"note": "ตรวจสอบรายชื่อครบแล้ว"})
     lao.ok("GET", f"/rounds/{rid}/confirmations/{tree.id('lao_a')}")
     lao.ok("GET", f"/rounds/{rid}/confirmations/{sid}/history")
 
@@ -252,6 +272,7 @@ def test_every_operation_answers_as_documented(api, admin, document):
         for media in ("text/csv", XLSX, "text/html"):
             r = lao.get(f"/rounds/{rid}/reports/{name}", headers={"Accept": media})
             assert r.status_code == 200, (name, media, r.text)
+    lao.ok("GET", f"/rounds/{rid}/reports/budget", params={"preview": "true"})
     forms = province.ok("GET", f"/rounds/{rid}/reports/forms")
     for form in forms["items"]:
         province.ok("GET", f"/rounds/{rid}/reports/forms/{form['enclosure']}")
@@ -265,9 +286,9 @@ def test_every_operation_answers_as_documented(api, admin, document):
 
 # -- schemathesis ------------------------------------------------------------------------------
 
-# Operations that would lock the fuzzing accounts out or end their tokens: the flow above
-# covers them.
-NOT_FUZZED = ("postToken", "postMyPassword", "patchUserItem")
+# Operations that would lock the fuzzing accounts out or end their tokens (a sign-out ends
+# every token of its account): the flow above covers them.
+NOT_FUZZED = ("postToken", "postMyPassword", "patchUserItem", "postLogout")
 FUZZ_ROLES = ("province", "lao_a", "school_a")
 FUZZ_CONFIG = {
     "seed": 20261127,

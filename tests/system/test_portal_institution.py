@@ -11,13 +11,14 @@ import io
 
 import pytest
 
-from tests.client import PASSWORD, Tree
+from tests.client import CHECKS_OFF, PASSWORD, Tree
 from tests.system.enrollment_helpers import (
     add, closed_round, learner, learners_url, national_id, new_round,
 )
 from tests.system.portal_support import assert_clean, axe_figures, run_scenario
 
-SETTINGS = {"cdc_age": {"min_years": 2, "max_years": 5}}
+SETTINGS = {**CHECKS_OFF, "cdc_age": {"min_years": 2, "max_years": 5}}
+CONFIRM_NOTE = "นักเรียนย้ายเข้าตามผู้ปกครองที่มาทำงานในพื้นที่ 3 คน"
 
 
 def _import_csv(good, bad_id):
@@ -63,7 +64,7 @@ def test_the_institution_officer_does_the_whole_job_in_the_browser(system, admin
         lao={"username": t["lao_a"].user["username"]},
         round2=r2["id"], closed_round=closed["id"], learner=new, bad_national_id=bad,
         new_first_name="กัญญารัตน์", other_last_name="ทดลองระบบสอง", filter_grade="p1", filter_grade_th="ป.1",
-        csv=_import_csv(good_rows, bad_row_id), child=child)
+        csv=_import_csv(good_rows, bad_row_id), child=child, confirm_note=CONFIRM_NOTE)
     print("axe:", axe_figures(result))
     assert_clean(result)
     assert result["clean_text"] == {}
@@ -126,11 +127,26 @@ def test_the_institution_officer_does_the_whole_job_in_the_browser(system, admin
     # confirmed after the summary step: the counts it showed are the ones sealed
     state = school.ok("GET", f"/rounds/{r2['id']}/confirmations/{t.id('school_a')}")
     assert state["state"] == "confirmed" and state["confirmed_by_username"] == school.user["username"]
+    assert state["note"] == CONFIRM_NOTE, state  # the note typed in the confirm step, stored
+    assert f"หมายเหตุ: {CONFIRM_NOTE}" in result["confirmed_state"], result["confirmed_state"]
     total = state["counts"]["total"]
     assert total == 7  # 2 p1 + the new one + 2 imported + 2 carried
     assert "ตรวจสอบก่อนยืนยัน" in result["confirm_summary"] and str(total) in result["confirm_summary"]
     assert f"ยืนยัน {total} คน" in result["confirm_dialog"] and "ป.1" in result["confirm_dialog"]
     assert "ยืนยันเมื่อ" in result["confirmed_state"] and school.user["username"] in result["confirmed_state"]
+    # the money at stake, on the page and in the dialog: the API's preview total, Thai-formatted
+    budget = school.ok("GET", f"/rounds/{r2['id']}/reports/budget",
+                       params={"org_unit_id": t.id("school_a"), "preview": "true"})
+    line = next(ln for ln in budget["preview"]["lines"] if ln["unit"]["id"] == t.id("school_a"))
+    assert line["counts"]["total"] == total and line["total"] > 0
+    for shown in (result["confirm_money"], result["confirm_dialog_money"]):
+        assert shown["total"] == f"{line['total']:,.2f}", (shown, line)
+        assert float(shown["amount"]) == pytest.approx(line["total"])
+        assert f"ค่าอาหารกลางวัน {line['lunch']:,.2f} บาท" in shown["text"], shown
+        assert f"อาหารเสริม (นม) {line['milk']:,.2f} บาท" in shown["text"], shown
+        assert "ต่อปีการศึกษา" in shown["text"] and "ยังไม่เคยยืนยันในรอบนี้" in shown["text"], shown
+    assert f"รวม {line['total']:,.2f} บาท" in result["confirm_summary"]
+    assert f"รวม {line['total']:,.2f} บาท" in result["confirm_dialog"]
     # sealed and closed: no add, edit, import or confirm, and the reason in Thai
     assert (result["sealed_add_buttons"], result["sealed_edit_buttons"], result["sealed_file_inputs"]) == (0, 0, 0)
     assert "ยืนยันข้อมูลรอบนี้แล้ว" in result["sealed_banner"]

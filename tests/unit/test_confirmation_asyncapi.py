@@ -2,6 +2,8 @@
 3.0 document (strict object model, every $ref resolving), and its examples
 valid against its own payload schemas."""
 import copy
+import hashlib
+import json
 import warnings
 
 import pytest
@@ -96,3 +98,67 @@ def test_examples_validate_and_bad_payloads_do_not(doc):
         assert len(list(validator.iter_errors(bad))) >= 2
     wrong_type = dict(asyncapi.example("unit_confirmed"), type="unit_revoked")
     assert list(payload_validator("unit_confirmed", doc).iter_errors(wrong_type))
+
+
+def _sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _recipe(round_id, unit_id, counts, learners_digest):
+    """The documented recipe of seal_digest, written out independently of the services."""
+    return _sha256(json.dumps({"round_id": round_id, "unit_id": unit_id,
+                               "counts": {"total": counts["total"], "by_grade": counts["by_grade"]},
+                               "learners_digest": learners_digest},
+                              sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+def test_the_digests_and_the_note_are_documented_and_required(doc):
+    for event_type in EVENTS:
+        schema = resolve(doc, next(m for m in doc["components"]["messages"].values()
+                                   if m["name"] == event_type)["payload"]["$ref"])
+        assert {"seal_digest", "learners_digest", "note"} <= set(schema["required"])
+        for name in ("seal_digest", "learners_digest"):
+            prop = schema["properties"][name]
+            assert prop["pattern"] == "^[0-9a-f]{64}$" and "SHA-256" in prop["description"]
+    confirmed = next(m for m in doc["components"]["messages"].values() if m["name"] == "unit_confirmed")
+    assert "canonical JSON" in confirmed["summary"] and "{id_kind}:{id_number}:{grade}" in confirmed["summary"]
+    bad = copy.deepcopy(confirmed["examples"][0]["payload"])
+    bad["seal_digest"] = "not a digest"
+    assert list(payload_validator("unit_confirmed", doc).iter_errors(bad))
+
+
+def test_the_examples_digests_follow_the_recipe(doc):
+    for message in doc["components"]["messages"].values():
+        body = message["examples"][0]["payload"]
+        counts = body["other_schools"] if body["org_unit"]["type"] == "lao" else body["counts"]
+        assert body["seal_digest"] == _recipe(body["round"]["id"], body["org_unit"]["id"],
+                                              counts, body["learners_digest"])
+    lao = asyncapi.example("unit_confirmed")
+    lines = sorted(f'{s["id"]}:{s["counts"]["total"]}:'
+                   + json_compact(s["counts"]["by_grade"]) for s in lao["other_schools"]["schools"])
+    assert lao["learners_digest"] == _sha256("\n".join(lines))
+
+
+def json_compact(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_enrollment_and_confirmation_compute_the_same_digests():
+    from services.confirmation import domain as confirmation
+    from services.enrollment import domain as enrollment
+    learners = [{"id_kind": "national_id", "id_number": "1101700203451", "grade": "p2"},
+                {"id_kind": "g_code", "id_number": "G655000000777", "grade": "p1"}]
+    learners_hex = enrollment.learners_digest(learners)
+    assert learners_hex == _sha256("g_code:G655000000777:p1\nnational_id:1101700203451:p2")
+    counts = {"total": 2, "by_grade": {"p2": 1, "p1": 1}}
+    assert enrollment.seal_digest(12, 43, counts, learners_hex) == \
+        confirmation.seal_digest(12, 43, counts, learners_hex) == _recipe(12, 43, counts, learners_hex)
+    # zero grades are left out, key order does not matter
+    assert enrollment.seal_digest(12, 43, {"total": 2, "by_grade": {"p1": 1, "m1": 0, "p2": 1}},
+                                  learners_hex) == _recipe(12, 43, counts, learners_hex)
+    schools = [{"id": 52, "counts": {"total": 0, "by_grade": {}}},
+               {"id": 51, "counts": {"total": 130, "by_grade": {"p2": 60, "p1": 70}}}]
+    assert enrollment.schools_digest(schools) == _sha256('51:130:{"p1":70,"p2":60}\n52:0:{}')
+    assert enrollment.learners_digest([]) == _sha256("")
+    assert confirmation.children_digest([(10, "b" * 64), (9, "a" * 64)]) == \
+        _sha256(f"10:{'b' * 64}\n9:{'a' * 64}")

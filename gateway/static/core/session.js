@@ -41,17 +41,35 @@ export function clear() {
   sessionStorage.clear();
 }
 
+// sign-out: the server ends every token of the account (POST /auth/logout), and everything
+// kept here is cleared at once, whether or not the server could be reached (the request is
+// sent with keepalive, so a reload or a closed tab does not cancel it)
+export function endSession() {
+  const token = session.token;
+  clear();
+  if (!token) return Promise.resolve(false);
+  return fetch("/api/v1/auth/logout", {
+    method: "POST",
+    headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
+    keepalive: true,
+    cache: "no-store",
+  }).then((r) => r.ok, () => false);
+}
+
 let renewing = null;
 // POST /auth/renew with the current token; the new token (a promise shared by concurrent callers)
 export function renewNow() {
   if (!session.token) return Promise.reject(new Error("signed out"));
   if (!renewing) {
+    const used = session.token;
     renewing = fetch("/api/v1/auth/renew", {
       method: "POST",
-      headers: { Accept: "application/json", Authorization: `Bearer ${session.token}` },
+      headers: { Accept: "application/json", Authorization: `Bearer ${used}` },
     }).then(async (r) => {
       if (!r.ok) throw Object.assign(new Error(`renew refused (${r.status})`), { status: r.status });
       const answer = await r.json();
+      // signed out (or in again) meanwhile: the answer is not kept
+      if (session.token !== used) throw new Error("signed out");
       store(answer);
       return answer.access_token;
     }).finally(() => { renewing = null; });

@@ -6,6 +6,9 @@ import { formatDateTime } from "../core/dates.js";
 import { num, register, t } from "../core/i18n.js";
 import { badge, button, confirmDialog, dataTable, el, emptyState, notice } from "../core/ui.js";
 import { OVERSIGHT, data, idempotencyKey, isOwnUnit, sortGrades, tx, windowOpen } from "./oversight.js";
+import { fetchPreview, moneyBox } from "./money.js";
+import { checksFailedDialog, checksSummary, diffSection, fetchChecks, fetchDiff } from "./checks.js";
+import { checkTally, hasChecks } from "./checktally.js";
 
 register({
   th: {
@@ -25,6 +28,7 @@ register({
     "children.col.below": "สถานศึกษาที่ยืนยันแล้ว",
     "children.col.actions": "ดำเนินการ",
     "children.by": "โดย {name}",
+    "children.note": "หมายเหตุ: {note}",
     "children.not_awaited.pending": "รอตรวจสอบหน่วยงาน (ไม่ต้องยืนยัน)",
     "children.not_awaited.closed": "ปิดแล้ว (ไม่ต้องยืนยัน)",
     "children.not_awaited.other": "ยืนยันพร้อม อปท.",
@@ -73,6 +77,7 @@ register({
     "children.col.below": "Institutions confirmed",
     "children.col.actions": "Actions",
     "children.by": "by {name}",
+    "children.note": "Note: {note}",
     "children.not_awaited.pending": "Awaiting verification (not required)",
     "children.not_awaited.closed": "Closed (not required)",
     "children.not_awaited.other": "Sealed with the LAO",
@@ -150,7 +155,7 @@ async function revoke(ctx, child) {
   await ctx.refresh();
 }
 
-function ownSection(ctx, status, children, open) {
+async function ownSection(ctx, status, children, open) {
   const unit = ctx.unit;
   const section = el("section", { class: "panel", "aria-labelledby": "own-heading" },
     el("h2", { id: "own-heading" }, tx("children.own.heading", { name: data(unit.name) })));
@@ -180,6 +185,21 @@ function ownSection(ctx, status, children, open) {
   }
   section.append(summary);
   if (status.state !== "open" || status.saga) return section;
+  // an LAO's money at stake: its institutions and other schools on the counts recorded now
+  const preview = unit.type === "lao" ? fetchPreview(ctx) : null;
+  const money = () => (preview ? moneyBox(preview, { scope: "all", level: 3 }) : null);
+  if (preview) section.append(money());
+  // an LAO's checks before confirming and what changed since its last confirmation
+  let blocked = false;
+  const reasonId = "own-disabled-reason";
+  if (unit.type === "lao" && open) {
+    const [report, diff] = await Promise.all([fetchChecks(ctx), fetchDiff(ctx)]);
+    const changes = diffSection(diff, { headingLevel: "h3", lao: true });
+    if (changes) section.append(changes);
+    const checks = checksSummary(ctx, report, { headingLevel: "h3" });
+    section.append(checks.node);
+    blocked = checks.blocking > 0;
+  }
   if (!open) {
     section.append(el("p", { class: "hint" }, t("children.own.round_closed")));
     return section;
@@ -188,11 +208,12 @@ function ownSection(ctx, status, children, open) {
     section.append(el("p", { class: "hint" }, t("children.own.cannot_yet")));
     return section;
   }
+  if (blocked) section.append(el("p", { class: "hint disabled-reason", id: reasonId }, t("checks.disabled_reason")));
   section.append(button(tx("children.confirm", { name: data(unit.name) }), async () => {
     const body = el("div", {}, el("p", {}, t("children.confirm_intro")),
       el("p", {}, learnersLabel, ": ", el("strong", {}, num(status.counts && status.counts.total))),
       gradeList(status.counts && status.counts.by_grade),
-      el("p", {}, t("children.progress", { confirmed: num(tally.confirmed), total: num(tally.total) })));
+      el("p", {}, t("children.progress", { confirmed: num(tally.confirmed), total: num(tally.total) })), money());
     const ok = await confirmDialog({ title: tx("children.confirm_title", { name: data(unit.name) }), body,
       confirmLabel: t("children.confirm_button") });
     if (!ok) return;
@@ -203,12 +224,14 @@ function ownSection(ctx, status, children, open) {
     } catch (e) {
       if (e.code === "children_not_confirmed" && e.data && e.data.pending) {
         notice(tx("children.pending_names", { names: namesOf(e.data.pending, children) }), "error");
+      } else if (e.code === "checks_failed" && e.data && Array.isArray(e.data.items)) {
+        await checksFailedDialog(ctx, e.data.items);
       } else {
         notice(errorText(e), "error");
       }
     }
     await ctx.refresh();
-  }, { kind: "primary" }));
+  }, { kind: "primary", disabled: blocked, attrs: blocked ? { "aria-describedby": reasonId } : {} }));
   return section;
 }
 
@@ -223,6 +246,7 @@ function childRows(status, progress) {
       confirmed_by_username: c.state === "confirmed" && p.state === "confirmed" ? p.confirmed_by_username : null,
       learners: c.state === "confirmed" && c.total !== null ? c.total : liveTotal,
       below: p.institutions || null,
+      checks: p.checks || null,
     };
   });
 }
@@ -248,7 +272,7 @@ export default {
     ]);
     const rows = childRows(status, progress);
     const own = isOwnUnit(ctx);
-    if (own) root.append(ownSection(ctx, status, rows, open));
+    if (own) root.append(await ownSection(ctx, status, rows, open));
     else {
       root.append(el("p", { class: "unit-state" }, tx("children.viewing", { name: data(ctx.unit.name) }), badge(stateKey(status.state)),
         status.state === "confirmed"
@@ -270,7 +294,8 @@ export default {
     root.append(section);
 
     const tableBox = el("div", { class: "table-box" });
-    const parentConfirmed = status.state === "confirmed";
+    // nothing beneath a confirmed unit changes: the reason stands where the revoke button would
+    const parentConfirmed = status.state === "confirmed" || status.state === "sealing";
     const columns = [
       { key: "name", label: t("children.col.name"), render: (r) => (r.type === "lao" || r.type === "province")
         ? el("a", { href: `#/u/${r.id}/children`, translate: "no" }, r.name)
@@ -281,7 +306,9 @@ export default {
       { key: "confirmed_at", label: t("children.col.confirmed"), render: (r) => r.state === "confirmed"
         ? el("span", {}, formatDateTime(r.confirmed_at),
           r.confirmed_by_username ? el("br") : null,
-          r.confirmed_by_username ? tx("children.by", { name: data(r.confirmed_by_username) }) : null)
+          r.confirmed_by_username ? tx("children.by", { name: data(r.confirmed_by_username) }) : null,
+          r.note ? el("br") : null,
+          r.note ? el("span", { class: "confirm-note" }, tx("children.note", { note: data(r.note) })) : null)
         : t("ov.none") },
       { key: "learners", label: t("children.col.learners"), num: true, render: (r) => num(r.learners) },
     ];
@@ -290,9 +317,17 @@ export default {
         render: (r) => (r.type === "lao" || r.type === "province") && r.below && r.below.total
           ? `${num(r.below.confirmed)} / ${num(r.below.total)}` : t("ov.none") });
     }
+    if (hasChecks(progress && progress.items)) {
+      columns.push({ key: "checks", label: t("checktally.column"), num: true,
+        render: (r) => r.blocking ? checkTally(r.id, r.name, r.checks, r.type) : t("ov.none") });
+    }
     columns.push({ key: "actions", label: t("children.col.actions"), render: (r) => {
       if (r.state !== "confirmed") return "";
-      if (parentConfirmed) return el("span", { class: "muted small" }, tx("children.revoke_blocked", { parent: data(ctx.unit.name) }));
+      // the unit's name stands twice in the sentence: a node of its own each time
+      if (parentConfirmed) {
+        return el("span", { class: "muted small revoke-blocked" }, tx("children.revoke_blocked", { parent: data(ctx.unit.name) })
+          .map((part) => (part instanceof Node ? part.cloneNode(true) : part)));
+      }
       return button(t("children.revoke"), () => revoke(ctx, r),
         { kind: "danger", attrs: { "aria-label": t("children.revoke_label", { name: r.name }) } });
     } });

@@ -5,6 +5,8 @@ import { api, errorText } from "../core/api.js";
 import { formatDateTime } from "../core/dates.js";
 import { badge, button, confirmDialog, el, notice } from "../core/ui.js";
 import { editState, withRound, figures, gradeName, gradesFor, stateBanner } from "./institution.js";
+import { fetchPreview, moneyBox } from "./money.js";
+import { checksFailedDialog, checksSummary, diffSection, fetchChecks, fetchDiff } from "./checks.js";
 
 register({
   th: {
@@ -29,9 +31,11 @@ register({
     "confirm.dialog_title": "ยืนยันข้อมูลของ {unit}",
     "confirm.dialog_body": "ยืนยันจำนวนผู้เรียนทั้งหมด {total} คนของรอบการสำรวจนี้ ตามตารางด้านล่าง หลังยืนยันจะแก้ไขข้อมูลไม่ได้จนกว่าจะมีการยกเลิกการยืนยัน",
     "confirm.dialog_ok": "ยืนยัน {total} คน",
+    "confirm.note_label": "หมายเหตุถึงหน่วยงานต้นสังกัด (ถ้ามี)",
+    "confirm.note_hint": "เช่น เหตุที่จำนวนเปลี่ยนไปจากรอบก่อน ไม่เกิน 1,000 ตัวอักษร ห้ามใส่เลขประจำตัวประชาชน",
+    "confirm.note_shown": "หมายเหตุ: {note}",
     "confirm.done": "ยืนยันข้อมูลแล้ว",
     "confirm.not_own": "หน้านี้แสดงสถานะอย่างเดียว: สถานศึกษาเป็นผู้ยืนยันข้อมูลของตนเอง",
-    "confirm.checks": "ยังยืนยันไม่ได้ เพราะมีรายการที่ต้องแก้ไขหรือชี้แจง:",
   },
   en: {
     "confirm.title": "Confirm",
@@ -55,9 +59,11 @@ register({
     "confirm.dialog_title": "Confirm the data of {unit}",
     "confirm.dialog_body": "You confirm {total} learners in all for this census round, as in the table below. After confirming, the data cannot change until the confirmation is revoked.",
     "confirm.dialog_ok": "Confirm {total} learners",
+    "confirm.note_label": "A note for the level above (optional)",
+    "confirm.note_hint": "E.g. why the numbers moved since the last round; at most 1,000 characters, no personal ID numbers",
+    "confirm.note_shown": "Note: {note}",
     "confirm.done": "The data are confirmed",
     "confirm.not_own": "Read only: the institution confirms its own data",
-    "confirm.checks": "The data cannot be confirmed yet; these items need a correction or an explanation:",
   },
 });
 
@@ -102,6 +108,7 @@ async function render(ctx) {
       el("p", { class: "confirmed-line" }, t("confirm.confirmed_line", {
         when: formatDateTime(status.confirmed_at), who: status.confirmed_by_username || "–",
       })),
+      status.note ? el("p", { class: "confirm-note" }, t("confirm.note_shown", { note: status.note })) : null,
       el("p", { class: "hint" }, t("confirm.confirmed_help")),
       countsTable(ctx.unit, status.counts, t("confirm.sealed_heading")));
     return root;
@@ -113,6 +120,9 @@ async function render(ctx) {
   }
 
   const counts = state.summary.counts || { total: 0, by_grade: {} };
+  // what these figures are worth at this round's rates, and the change since the last confirmation
+  const preview = fetchPreview(ctx);
+  const money = () => moneyBox(preview, { scope: "unit", unitId: ctx.unit.id, level: 4 });
   const check = el("section", { class: "panel check", "aria-labelledby": "confirm-check" },
     el("h3", { id: "confirm-check" }, state.canEdit ? t("confirm.check_heading") : t("confirm.current_heading")));
   if (state.canEdit) check.append(el("p", {}, t("confirm.check_intro")));
@@ -121,11 +131,20 @@ async function render(ctx) {
   check.append(
     figures([[t("confirm.total"), counts.total || 0], [t("confirm.removed"), state.summary.removed || 0]]),
     countsTable(ctx.unit, counts),
-    counts.total ? document.createDocumentFragment() : el("p", { class: "notice info inline" }, t("confirm.no_learners")));
+    counts.total ? document.createDocumentFragment() : el("p", { class: "notice info inline" }, t("confirm.no_learners")),
+    money());
   root.append(check);
 
   if (state.canEdit) {
-    const checksBox = el("div", { class: "checks-result", "aria-live": "polite" });
+    // the checks before confirming and what changed since the last confirmation
+    const [report, diff] = await Promise.all([fetchChecks(ctx), fetchDiff(ctx)]);
+    const summary = checksSummary(ctx, report, { headingLevel: "h4" });
+    const changes = diffSection(diff, { headingLevel: "h4" });
+    if (changes) check.append(changes);
+    check.append(summary.node);
+    const blocked = summary.blocking > 0;
+    const reasonId = "confirm-disabled-reason";
+    if (blocked) check.append(el("p", { class: "hint disabled-reason", id: reasonId }, t("checks.disabled_reason")));
     check.append(el("div", { class: "actions" },
       button(t("confirm.do"), async () => {
         const total = num(counts.total || 0);
@@ -133,25 +152,29 @@ async function render(ctx) {
           title: t("confirm.dialog_title", { unit: ctx.unit.name }),
           body: el("div", {},
             el("p", {}, t("confirm.dialog_body", { total })),
-            countsTable(ctx.unit, counts)),
+            countsTable(ctx.unit, counts),
+            money()),
           confirmLabel: t("confirm.dialog_ok", { total }),
+          reason: { label: t("confirm.note_label"), hint: t("confirm.note_hint"), required: false },
         });
         if (!ok) return;
+        const note = (ok.reason || "").trim();
         try {
-          await api("POST", `/rounds/${ctx.round.id}/confirmations/${ctx.unit.id}`, null,
+          await api("POST", `/rounds/${ctx.round.id}/confirmations/${ctx.unit.id}`, note ? { note } : null,
             { signal: ctx.signal, headers: { "Idempotency-Key": idempotencyKey() } });
         } catch (e) {
           if (e.name === "AbortError") return;
           if (e.code === "checks_failed" && Array.isArray(e.data.items)) {
-            checksBox.replaceChildren(el("div", { class: "notice error", role: "alert" },
-              el("p", {}, t("confirm.checks")), el("ul", {}, e.data.items.map((i) => el("li", {}, i.message || i.code)))));
+            // the data changed since the page was drawn: the server's items, then the page again
+            await checksFailedDialog(ctx, e.data.items);
+            if (location.hash === `#/u/${ctx.unit.id}/confirm`) await ctx.refresh();
           } else notice(errorText(e), "error");
           return;
         }
         await ctx.refresh();
         notice(t("confirm.done"), "ok");
-      }, { kind: "primary" }),
-      el("a", { href: `#/u/${ctx.unit.id}/learners`, class: "button secondary" }, t("confirm.review"))), checksBox);
+      }, { kind: "primary", disabled: blocked, attrs: blocked ? { "aria-describedby": reasonId } : {} }),
+      el("a", { href: `#/u/${ctx.unit.id}/learners`, class: "button secondary" }, t("confirm.review"))));
   }
   return root;
 }

@@ -4,6 +4,7 @@ import { api } from "../core/api.js";
 import { dateInput, deadlineText, formatDateTime } from "../core/dates.js";
 import { register, t } from "../core/i18n.js";
 import { clearErrors, dataTable, el, emptyState, field, formErrors, notice, onSubmit } from "../core/ui.js";
+import { unitPicker } from "../core/unitpicker.js";
 import { data, roundName, tx, saveThenRefresh } from "./oversight.js";
 
 register({
@@ -18,6 +19,7 @@ register({
     "extensions.add": "ขยายกำหนดส่งให้หน่วยงาน",
     "extensions.add_intro": "หน่วยงานที่เลือกและหน่วยงานในสังกัดทั้งหมดจะส่งข้อมูลได้ถึงเวลา 24.00 น. ของวันที่กำหนด",
     "extensions.unit": "หน่วยงาน",
+    "extensions.unit_hint": "หน่วยงานนี้และหน่วยงานที่อยู่ใต้โดยตรง หน่วยงานอื่นในสังกัดทุกระดับค้นหาได้ในช่องถัดไป",
     "extensions.date": "วันสุดท้ายของการส่งข้อมูล (พ.ศ.)",
     "extensions.date_hint": "วว/ดด/ปปปป เช่น 15/07/2569",
     "extensions.button": "ขยายกำหนดส่ง",
@@ -37,6 +39,7 @@ register({
     "extensions.add": "Extend the deadline of a unit",
     "extensions.add_intro": "The chosen unit and every unit below it can submit until 24:00 of that day.",
     "extensions.unit": "Unit",
+    "extensions.unit_hint": "This unit and those directly below it; search the next box for any other unit of your subtree",
     "extensions.date": "Last day to submit (Buddhist era)",
     "extensions.date_hint": "dd/mm/yyyy, e.g. 15/07/2569",
     "extensions.button": "Extend the deadline",
@@ -83,25 +86,30 @@ export default {
         { key: "created_at", label: t("extensions.col.created"), render: (x) => formatDateTime(x.created_at) },
       ] })));
 
-    const unit = el("select", {}, choices.map((u) => el("option", { value: String(u.id) }, `${u.name} (${t(`type.${u.type}`)})`)));
+    // any unit of the officer's subtree: those at hand in the list, the others by searching
+    const picker = unitPicker({ rootId: ctx.user.org_unit_id, nearby: choices, selected: ctx.unit, status: "active",
+      label: t("extensions.unit"), hint: t("extensions.unit_hint") });
     const date = dateInput({ name: "closes_on", id: "ext-date" });
     const form = el("form", { class: "panel", "aria-labelledby": "ext-add-h", novalidate: true },
       el("h2", { id: "ext-add-h" }, t("extensions.add")),
       el("p", { class: "hint" }, t("extensions.add_intro")),
+      picker.node,
       el("div", { class: "form-grid" },
-        field({ label: t("extensions.unit"), name: "org_unit_id", input: unit }),
         field({ label: t("extensions.date"), name: "closes_at", input: date, hint: t("extensions.date_hint") })),
       el("div", { class: "actions" }, el("button", { type: "submit", class: "button primary" }, t("extensions.button"))));
     onSubmit(form, async () => {
       clearErrors(form);
-      if (!date.isoValue) {
-        formErrors(form, { fields: { closes_at: t("extensions.bad_date") } });
+      const problems = {};
+      if (!picker.unit) problems.org_unit_id = t("extensions.required");
+      if (!date.isoValue) problems.closes_at = t("extensions.bad_date");
+      if (Object.keys(problems).length) {
+        formErrors(form, { fields: problems });
         return;
       }
-      const id = Number(unit.value);
+      const chosen = picker.unit;
       await saveThenRefresh(form, ctx, async () => {
-        const saved = await api("POST", `/rounds/${ctx.round.id}/extensions`, { org_unit_id: id, closes_at: date.isoValue });
-        notice(tx("extensions.added", { name: data(names.get(id)), deadline: deadlineText(saved.closes_at) }), "ok");
+        const saved = await api("POST", `/rounds/${ctx.round.id}/extensions`, { org_unit_id: chosen.id, closes_at: date.isoValue });
+        notice(tx("extensions.added", { name: data(chosen.name), deadline: deadlineText(saved.closes_at) }), "ok");
       });
     });
     root.append(form);

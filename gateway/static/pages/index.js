@@ -13,6 +13,7 @@ import audit from "./audit.js";
 import learners from "./learners.js";
 import learnerImport from "./import.js";
 import confirm from "./confirm.js";
+import checks from "./checks.js";
 
 export default [
   overview,
@@ -27,4 +28,5 @@ export default [
   learners,
   learnerImport,
   confirm,
+  checks,
 ];

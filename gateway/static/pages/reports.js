@@ -5,6 +5,7 @@ import { formatDateTime } from "../core/dates.js";
 import { baht, num, register, t } from "../core/i18n.js";
 import { badge, button, dataTable, el, emptyState, notice } from "../core/ui.js";
 import { GRADE_ORDER, OVERSIGHT, data, roundName, tx } from "./oversight.js";
+import { checkTally, hasChecks } from "./checktally.js";
 
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const KINDS = ["summary", "progress", "budget", "comparison", "forms"];
@@ -159,7 +160,7 @@ function summaryView(rep) {
 }
 
 function progressView(rep) {
-  return dataTable({ caption: t("reports.kind.progress"), empty: t("common.empty"), rows: rep.items || [], columns: [
+  const columns = [
     { key: "unit", label: t("reports.col.unit"), render: (r) => data(r.unit.name) },
     { key: "state", label: t("reports.col.state"), render: (r) => r.state ? badge(r.state === "confirmed" ? "confirmed" : "unconfirmed") : "" },
     { key: "confirmed_at", label: t("reports.col.confirmed"), render: (r) => r.confirmed_at
@@ -167,7 +168,12 @@ function progressView(rep) {
         r.confirmed_by_username ? tx("reports.by", { name: data(r.confirmed_by_username) }) : null) : "" },
     { key: "live", label: t("reports.col.live"), num: true, render: (r) => num(r.counts && r.counts.total) },
     { key: "sealed", label: t("reports.col.sealed"), num: true, render: (r) => r.confirmed_counts ? num(r.confirmed_counts.total) : "" },
-  ] });
+  ];
+  if (hasChecks(rep.items)) {
+    columns.push({ key: "checks", label: t("checktally.column"), num: true,
+      render: (r) => checkTally(r.unit.id, r.unit.name, r.checks, r.unit.type) });
+  }
+  return dataTable({ caption: t("reports.kind.progress"), empty: t("common.empty"), rows: rep.items || [], columns });
 }
 
 function budgetView(rep) {

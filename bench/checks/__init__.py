@@ -1,0 +1,1 @@
+"""The checks benchmark: stored findings and tallies at national size (``make bench-checks``)."""
