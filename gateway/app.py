@@ -26,8 +26,10 @@ STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 RESOURCE_MODULES = [
     "gateway.resources.platform",
     "gateway.resources.enrollment",
+    "gateway.resources.transfers",
     "gateway.resources.confirmation",
     "gateway.resources.reporting",
+    "gateway.resources.notices",
 ]
 
 

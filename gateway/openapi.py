@@ -33,7 +33,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
 from gateway.access import policy_for, responder_methods
-from services.enrollment.schemas import CheckItem, HeldIn, Rejection
+from services.enrollment.schemas import CheckItem, HeldIn, Rejection, TransferPossible
 from services.rounds.schemas import Instant
 
 MAX_ID = 2 ** 63 - 1  # ids are PostgreSQL bigints
@@ -65,6 +65,12 @@ class Error(ma.Schema):
     errors = fields.Dict(metadata={"description": "validation_error: field -> messages"})
     held_by = fields.Integer(metadata={"description": "duplicate_learner: the holder, if the caller may read it"})
     held_in = fields.Nested(HeldIn, metadata={"description": "duplicate_learner otherwise: the holder's province {code, name}"})
+    transfer = fields.Nested(TransferPossible, metadata={
+        "description": "duplicate_learner: {possible: true} when the caller may ask the holder for "
+                       "the child (POST /rounds/{rid}/transfers)"})
+    transfer_id = fields.Integer(metadata={"description": "transfer_pending: the pending request"})
+    answerable_at = fields.String(metadata={
+        "description": "forbidden on a transfer's answer: when the caller's level may answer (ISO 8601)"})
     pending = fields.List(fields.Integer(), metadata={"description": "children_not_confirmed: ids"})
     items = fields.List(fields.Nested(CheckItem), metadata={
         "description": "checks_failed: the errors and the queries not explained that stop the confirmation"})

@@ -1,8 +1,16 @@
 """Confirmation: a unit's state with its children's progress, confirm, revoke, history,
-and what changed since the unit's last seal."""
-from gateway.access import UnitInPath
-from services.common.errors import forbidden
-from services.confirmation.schemas import ConfirmRequest, HistoryEntry, RevokeRequest, SealDiff, Status
+what changed since the unit's last seal, the states of the units above, and the
+requests to reopen a confirmation."""
+import falcon
+
+from gateway.access import Authenticated, UnitInBody, UnitInPath, UnitInQuery
+from gateway.context import json_body, paging
+from services.common import hierarchy
+from services.common.errors import forbidden, not_found
+from services.confirmation.schemas import (
+    Ancestors, ConfirmRequest, HistoryEntry, RevocationApprove, RevocationDecline, RevocationRequest,
+    RevocationRequestCreate, RevokeRequest, SealDiff, Status,
+)
 
 IDEMPOTENCY = ("Send an `Idempotency-Key` header to make retries safe: a repeated request with "
                "the same key (same user) answers the first result instead of acting again.")
@@ -17,6 +25,23 @@ class OwnUnitInPath(UnitInPath):
             raise forbidden("a unit is confirmed only by a user of that unit")
 
 
+class UnitInPathOrAbove(UnitInPath):
+    """The unit named in the URL is in the caller's subtree, or above the caller's
+    unit (whose confirmation state anyone beneath may see, not its data)."""
+
+    def authorise(self, req, params, ctx):
+        actor = req.context.actor
+        try:
+            super().authorise(req, params, ctx)
+        except Exception as exc:
+            if getattr(exc, "code", None) != "not_found":
+                raise
+            unit = ctx.units.get(int(params.get(self.param)))
+            if unit is None or not hierarchy.is_strict_ancestor(unit["path"], actor.path):
+                raise not_found("org unit")
+            req.context.unit = unit
+
+
 def _timeout(ctx):
     # a confirmation waits for the saga's own calls (registry, rounds, enrollment)
     return 2 * ctx.config.rpc_timeout
@@ -25,12 +50,14 @@ def _timeout(ctx):
 class Confirmation:
     """A unit's confirmation in a round."""
     policies = {
-        "GET": UnitInPath("unit_id"),
+        "GET": UnitInPathOrAbove("unit_id"),
         "POST": OwnUnitInPath("unit_id"),
         "DELETE": UnitInPath("unit_id", strict=True),
     }
     docs = {
-        "GET": {"summary": "A unit's confirmation state, counts and its children's progress",
+        "GET": {"summary": "A unit's confirmation state, counts and its children's progress; for a "
+                           "unit above the caller's, only {unit_id, state, confirmed_at, "
+                           "confirmed_by, confirmed_by_name}",
                 "response": Status, "tag": "confirmations"},
         "POST": {"summary": "Confirm the caller's own unit: its counts are sealed at that instant, "
                             "with a digest anyone can recompute (docs/confirmation.md); an optional "
@@ -48,7 +75,10 @@ class Confirmation:
         self.ctx = ctx
 
     def on_get(self, req, resp, id, unit_id):
-        resp.media = self.ctx.call(req, "confirmation", "status", id, unit_id)
+        if req.context.actor.can_read(req.context.unit["path"]):
+            resp.media = self.ctx.call(req, "confirmation", "status", id, unit_id)
+        else:
+            resp.media = self.ctx.call(req, "confirmation", "upward_status", id, unit_id)
 
     def on_post(self, req, resp, id, unit_id):
         resp.media = self.ctx.call(req, "confirmation", "confirm", id, unit_id,
@@ -95,8 +125,117 @@ class ConfirmationDiff:
         resp.media = self.ctx.call(req, "enrollment", "seal_diff", id, unit_id)
 
 
+class ConfirmationAncestors:
+    """Seeing upward: the confirmation state of every unit above a unit."""
+    policies = {"GET": UnitInPath("unit_id")}
+    docs = {"GET": {"summary": "The confirmation state (state, when, by whom) of every unit above a "
+                               "unit of your subtree, top-down (the department first); no counts",
+                    "response": Ancestors, "tag": "confirmations"}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id, unit_id):
+        resp.media = self.ctx.call(req, "confirmation", "ancestors", id, unit_id)
+
+
+REQUEST_RULES = ("A confirmed unit (or a unit above it, on its behalf) asks; the request goes to the "
+                 "lowest unit above whose own confirmation is not given (routed_to).")
+
+
+class RevocationRequests:
+    """Requests to reopen a confirmation: made by the unit, answered from above."""
+    policies = {"POST": UnitInBody("unit_id"), "GET": UnitInQuery("org_unit_id")}
+    docs = {"POST": {"summary": "Ask for a unit's confirmation to be reopened. " + REQUEST_RULES +
+                                " One pending request per unit and round (conflict); a unit not "
+                                "confirmed: not_confirmed; a finalised round: conflict.",
+                     "request": RevocationRequestCreate, "response": RevocationRequest, "status": 201,
+                     "tag": "confirmations"},
+            "GET": {"summary": "The requests about a unit (your own by default) or a unit beneath it: "
+                               "those it can answer and those made by or about it, pending first, "
+                               "each with can_answer for you",
+                    "response": RevocationRequest, "list": True, "tag": "confirmations",
+                    "query": {"org_unit_id": ("integer", "a unit of your subtree"),
+                              "state": ("string", "pending, approved, declined or withdrawn")}}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp, id):
+        resp.media = self.ctx.call(req, "confirmation", "create_revocation_request", id, json_body(req))
+        resp.status = falcon.HTTP_201
+        resp.location = f"/api/v1/rounds/{id}/revocation-requests/{resp.media['id']}"
+
+    def on_get(self, req, resp, id):
+        unit = req.context.unit
+        resp.media = self.ctx.call(req, "confirmation", "list_revocation_requests", id,
+                                   org_unit_id=unit["id"] if unit else None,
+                                   state=req.get_param("state"), **paging(req))
+
+
+class RevocationRequestItem:
+    policies = {"GET": Authenticated()}
+    docs = {"GET": {"summary": "One revocation request (the requesting side or the answering side)",
+                    "response": RevocationRequest, "tag": "confirmations"}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id, request_id):
+        resp.media = self.ctx.call(req, "confirmation", "get_revocation_request", id, request_id)
+
+
+class RevocationRequestApprove:
+    policies = {"POST": Authenticated(roles=("lao", "province", "department"))}
+    docs = {"POST": {"summary": "Approve: revoke, top-down in one action, every confirmed unit between "
+                                "your unit and the unit asked about, then that unit, each with the "
+                                "request's reason (a user of routed_to or a unit above it whose own "
+                                "confirmation is not given). A retry after a partial failure goes on "
+                                "where it stopped.",
+                     "request": RevocationApprove, "request_required": False,
+                     "response": RevocationRequest, "tag": "confirmations"}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp, id, request_id):
+        resp.media = self.ctx.call(req, "confirmation", "approve_revocation_request", id, request_id,
+                                   req.get_media(default_when_empty=None), timeout=3 * _timeout(self.ctx))
+
+
+class RevocationRequestDecline:
+    policies = {"POST": Authenticated(roles=("lao", "province", "department"))}
+    docs = {"POST": {"summary": "Decline, with a reason the requester sees (who may approve)",
+                     "request": RevocationDecline, "response": RevocationRequest, "tag": "confirmations"}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp, id, request_id):
+        resp.media = self.ctx.call(req, "confirmation", "decline_revocation_request", id, request_id,
+                                   json_body(req))
+
+
+class RevocationRequestWithdraw:
+    policies = {"POST": Authenticated()}
+    docs = {"POST": {"summary": "Withdraw a pending request (the unit that made it or the unit it is "
+                                "about)", "response": RevocationRequest, "tag": "confirmations"}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_post(self, req, resp, id, request_id):
+        resp.media = self.ctx.call(req, "confirmation", "withdraw_revocation_request", id, request_id)
+
+
 ROUTES = [
     ("/rounds/{id:int}/confirmations/{unit_id:int}", Confirmation),
     ("/rounds/{id:int}/confirmations/{unit_id:int}/history", ConfirmationHistory),
     ("/rounds/{id:int}/confirmations/{unit_id:int}/diff", ConfirmationDiff),
+    ("/rounds/{id:int}/confirmations/{unit_id:int}/ancestors", ConfirmationAncestors),
+    ("/rounds/{id:int}/revocation-requests", RevocationRequests),
+    ("/rounds/{id:int}/revocation-requests/{request_id:int}", RevocationRequestItem),
+    ("/rounds/{id:int}/revocation-requests/{request_id:int}/approve", RevocationRequestApprove),
+    ("/rounds/{id:int}/revocation-requests/{request_id:int}/decline", RevocationRequestDecline),
+    ("/rounds/{id:int}/revocation-requests/{request_id:int}/withdraw", RevocationRequestWithdraw),
 ]

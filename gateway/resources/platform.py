@@ -6,6 +6,7 @@ from gateway.auth import client_address, issue_token
 from gateway.context import json_body, paging
 from services.common.audit import AuditEntry
 from services.common.errors import validation_error
+from services.common.hierarchy import LEVEL_OF_TYPE
 from services.common.settings import SERVICES
 from services.common.validation import page
 from services.registry.schemas import (
@@ -353,8 +354,8 @@ class Round:
 class RoundExtensions:
     policies = {"POST": UnitInBody("org_unit_id", roles=("department", "province")),
                 "GET": Authenticated()}
-    docs = {"POST": {"summary": "A later deadline for one subtree (the department, or a province for "
-                                "its own)", "tag": "rounds",
+    docs = {"POST": {"summary": "A later deadline for one subtree, at one level or every level (the "
+                                "department, or a province for its own)", "tag": "rounds",
                      "request": ExtensionCreate, "response": Extension, "status": 201},
             "GET": {"summary": "The extensions of a round that concern your subtree or the units above "
                               "it", "tag": "rounds", "response": Extension, "list": True, "paged": False}}
@@ -373,15 +374,20 @@ class RoundExtensions:
 class RoundWindow:
     """Is the round open for a unit (the caller's own by default)?"""
     policies = {"GET": UnitInQuery("org_unit_id")}
-    docs = {"GET": {"summary": "Whether the round is open for a unit (your own by default), "
-                              "extensions included", "tag": "rounds", "response": Window,
-                    "query": {"org_unit_id": ("integer", "a unit of your subtree")}}}
+    docs = {"GET": {"summary": "Whether the round is open for a unit (your own by default) at its "
+                              "level: that level's deadline, extensions included", "tag": "rounds",
+                    "response": Window,
+                    "query": {"org_unit_id": ("integer", "a unit of your subtree"),
+                              "level": ("string", "institution, lao, province or department (default: "
+                                                  "the level of the unit)")}}}
 
     def __init__(self, ctx):
         self.ctx = ctx
 
     def on_get(self, req, resp, id):
-        resp.media = self.ctx.call(req, "rounds", "window", id, req.context.unit["path"])
+        unit = req.context.unit
+        level = req.get_param("level") or LEVEL_OF_TYPE.get(unit.get("type"), "institution")
+        resp.media = self.ctx.call(req, "rounds", "window", id, unit["path"], level)
 
 
 ROUTES = [

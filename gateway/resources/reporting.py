@@ -14,7 +14,7 @@ import falcon
 from gateway.access import Authenticated, UnitInQuery
 from services.common.errors import LecError, validation_error
 from services.reporting import render
-from services.reporting.schemas import Budget, Comparison, FormRef, Progress, Summary, Table
+from services.reporting.schemas import Blockers, Budget, Comparison, FormRef, Progress, Summary, Table
 
 JSON = falcon.MEDIA_JSON
 OFFERED = [JSON, render.CSV, render.XLSX, render.HTML]
@@ -194,7 +194,31 @@ class Form:
             send_table(resp, table, media_type, id, unit)
 
 
+class RoundBlockers:
+    """Who blocks me: the units under ``?org_unit_id=`` (default: the caller's own)
+    whose confirmation it still waits for."""
+    policies = {"GET": UnitInQuery("org_unit_id", roles=("department", "province", "lao"))}
+    docs = {"GET": {
+        "summary": "Who blocks me: every active province, LAO, school and CDC under the unit that has not "
+                   "confirmed, soonest deadline first (its level's deadline with extensions, time left, "
+                   "overdue), with its children confirmed (LAOs, provinces), its checks (schools, CDCs), its "
+                   "open transfers and revocation requests and its accounts' names",
+        "tag": "reports", "response": Blockers,
+        "query": {"org_unit_id": ("integer", "the unit waiting (default: your own); within your subtree"),
+                  "limit": ("integer", "units per page (default 50, max 1000)"),
+                  "offset": ("integer", "units skipped")}}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id):
+        unit = req.context.unit
+        resp.media = self.ctx.call(req, "reporting", "blockers", id, unit["id"],
+                                   limit=req.get_param("limit"), offset=req.get_param("offset"))
+
+
 ROUTES = [
+    ("/rounds/{id:int}/blockers", RoundBlockers),
     ("/rounds/{id:int}/reports/summary", SummaryReport),
     ("/rounds/{id:int}/reports/progress", ProgressReport),
     ("/rounds/{id:int}/reports/budget", BudgetReport),

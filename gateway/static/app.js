@@ -18,6 +18,7 @@ const state = {
   roundId: null,
   unit: null, // the viewed unit
   window: null, // the round's window for the viewed unit
+  notices: null, // how many notices wait for the user's unit (GET /me/notices)
   units: new Map(), // id -> unit (breadcrumb names)
   controller: null, // aborts what the previous view was loading
   generation: 0,
@@ -64,9 +65,30 @@ function renderHeader() {
         el("div", { class: "actions" },
           el("button", { type: "button", class: "button secondary", id: "change-password", onclick: changePasswordDialog }, t("header.change_password")),
           el("button", { type: "button", class: "button secondary", id: "sign-out", onclick: () => signOut() }, t("header.sign_out")))));
-    tools.append(account);
+    tools.append(noticesBell(), account);
   }
   header.replaceChildren(brand, tools);
+}
+
+// the bell: how many notices wait for the user's unit, a link to the notices page
+function noticesBell() {
+  const n = state.notices || 0;
+  return el("div", { id: "notices-bell", class: "lang-switch notices-bell" },
+    el("a", { class: "lang", href: `#/u/${state.me.org_unit_id}/notices`, title: n ? t("notices.bell", { n }) : t("notices.bell_none") },
+      t("notices.title"), " ", el("span", { class: `badge ${n ? "state-pending" : "state-closed"} notices-count` }, String(n))));
+}
+
+async function refreshNotices() {
+  try {
+    const answer = await api("GET", "/me/notices");
+    showNotices(answer.total);
+  } catch (e) { /* the bell keeps its last count */ }
+}
+
+function showNotices(total) {
+  state.notices = total;
+  const bell = $("notices-bell");
+  if (bell && state.me) bell.replaceWith(noticesBell());
 }
 
 // -- sign-in -------------------------------------------------------------------------------------
@@ -134,6 +156,7 @@ async function startApp() {
   }
   renderHeader();
   renderFrame();
+  refreshNotices();
   if (!parseHash()) history.replaceState(null, "", `#/u/${state.me.org_unit_id}/${pagesFor(state.me.org_unit)[0]?.id || "overview"}`);
   await navigate({ clearNotice: false });
 }
@@ -285,6 +308,7 @@ async function navigate({ clearNotice = true, fresh = false, keepScroll = false 
   const stale = () => generation !== state.generation || signal.aborted;
   try {
     if (fresh) {
+      refreshNotices(); // an action may have answered one
       // after an action: rounds may have been created or changed their state
       const rounds = await api("GET", "/rounds?limit=1000", undefined, { signal });
       if (stale()) return;
@@ -340,7 +364,7 @@ function signOut(messageKey = "login.signed_out") {
     if (i.type === "checkbox" || i.type === "radio") i.checked = false; else if (i.type !== "submit" && i.type !== "button") i.value = "";
   }
   endSession(); // ends the session on the server too; a network failure changes nothing here
-  Object.assign(state, { me: null, rounds: [], roundId: null, unit: null, window: null, controller: null });
+  Object.assign(state, { me: null, rounds: [], roundId: null, unit: null, window: null, controller: null, notices: null });
   state.units.clear();
   state.generation += 1;
   history.replaceState(null, "", location.pathname);
@@ -459,6 +483,7 @@ function boot() {
   session.hooks.expired = expired;
   applyStaticTexts();
   window.addEventListener("hashchange", () => { if (state.me) navigate(); });
+  window.addEventListener("lec:notices", (e) => showNotices(e.detail.total));
   window.addEventListener("lec:lang", () => {
     applyStaticTexts();
     if (state.me) {

@@ -30,6 +30,22 @@ ROLE_OF_TYPE = {
 }
 ROLES = ("department", "province", "lao", "institution")
 
+# the levels of the confirmation chain; a round holds one deadline per level
+LEVELS = ("institution", "lao", "province", "department")
+LEVEL_OF_TYPE = {
+    "school": "institution",
+    "cdc": "institution",
+    "other_school": "institution",
+    "lao": "lao",
+    "province": "province",
+    "department": "department",
+}
+
+
+def level_of(unit_type):
+    """The level whose deadline binds a unit of ``unit_type``."""
+    return LEVEL_OF_TYPE[unit_type]
+
 
 def make_path(parent_path, unit_id):
     return f"{parent_path or '/'}{unit_id}/"

@@ -9,6 +9,7 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 
 from services.confirmation import domain
 from services.confirmation.schemas import EVENTS
+from services.reporting.schemas import DeadlineApproaching
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "deploy" / "asyncapi.yaml"
@@ -92,9 +93,34 @@ def _operation(action, channel, messages, title, summary, amqp):
             "bindings": {"amqp": dict(amqp, bindingVersion=AMQP_BINDING_VERSION)}}
 
 
+# the reporting service's reminder, on its own exchange (nameko's dispatcher of ``reporting``)
+REMINDER = "deadline_approaching"
+REMINDER_EXCHANGE = "reporting.events"
+CAMEL[REMINDER] = "deadlineApproaching"
+SCHEMA_NAMES[REMINDER] = "DeadlineApproaching"
+DESCRIPTIONS[REMINDER] = (
+    "A school, CDC, LAO or province that has not confirmed is 72, 24 or 3 hours from its level's "
+    "deadline (extensions included). Published by the reporting service on the topic exchange "
+    "`reporting.events`, once per unit, deadline and threshold (across restarts and replicas); when "
+    "several thresholds are passed at once only the smallest is sent. An extension (a new deadline) "
+    "starts new reminders.")
+
+
+def reminder_example():
+    return {"event_id": "7d2e0c1a-4b5f-4e8a-9c3d-1f2a3b4c5d6e", "type": REMINDER, "version": 1,
+            "occurred_at": "2026-11-12T14:00:03.120000+07:00",
+            "round": {"id": 12, "academic_year": 2569, "number": 2},
+            "org_unit": {"id": 43, "code": "1050010001", "name": "โรงเรียนเทศบาลวัดเกตการาม",
+                         "type": "school", "path": "/1/7/42/43/"},
+            "level": "institution", "deadline": "2026-11-15T17:00:00+07:00", "hours_before": 72}
+
+
 def build():
     channels, operations, messages, schemas = {}, {}, {}, {}
-    for event_type, schema_cls in EVENTS.items():
+    events = [(t, cls, EXCHANGE, "confirmation", example) for t, cls in EVENTS.items()]
+    events.append((REMINDER, DeadlineApproaching, REMINDER_EXCHANGE, "reporting",
+                   lambda _t: reminder_example()))
+    for event_type, schema_cls, exchange, publisher, make_example in events:
         name, schema_name = CAMEL[event_type], SCHEMA_NAMES[event_type]
         schemas[schema_name] = payload_schema(schema_cls)
         messages[name] = {
@@ -108,24 +134,24 @@ def build():
             "correlationId": {"description": "the event id (redeliveries carry the same)",
                               "location": "$message.payload#/event_id"},
             "bindings": {"amqp": {"messageType": event_type, "bindingVersion": AMQP_BINDING_VERSION}},
-            "examples": [{"name": f"{event_type}_example", "payload": example(event_type)}],
+            "examples": [{"name": f"{event_type}_example", "payload": make_example(event_type)}],
         }
         channels[name] = {
             "address": event_type,
-            "title": f"{EXCHANGE} / {event_type}",
-            "description": f"Routing key `{event_type}` on the topic exchange `{EXCHANGE}`. "
+            "title": f"{exchange} / {event_type}",
+            "description": f"Routing key `{event_type}` on the topic exchange `{exchange}`. "
                            "Bind your own durable queue to it.",
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
             "bindings": {"amqp": {
                 "is": "routingKey",
-                "exchange": {"name": EXCHANGE, "type": "topic", "durable": True, "autoDelete": False,
+                "exchange": {"name": exchange, "type": "topic", "durable": True, "autoDelete": False,
                              "vhost": "/"},
                 "bindingVersion": AMQP_BINDING_VERSION}},
         }
         message_ref = [{"$ref": f"#/channels/{name}/messages/{name}"}]
         capital = name[0].upper() + name[1:]
         operations[f"publish{capital}"] = _operation(
-            "send", name, message_ref, f"The confirmation service publishes {event_type}",
+            "send", name, message_ref, f"The {publisher} service publishes {event_type}",
             "Published through the transactional outbox after the change commits, never before; "
             "persistent, with publisher confirms; at least once.",
             {"deliveryMode": 2, "mandatory": False})
@@ -147,7 +173,9 @@ def build():
                 "order: of two events about the same unit and round, the one with the higher "
                 "`confirmation_version` is the newer. Payloads carry no national "
                 "ID numbers or names. Units appear as `{id, code, type, path}`: the materialised "
-                "path (`/1/7/42/`) lets a consumer roll counts up without lookups."),
+                "path (`/1/7/42/`) lets a consumer roll counts up without lookups. The reporting "
+                "service's deadline reminders (`deadline_approaching`) come on the topic exchange "
+                "`reporting.events` in the same way."),
         },
         "defaultContentType": "application/json",
         "servers": {

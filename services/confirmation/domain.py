@@ -21,8 +21,9 @@ OPEN, SEALING, CONFIRMED, UNSEALING = "open", "sealing", "confirmed", "unsealing
 CONFIRMING_TYPES = ("school", "cdc", "lao", "province", "department")
 # units whose confirmation seals data held by enrollment (learners, headcounts)
 SEALED_TYPES = ("school", "cdc", "lao")
-# institutions and LAOs confirm only inside the window; above them, until finalised
-WINDOW_BOUND_TYPES = ("school", "cdc", "lao")
+# every level confirms inside its own window (its deadline, extensions included);
+# the department's window stays open from opens_at until the round is finalised
+WINDOW_BOUND_TYPES = ("school", "cdc", "lao", "province")
 # the children whose confirmations a unit waits for
 CHILD_TYPES = {
     "department": ("province",),
@@ -66,8 +67,9 @@ def check_may_revoke(actor, unit):
 # -- when ------------------------------------------------------------------------
 
 def check_window(unit_type, window):
-    """Institutions and LAOs inside their window (extensions honoured); provinces
-    and the department also after the close, until the round is finalised."""
+    """``window``: the round's window at the unit's level. Institutions, LAOs
+    and provinces confirm inside it (each by its level's deadline, extensions
+    honoured); the department from opens_at until the round is finalised."""
     state = window["state"]
     allowed = ("open",) if unit_type in WINDOW_BOUND_TYPES else ("open", "closed")
     if state not in allowed:

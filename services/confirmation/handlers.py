@@ -395,7 +395,7 @@ def confirm(db, ports, round_id, unit_id, idempotency_key=None, data=None):
         return replay
     unit_id = unit["id"]
     domain.check_may_confirm(actor, unit)
-    domain.check_window(unit["type"], ports.rounds.window(round_id, unit["path"]))
+    domain.check_window(unit["type"], ports.rounds.window(round_id, unit["path"], hierarchy.level_of(unit["type"])))
     round_ref = ports.round_ref(round_id)
     children = ports.children(unit)
     _ensure_rows(db, round_id, _parent_of(unit) + [unit] + children)

@@ -67,3 +67,45 @@ idempotency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("user_id", "key", name="pk_idempotency_keys"),
 )
+
+REQUEST_STATES = ("pending", "approved", "declined", "withdrawn")
+
+# A unit's request that a confirmation above it be reopened (it cannot revoke
+# itself). ``routed_to`` is the lowest ancestor able to act when it was made (or
+# answered); one pending request per unit and round. The names are kept as they
+# were, for the lists.
+revocation_requests = Table(
+    "revocation_requests", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("round_id", BigInteger, nullable=False),
+    Column("unit_id", BigInteger, nullable=False),
+    Column("unit_type", Text, nullable=False),
+    Column("unit_code", Text),
+    Column("unit_name", Text),
+    Column("unit_path", Text, nullable=False),
+    Column("state", Text, nullable=False, server_default="pending"),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", BigInteger, nullable=False),
+    Column("requested_by_username", Text),
+    Column("requested_by_unit_id", BigInteger, nullable=False),
+    Column("routed_to_id", BigInteger, nullable=False),
+    Column("routed_to_type", Text, nullable=False),
+    Column("routed_to_code", Text),
+    Column("routed_to_name", Text),
+    Column("routed_to_path", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("answered_at", DateTime(timezone=True)),
+    Column("answered_by", BigInteger),
+    Column("answered_by_username", Text),
+    Column("answered_by_unit_id", BigInteger),
+    Column("answer_reason", Text),
+    Column("revoked", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    CheckConstraint("state IN ('pending','approved','declined','withdrawn')",
+                    name="ck_revocation_requests_state"),
+    CheckConstraint("(state = 'pending') = (answered_at IS NULL)", name="ck_revocation_requests_answered"),
+    Index("uq_revocation_requests_pending", "round_id", "unit_id", unique=True,
+          postgresql_where=text("state = 'pending'")),
+    # lists and counts by subtree: unit_path LIKE '<path>%'
+    Index("ix_revocation_requests_round_path", "round_id", "unit_path",
+          postgresql_ops={"unit_path": "text_pattern_ops"}),
+)

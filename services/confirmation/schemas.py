@@ -175,6 +175,9 @@ class Status(ma.Schema):
     confirmed_at = fields.DateTime(allow_none=True)
     confirmed_by = fields.Integer(allow_none=True)
     confirmed_by_username = fields.String(allow_none=True)
+    confirmed_by_name = fields.String(allow_none=True, metadata={
+        "description": "the account name of who confirmed; only in the reduced view of a unit "
+                       "above the caller's, which has none of the other counts and lists"})
     counts = fields.Nested(Counts)
     counts_source = fields.String(validate=validate.OneOf(("sealed", "live", "children")), metadata={
         "description": "sealed at confirmation; live learners; or the sum of confirmed children"})
@@ -260,3 +263,97 @@ class SealDiff(ma.Schema):
     schools = fields.List(fields.Nested(DiffSchool), metadata={
         "description": "an LAO: its other-affiliation schools whose headcount changed"})
     truncated = fields.Boolean(metadata={"description": "a list was cut at 1000 entries"})
+
+
+# -- revocation requests and seeing upward ------------------------------------------------
+
+REQUEST_STATES = ("pending", "approved", "declined", "withdrawn")
+
+
+def _strip_reason(data):
+    if isinstance(data, dict) and isinstance(data.get("reason"), str):
+        data = dict(data, reason=data["reason"].strip() or None)
+    return data
+
+
+def _reason(required, description):
+    return fields.String(required=required, allow_none=not required,
+                         validate=[validate.Length(min=3, max=REVOKE_REASON_MAX), FreeText()],
+                         metadata={"description": description})
+
+
+class RevocationRequestCreate(ma.Schema):
+    unit_id = fields.Integer(required=True, strict=True, metadata={
+        "description": "the confirmed unit to reopen: the caller's own, or one beneath it"})
+    reason = _reason(True, "why the confirmation should be reopened (3-500 characters; it becomes "
+                           "the reason of every revocation the approval makes, so no national ID "
+                           "or G-Code)")
+
+    @ma.pre_load
+    def strip(self, data, **kwargs):
+        return _strip_reason(data)
+
+
+class RevocationApprove(ma.Schema):
+    reason = _reason(False, "a note of the approver (optional); the revocations carry the "
+                            "request's reason")
+
+    @ma.pre_load
+    def strip(self, data, **kwargs):
+        return _strip_reason(data)
+
+
+class RevocationDecline(ma.Schema):
+    reason = _reason(True, "why the request is declined; the requester sees it")
+
+    @ma.pre_load
+    def strip(self, data, **kwargs):
+        return _strip_reason(data)
+
+
+class RequestUnit(ma.Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True, allow_none=True)
+    name = fields.String(required=True, allow_none=True)
+    type = fields.String(required=True)
+
+
+class RevocationRequest(ma.Schema):
+    id = fields.Integer(required=True)
+    round_id = fields.Integer(required=True)
+    unit = fields.Nested(RequestUnit, required=True, metadata={"description": "the unit to reopen"})
+    state = fields.String(required=True, validate=validate.OneOf(REQUEST_STATES))
+    reason = fields.String(required=True)
+    requested_by = fields.Integer(required=True, metadata={"description": "user id"})
+    requested_by_username = fields.String(allow_none=True)
+    requested_by_unit_id = fields.Integer(required=True)
+    routed_to = fields.Nested(RequestUnit, required=True, metadata={
+        "description": "the lowest unit above able to act: the first, walking up, whose own "
+                       "confirmation is not given (recomputed when answered)"})
+    created_at = fields.DateTime(required=True)
+    answered_at = fields.DateTime(required=True, allow_none=True)
+    answered_by = fields.Integer(required=True, allow_none=True)
+    answered_by_username = fields.String(allow_none=True)
+    answer_reason = fields.String(required=True, allow_none=True)
+    revoked = fields.List(fields.Integer(), required=True, metadata={
+        "description": "the units whose confirmation the approval revoked, top-down"})
+    can_answer = fields.Boolean(metadata={
+        "description": "the caller may approve or decline it now"})
+    can_withdraw = fields.Boolean(metadata={"description": "the caller may withdraw it now"})
+
+
+class AncestorState(ma.Schema):
+    unit_id = fields.Integer()
+    code = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    type = fields.String()
+    state = fields.String(validate=validate.OneOf(("open", "confirmed")))
+    confirmed_at = fields.DateTime(allow_none=True)
+    confirmed_by = fields.Integer(allow_none=True)
+    confirmed_by_name = fields.String(allow_none=True, metadata={
+        "description": "the account name of who confirmed"})
+
+
+class Ancestors(ma.Schema):
+    items = fields.List(fields.Nested(AncestorState), metadata={
+        "description": "the units above, top-down (the department first)"})

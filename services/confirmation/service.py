@@ -6,7 +6,7 @@ from services.common import settings
 from services.common.base import HealthMixin, rpc
 from services.common.db import Database
 from services.common.rpc import ServiceRpc
-from services.confirmation import handlers
+from services.confirmation import handlers, requests
 
 
 class ConfirmationService(HealthMixin):
@@ -38,6 +38,50 @@ class ConfirmationService(HealthMixin):
     @rpc
     def history(self, round_id, unit_id):
         return handlers.history(self.db, round_id, unit_id)
+
+    # -- revocation requests and seeing upward (requests.py)
+    @rpc
+    def create_revocation_request(self, round_id, data):
+        return requests.create(self.db, self._ports(), round_id, data)
+
+    @rpc
+    def list_revocation_requests(self, round_id, org_unit_id=None, state=None, limit=None, offset=None):
+        return requests.list_requests(self.db, self._ports(), round_id, org_unit_id, state, limit, offset)
+
+    @rpc
+    def get_revocation_request(self, round_id, request_id):
+        return requests.get_request(self.db, round_id, request_id)
+
+    @rpc
+    def approve_revocation_request(self, round_id, request_id, data=None):
+        return requests.approve(self.db, self._ports(), round_id, request_id, data)
+
+    @rpc
+    def decline_revocation_request(self, round_id, request_id, data):
+        return requests.decline(self.db, self._ports(), round_id, request_id, data)
+
+    @rpc
+    def withdraw_revocation_request(self, round_id, request_id):
+        return requests.withdraw(self.db, round_id, request_id)
+
+    @rpc
+    def revocation_request_notices(self, round_id=None):
+        """The acting user's notices: requests its unit can answer, answers to its own."""
+        return requests.notices(self.db, round_id)
+
+    @rpc
+    def revocation_request_counts(self, round_id, unit_ids):
+        """``{str(unit_id): n}`` pending requests about each unit or a unit below it."""
+        return requests.counts(self.db, self._ports(), round_id, unit_ids)
+
+    @rpc
+    def upward_status(self, round_id, unit_id):
+        """The reduced view (state, when, by whom) of a unit above the caller's."""
+        return requests.upward_status(self.db, self._ports(), round_id, unit_id)
+
+    @rpc
+    def ancestors(self, round_id, unit_id):
+        return requests.ancestors(self.db, self._ports(), round_id, unit_id)
 
     @rpc
     def ping(self):

@@ -110,13 +110,15 @@ def refuse(uow, actor, unit, round_id, refusals, attempt, lookup=None, counted=T
         granted, retry_after = foreign, None
         if counted and foreign and not actor.is_system:
             granted, retry_after = take(side.session, actor.user_id, foreign)
-        for _, holder in refusals:
+        for row, holder in refusals:
             if holder.institution_id != unit["id"]:
                 told += 1
                 if told > granted:
                     answers.append(rate_limited(retry_after))
                     continue
             extra = domain.holder_extra(actor, unit, holder.institution_id, holder.institution_path, places)
+            if row is None and attempt == "add" and holder.institution_id != unit["id"]:
+                extra["transfer"] = {"possible": True}  # the caller may ask the holder for the child
             answers.append({"code": "duplicate_learner",
                             "message": domain.duplicate_message(extra, unit["id"]), **extra})
         side.audit("refuse_duplicate", "learner" if len(refusals) == 1 else "learners",

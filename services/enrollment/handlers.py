@@ -365,6 +365,8 @@ def remove_learner(uow, actor, unit, round_, window, learner_id, data):
     census, _ = domain.round_rules(round_)
     uow.audit("remove", "learner", row.id, {"reason": removal["reason"], "note": removal["note"],
                                             "grade": row.grade})
+    from services.enrollment.transfers import cancel_for_learner  # (it imports this module)
+    cancel_for_learner(uow, actor, row)  # a pending request for the learner ends with them
     uow.emit("learner_removed", {"round_id": row.round_id,
                                  "learner": learner_event(after, unit, census)})
     uow.commit()

@@ -211,3 +211,43 @@ seal_snapshots = Table(
     Column("grade", Text, nullable=False),
     Column("nationality", Text),
 )
+
+# -- transfers of a child between institutions (services.enrollment.transfers) ----------------
+
+# A receiving institution asks the institution holding a child in a round to hand
+# the child over. One pending request per child and round (partial unique index);
+# ``history`` lists every step ``[{at, action, by, unit_id, note | reason}]``.
+transfers = Table(
+    "transfers", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("round_id", BigInteger, nullable=False),
+    Column("id_kind", Text, nullable=False),
+    Column("id_number", Text, nullable=False),
+    Column("learner_id", BigInteger, nullable=False),
+    Column("from_institution_id", BigInteger, nullable=False),
+    Column("from_path", Text, nullable=False),
+    Column("to_institution_id", BigInteger, nullable=False),
+    Column("to_path", Text, nullable=False),
+    Column("grade", Text, nullable=False),
+    Column("note", Text),
+    Column("state", Text, nullable=False, server_default="pending"),
+    Column("reason", Text),
+    Column("new_learner_id", BigInteger),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", BigInteger),
+    Column("created_by_unit_id", BigInteger),
+    Column("answered_at", DateTime(timezone=True)),
+    Column("answered_by", BigInteger),
+    Column("answered_by_unit_id", BigInteger),
+    Column("history", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("version", Integer, nullable=False, server_default="1"),
+    CheckConstraint("state IN ('pending','accepted','declined','withdrawn','cancelled')",
+                    name="ck_transfers_state"),
+    CheckConstraint("id_kind IN ('national_id','g_code')", name="ck_transfers_id_kind"),
+    CheckConstraint("state <> 'accepted' OR new_learner_id IS NOT NULL", name="ck_transfers_accepted"),
+    CheckConstraint("state <> 'declined' OR reason IS NOT NULL", name="ck_transfers_declined"),
+    Index("uq_transfers_round_person_pending", "round_id", "id_number", unique=True,
+          postgresql_where=text("state = 'pending'")),
+    Index("ix_transfers_from", "round_id", "from_path", postgresql_ops={"from_path": "text_pattern_ops"}),
+    Index("ix_transfers_to", "round_id", "to_path", postgresql_ops={"to_path": "text_pattern_ops"}),
+)

@@ -241,3 +241,100 @@ class ExplanationsResult(CheckTally):
     saved = fields.Integer()
     items = fields.List(fields.Nested(CheckItem))
     blocking = fields.Integer()
+
+
+# -- transfers of a child between institutions (services.enrollment.transfers) -------------------
+
+TRANSFER_STATES = ("pending", "accepted", "declined", "withdrawn", "cancelled")
+TRANSFER_ACTIONS = ("requested", "accepted", "declined", "withdrawn", "cancelled")
+FREE_TEXT = [validate.Length(max=500), FreeText()]
+
+
+class TransferCreate(ma.Schema):
+    national_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
+                                metadata={"description": "the child's 13-digit Thai personal ID"})
+    g_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
+                           metadata={"description": "or the child's G-Code"})
+    to_institution_id = fields.Integer(required=True, strict=True, metadata={
+        "description": "the receiving institution (the caller's own, or one below the caller)"})
+    note = fields.String(load_default=None, allow_none=True, validate=FREE_TEXT,
+                         metadata={"description": "free text for the holder; no national ID or G-Code"})
+    grade = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ALL_GRADES),
+                          metadata={"description": "the grade at the receiver (default: the child's "
+                                                   "current grade); a CDC records cdc"})
+
+
+class TransferDecline(ma.Schema):
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=500), FreeText()],
+                           metadata={"description": "why the child is not handed over (shown to the "
+                                                    "requester); no national ID or G-Code"})
+
+
+class TransferUnit(ma.Schema):
+    id = fields.Integer()
+    code = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class TransferLearner(ma.Schema):
+    prefix = fields.String(allow_none=True)
+    first_name = fields.String()
+    last_name = fields.String()
+    grade = fields.String()
+    birth_date = fields.Date()
+    sex = fields.String(validate=validate.OneOf(SEXES))
+
+
+class TransferAnswerable(ma.Schema):
+    level = fields.String(validate=validate.OneOf(("institution", "lao", "province")), metadata={
+        "description": "the highest level that may answer now (every level below it may too)"})
+    unit_id = fields.Integer(metadata={"description": "the unit of that level above the holder"})
+    since = fields.AwareDateTime(metadata={"description": "since when that level may answer"})
+    next_level_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when the next level up may answer too (null: none higher)"})
+
+
+class TransferStep(ma.Schema):
+    at = fields.AwareDateTime()
+    action = fields.String(validate=validate.OneOf(TRANSFER_ACTIONS))
+    by = fields.Integer(allow_none=True, metadata={"description": "the user"})
+    unit_id = fields.Integer(allow_none=True, metadata={"description": "the user's unit"})
+    note = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class Transfer(ma.Schema):
+    id = fields.Integer()
+    round_id = fields.Integer()
+    state = fields.String(validate=validate.OneOf(TRANSFER_STATES))
+    national_id = fields.String(allow_none=True)
+    g_code = fields.String(allow_none=True)
+    to_institution = fields.Nested(TransferUnit, metadata={"description": "the receiving institution"})
+    from_institution = fields.Nested(TransferUnit, metadata={
+        "description": "the holding institution, where the caller may read it"})
+    held_in = fields.Nested(HeldIn, metadata={
+        "description": "otherwise only the holder's province {code, name}"})
+    learner = fields.Nested(TransferLearner, metadata={
+        "description": "the child, to whom may read the holder (and to the receiving side once accepted)"})
+    new_learner_id = fields.Integer(allow_none=True, metadata={
+        "description": "accepted: the learner record at the receiver"})
+    grade = fields.String(validate=validate.OneOf(ALL_GRADES))
+    note = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "declined: why"})
+    created_at = fields.AwareDateTime()
+    created_by = fields.Integer(allow_none=True)
+    answered_at = fields.AwareDateTime(allow_none=True)
+    answered_by = fields.Integer(allow_none=True)
+    answered_by_unit_id = fields.Integer(allow_none=True)
+    answerable_by = fields.Nested(TransferAnswerable, allow_none=True, metadata={
+        "description": "pending: who may answer now and when the next level may"})
+    sealed = fields.Boolean(metadata={"description": "the holder's data are confirmed: the request "
+                                                     "waits on the unit that can revoke"})
+    waiting_on = fields.Nested(TransferUnit, allow_none=True, metadata={
+        "description": "sealed: the unit that can revoke the holder's confirmation"})
+    history = fields.List(fields.Nested(TransferStep))
+    version = fields.Integer()
+
+
+class TransferPossible(ma.Schema):
+    possible = fields.Boolean()

@@ -12,7 +12,7 @@ from services.common.db import Database
 from services.common.errors import LecError, not_found
 from services.common.inbox import EventRetryMixin, handles
 from services.common.rpc import ServiceRpc
-from services.enrollment import checks, handlers, imports, review, seal_diff, sealing
+from services.enrollment import checks, handlers, imports, review, seal_diff, sealing, transfers
 from services.enrollment.outside import Outside, store_units
 
 log = logging.getLogger(__name__)
@@ -249,6 +249,94 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         unit = self.outside.unit(institution_id, "institution")
         with self.db.session() as session:
             return handlers.export_page(session, self.db.actor, round_id, unit, after_id, limit, status)
+
+    # -- transfers of a child between institutions (services.enrollment.transfers)
+    def _hours_of(self):
+        """round id -> the round's escalation period in hours (each round read once per call)."""
+        seen = {}
+
+        def hours(round_id):
+            if round_id not in seen:
+                seen[round_id] = transfers.escalation_hours(self.outside.round(round_id))
+            return seen[round_id]
+        return hours
+
+    def _unit_lookup(self, ids):
+        return self.outside.units([i for i in ids if i is not None])
+
+    @rpc
+    def request_transfer(self, round_id, data):
+        """A receiving institution (or a unit above it) asks for a child held elsewhere."""
+        round_id = handlers.as_id(round_id, "round")
+        raw = data.get("to_institution_id") if isinstance(data, dict) else None
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise LecError("validation_error", "the request is not valid",
+                           {"errors": {"to_institution_id": ["the receiving institution's id"]}})
+        receiver = self.outside.active_unit(raw)
+        round_ = self.outside.round(round_id)
+        with self.db.uow() as uow:
+            return transfers.create(uow, self.db.actor, round_, receiver, data, self._hours_of(),
+                                    self._unit_lookup)
+
+    @rpc
+    def get_transfer(self, round_id, transfer_id):
+        with self.db.session() as session:
+            return transfers.get_transfer(session, self.db.actor, round_id, transfer_id,
+                                          self._hours_of(), self._unit_lookup)
+
+    @rpc
+    def list_transfers(self, round_id, unit_id, direction=None, state=None, limit=None, offset=None):
+        unit = self.outside.unit(unit_id)
+        with self.db.session() as session:
+            return transfers.list_transfers(session, self.db.actor, round_id, unit, direction, state,
+                                            limit, offset, self._hours_of(), self._unit_lookup)
+
+    def _transfer_place(self, round_id, transfer_id):
+        with self.db.session() as session:
+            place = transfers.transfer_place(session, transfer_id)
+        if place is None or (round_id is not None and place[0] != handlers.as_id(round_id, "round")):
+            raise not_found("transfer")
+        return place
+
+    @rpc
+    def accept_transfer(self, round_id, transfer_id):
+        """The holder (or the level above it, by time) hands the child over, in one transaction."""
+        round_id, holder_id, receiver_id = self._transfer_place(round_id, transfer_id)
+        holder = self.outside.unit(holder_id, "institution")
+        receiver = self.outside.active_unit(receiver_id)
+        round_, window = self.outside.round_and_window(round_id, receiver["path"])
+        with self.db.uow() as uow:
+            return transfers.accept(uow, self.db.actor, transfer_id, round_, holder, receiver, window,
+                                    self._hours_of(), self._unit_lookup)
+
+    @rpc
+    def decline_transfer(self, round_id, transfer_id, data):
+        self._transfer_place(round_id, transfer_id)
+        with self.db.uow() as uow:
+            return transfers.decline(uow, self.db.actor, transfer_id, data, self._hours_of(),
+                                     self._unit_lookup)
+
+    @rpc
+    def withdraw_transfer(self, round_id, transfer_id):
+        self._transfer_place(round_id, transfer_id)
+        with self.db.uow() as uow:
+            return transfers.withdraw(uow, self.db.actor, transfer_id, self._hours_of(),
+                                      self._unit_lookup)
+
+    @rpc
+    def transfer_notices(self, round_id=None):
+        """Pending requests the acting user's unit must act on now (for ``GET /me/notices``)."""
+        with self.db.session() as session:
+            return transfers.notices(session, self.db.actor, round_id, self._hours_of(),
+                                     self._unit_lookup)
+
+    @rpc
+    def transfer_counts(self, round_id, unit_ids):
+        """``{str(unit_id): n}`` pending requests where the unit (or one below it) holds or
+        receives the child."""
+        units = self.outside.units([int(i) for i in unit_ids or []])
+        with self.db.session() as session:
+            return transfers.counts(session, self.db.actor, round_id, units)
 
     # -- other-affiliation schools
     @rpc

@@ -76,6 +76,38 @@ def get_units(session, ids):
     return [unit_dict(r) for r in rows]
 
 
+CONTACT_BATCH = 5000
+
+
+def contacts(session, actor, unit_ids):
+    """{str(unit id): [{username, role, last_login_at}]}: the active accounts of
+    each unit the acting user may read (units outside its subtree are left out),
+    for "who blocks me" lists. Every unit asked for and readable has a key."""
+    actor = require_actor(actor)
+    try:
+        ids = sorted({int(i) for i in unit_ids or []})
+    except (TypeError, ValueError):
+        raise validation_error({"unit_ids": ["a list of unit ids"]})
+    result = {}
+    for i in range(0, len(ids), CONTACT_BATCH):
+        batch = ids[i:i + CONTACT_BATCH]
+        readable = {r.id for r in session.execute(select(org_units.c.id, org_units.c.path)
+                                                  .where(org_units.c.id.in_(batch)))
+                    if actor.can_read(r.path)}
+        for unit_id in sorted(readable):
+            result[str(unit_id)] = []
+        if not readable:
+            continue
+        rows = session.execute(
+            select(users.c.org_unit_id, users.c.username, users.c.role, users.c.last_login_at)
+            .where(users.c.org_unit_id.in_(sorted(readable)), users.c.active.is_(True))
+            .order_by(users.c.org_unit_id, users.c.username))
+        for row in rows:
+            result[str(row.org_unit_id)].append(plain({
+                "username": row.username, "role": row.role, "last_login_at": row.last_login_at}))
+    return result
+
+
 def list_children(session, actor, unit_id, type=None, status=None, limit=None, offset=None,
                   unpaged=False, q=None):
     """The units directly under a unit, by code; ``q``: only those whose name or

@@ -56,6 +56,13 @@ class RegistryService(HealthMixin):
         with self.db.session() as session:
             return handlers.token_states(session, user_ids)
 
+    @rpc
+    def contacts(self, unit_ids):
+        """{str(unit id): [{username, role, last_login_at}]}: the active accounts
+        of each unit (in the acting user's subtree), many units at once."""
+        with self.db.session() as session:
+            return handlers.contacts(session, self.db.actor, unit_ids)
+
     @timer(interval=settings.env_float("LEC_LOGIN_PRUNE_INTERVAL", 3600))
     def prune_login_throttle(self):
         with self.db.uow() as uow:

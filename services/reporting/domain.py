@@ -315,3 +315,48 @@ def learner_totals(rows):
 
 
 GRADE_ORDER = {g: i for i, g in enumerate(GRADE_LABELS)}
+
+
+# -- deadlines per level and reminders ----------------------------------------------------
+
+REMINDER_HOURS = (72, 24, 3)     # hours before a level's deadline that a unit not confirmed is reminded
+BLOCKER_TYPES = ("province", "lao", "school", "cdc")   # units whose confirmation someone above needs
+
+
+def _aware(value):
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def level_deadlines(closes_at, given=None):
+    """The effective deadline of each level: those the rounds service gave, the
+    defaults for the others (LAOs: the round's ``closes_at``; provinces: a day
+    after the LAOs; the department: none, its finalisation is not enforced)."""
+    given = given or {}
+    institution = _aware(given.get("institution")) or _aware(closes_at)
+    lao = _aware(given.get("lao")) or institution
+    province = _aware(given.get("province")) or lao + dt.timedelta(days=1)
+    return {"institution": institution, "lao": lao, "province": province,
+            "department": _aware(given.get("department"))}
+
+
+def effective_deadline(base, extensions, unit_path, level):
+    """The latest of the level's deadline and the extensions (``(path, level,
+    closes_at)``) granted to the unit or a unit above it for that level or for
+    every level (level None); ``(deadline, extended)``."""
+    deadline, extended = base, False
+    if deadline is None:
+        return None, False
+    for ext_path, ext_level, closes_at in extensions:
+        if unit_path.startswith(ext_path) and ext_level in (None, level) and closes_at > deadline:
+            deadline, extended = closes_at, True
+    return deadline, extended
+
+
+def thresholds_crossed(deadline, now, hours=REMINDER_HOURS):
+    """The reminder thresholds (hours before ``deadline``) that ``now`` has passed,
+    smallest first; none once the deadline itself has passed."""
+    if deadline is None or deadline <= now:
+        return []
+    return sorted(h for h in hours if deadline - dt.timedelta(hours=h) <= now)

@@ -17,11 +17,12 @@ from services.common.jsonutil import plain
 from services.common.validation import load
 from services.reporting import domain
 from services.reporting.models import (
-    confirmations, headcounts, learner_counts, learners, other_counts, round_tally, rounds, unit_counts,
-    units,
+    confirmations, extensions, headcounts, learner_counts, learners, other_counts, round_tally, rounds,
+    unit_counts, units,
 )
 from services.reporting.schemas import (
-    ConfirmationEvent, HeadcountEvent, LearnerEvent, LearnersAdded, RoundEvent, UnitChanged,
+    ConfirmationEvent, Extension, ExtensionGranted, HeadcountEvent, LearnerEvent, LearnersAdded, RoundEvent,
+    UnitChanged,
 )
 
 log = logging.getLogger(__name__)
@@ -103,13 +104,14 @@ def apply_unit_changed(uow, event):
 
 
 ROUND_COLUMNS = ("academic_year", "number", "census_date", "opens_at", "closes_at", "finalized_at",
-                 "settings", "version")
+                 "settings", "version", "deadlines")
 
 
 def upsert_round(uow, round_data):
     data = load(RoundEvent(), {"round": round_data})["round"]
     row = {"id": data["id"], **{k: data.get(k) for k in ROUND_COLUMNS}}
     row["settings"] = plain(row["settings"])
+    row["deadlines"] = plain(domain.level_deadlines(data["closes_at"], data.get("deadlines")))
     stmt = pg_insert(rounds).values(row)
     set_ = {k: stmt.excluded[k] for k in ROUND_COLUMNS}
     set_["finalized_at"] = func.coalesce(rounds.c.finalized_at, stmt.excluded.finalized_at)
@@ -120,6 +122,35 @@ def upsert_round(uow, round_data):
 
 def apply_round_event(uow, event):
     return upsert_round(uow, event.get("round"))
+
+
+def apply_extension(uow, round_id, extension):
+    """An extension granted (or learned): stored by the rounds service's id; a
+    later grant of the same row (a new deadline) replaces it."""
+    ext = load(Extension(), extension)
+    row = {"id": ext["id"], "round_id": int(ext.get("round_id") or round_id),
+           **{k: ext[k] for k in ("org_unit_id", "org_unit_path", "level", "closes_at", "automatic",
+                                  "created_at")}}
+    stmt = pg_insert(extensions).values(row)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[extensions.c.id],
+        set_={k: stmt.excluded[k] for k in row if k != "id"},
+        where=func.coalesce(extensions.c.created_at, stmt.excluded.created_at)
+        <= func.coalesce(stmt.excluded.created_at, extensions.c.created_at))
+    return uow.execute(stmt).rowcount
+
+
+def apply_extension_granted(uow, event):
+    data = load(ExtensionGranted(), event)
+    return apply_extension(uow, data["round_id"], event["extension"])
+
+
+def learn_extensions(uow, round_id, items):
+    """The round's extensions as the rounds service lists them (the round is then
+    known to hold them all: later ones come as events)."""
+    for item in items:
+        apply_extension(uow, round_id, dict(item, round_id=round_id))
+    uow.execute(update(rounds).where(rounds.c.id == round_id).values(extensions_known=True))
 
 
 def finalize_round(uow, round_id, at):

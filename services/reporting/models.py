@@ -61,6 +61,12 @@ rounds = Table(
     Column("finalized_at", DateTime(timezone=True)),
     Column("settings", JSONB, nullable=False),
     Column("version", Integer, nullable=False),
+    # effective deadline per level {"institution", "lao", "province", "department"}
+    # (ISO times; department may be null), defaults filled in
+    Column("deadlines", JSONB),
+    # the round's extensions were learned from the rounds service (those
+    # granted before the read model kept them)
+    Column("extensions_known", Boolean, nullable=False, server_default="false"),
     CheckConstraint("number IN (1, 2)", name="ck_rp_rounds_number"),
     Index("ix_rp_rounds_year_number", "academic_year", "number"),
 )
@@ -186,4 +192,40 @@ round_tally = Table(
     Column("n", Integer, nullable=False),
     CheckConstraint(UNIT_TYPE_CHECK, name="ck_rp_round_tally_type"),
     CheckConstraint("metric IN ('confirmed','recorded','recorded_closed')", name="ck_rp_round_tally_metric"),
+)
+
+# -- deadlines (rounds events) and reminders ------------------------------------------
+
+# the rounds' extensions: a later deadline for a subtree, at one level or (level
+# null) at every level; kept from ``extension_granted`` (or learned by RPC)
+extensions = Table(
+    "rp_extensions", metadata,
+    Column("id", BigInteger, primary_key=True),          # the rounds service's id
+    Column("round_id", BigInteger, nullable=False),
+    Column("org_unit_id", BigInteger, nullable=False),
+    Column("org_unit_path", Text, nullable=False),
+    Column("level", Text),
+    Column("closes_at", DateTime(timezone=True), nullable=False),
+    Column("automatic", Boolean, nullable=False, server_default="false"),
+    Column("created_at", DateTime(timezone=True)),
+    CheckConstraint("level IS NULL OR level IN ('institution','lao','province')", name="ck_rp_extensions_level"),
+    Index("ix_rp_extensions_round", "round_id"),
+)
+
+# one row per reminder decided: (round, unit, the deadline it is about, hours
+# before it). The unique key makes each reminder happen once, across restarts
+# and replicas; ``emitted`` is false for the larger thresholds crossed in the
+# same tick as a smaller one (recorded, not sent)
+reminders = Table(
+    "rp_reminders", metadata,
+    Column("round_id", BigInteger, primary_key=True),
+    Column("unit_id", BigInteger, primary_key=True),
+    Column("deadline", DateTime(timezone=True), primary_key=True),
+    Column("hours", SmallInteger, primary_key=True),
+    Column("level", Text, nullable=False),
+    Column("emitted", Boolean, nullable=False),
+    Column("event_id", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("hours > 0", name="ck_rp_reminders_hours"),
+    Index("ix_rp_reminders_unit", "unit_id", "round_id"),
 )

@@ -38,7 +38,7 @@ STATE_BATCH = 5_000    # units per confirmation/enrollment call
 COUNT_BATCH = 2_000
 
 
-def _require_operator(actor):
+def require_operator(actor):
     actor = require_actor(actor)
     if not (actor.is_system or actor.role == "department"):
         raise forbidden("only the department rebuilds or checks the reports")
@@ -102,7 +102,7 @@ def _pages(call, round_id):
 
 
 def rebuild(db, round_id, registry_rpc, rounds_rpc, enrollment_rpc, confirmation_rpc, root_id=None):
-    _require_operator(db.actor)
+    require_operator(db.actor)
     with db.session() as session:
         started = queries.now(session)
     root = _department_id(registry_rpc, root_id)
@@ -310,7 +310,7 @@ def recount_units(uow):
 def check(db, round_id, enrollment_rpc, confirmation_rpc=None):
     """Compare every institution's and other school's counts (and the
     confirmation states) with the owners'. ``ok`` is False on any difference."""
-    _require_operator(db.actor)
+    require_operator(db.actor)
     with db.session() as session:
         rnd = queries.round_row(session, round_id)
         members = session.execute(select(units.c.id, units.c.code, units.c.type, units.c.path)

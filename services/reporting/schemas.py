@@ -64,10 +64,31 @@ class Round(_Lenient):
     finalized_at = fields.AwareDateTime(allow_none=True)
     settings = fields.Dict(required=True)
     version = fields.Integer(load_default=1)
+    deadlines = fields.Dict(keys=fields.String(), values=fields.AwareDateTime(allow_none=True),
+                            allow_none=True, load_default=None)
 
 
 class RoundEvent(_Lenient):
     round = fields.Nested(Round, required=True)
+
+
+DEADLINE_LEVELS = ("institution", "lao", "province")
+
+
+class Extension(_Lenient):
+    id = fields.Integer(required=True)
+    round_id = fields.Integer(allow_none=True)
+    org_unit_id = fields.Integer(required=True)
+    org_unit_path = fields.String(required=True, validate=PATH)
+    closes_at = fields.AwareDateTime(required=True)
+    level = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(DEADLINE_LEVELS))
+    automatic = fields.Boolean(load_default=False)
+    created_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
+class ExtensionGranted(_Lenient):
+    round_id = fields.Integer(required=True)
+    extension = fields.Nested(Extension, required=True)
 
 
 SEXES = ("M", "F")
@@ -424,3 +445,126 @@ class FormRef(ma.Schema):
     key = fields.String()
     enclosure = fields.Integer(metadata={"description": "its number in the department's letter"})
     title = fields.String(metadata={"description": "Thai title"})
+
+
+# -- who blocks me and notices ----------------------------------------------------------------
+
+class BlockerUnit(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    type = fields.String(validate=validate.OneOf(("province", "lao", "school", "cdc")))
+    parent_id = fields.Integer(allow_none=True)
+    path = fields.String()
+
+
+class BlockerChecks(ma.Schema):
+    errors = fields.Integer(metadata={"description": "errors of the checks before confirming"})
+    queries = fields.Integer()
+    unexplained = fields.Integer(metadata={"description": "queries not explained yet"})
+
+
+class BlockerRequests(ma.Schema):
+    transfers = fields.Integer(metadata={"description": "pending transfers the unit (or one beneath) holds "
+                                                        "or receives"})
+    revocations = fields.Integer(metadata={"description": "pending revocation requests about the unit "
+                                                          "(or one beneath)"})
+
+
+class Contact(ma.Schema):
+    username = fields.String()
+    role = fields.String()
+    last_login_at = fields.String(allow_none=True)
+
+
+class Blocker(ma.Schema):
+    unit = fields.Nested(BlockerUnit)
+    level = fields.String(metadata={"description": "institution, lao or province: whose deadline binds it"})
+    state = fields.String(metadata={"description": "open (a unit confirmed blocks no one)"})
+    deadline = fields.String(allow_none=True, metadata={"description": "ISO 8601: its level's deadline, "
+                                                                       "extensions included"})
+    extended = fields.Boolean(metadata={"description": "an extension moved its deadline"})
+    seconds_left = fields.Integer(allow_none=True, metadata={"description": "negative when overdue"})
+    overdue = fields.Boolean()
+    children = fields.Nested(Tally, metadata={"description": "LAOs and provinces: the units beneath that "
+                                                             "confirm, and how many have"})
+    checks = fields.Nested(BlockerChecks, metadata={"description": "schools and CDCs (zero when the checks "
+                                                                   "cannot be read)"})
+    requests = fields.Nested(BlockerRequests)
+    contacts = fields.List(fields.Nested(Contact), metadata={"description": "the unit's active accounts"})
+
+
+class Blockers(ma.Schema):
+    round = fields.Nested(RoundBrief)
+    org_unit = fields.Nested(UnitBrief)
+    at = fields.String(metadata={"description": "the instant the times left are counted from"})
+    items = fields.List(fields.Nested(Blocker))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+    unavailable = fields.List(fields.String(), metadata={
+        "description": "figures that could not be read this time (checks, transfers, revocations, "
+                       "contacts): shown as zero or empty; ask again later"})
+
+
+class NoticeRound(ma.Schema):
+    id = fields.Integer()
+    academic_year = fields.Integer(allow_none=True)
+    number = fields.Integer(allow_none=True)
+
+
+class Notice(ma.Schema):
+    kind = fields.String(metadata={"description": "deadline, transfer or revocation_request"})
+    round_id = fields.Integer()
+    unit_id = fields.Integer(allow_none=True, metadata={"description": "the unit that must act"})
+    at = fields.String(allow_none=True, metadata={"description": "ISO 8601: when it arose"})
+    ref_id = fields.Integer(allow_none=True, metadata={"description": "transfer or revocation request id"})
+    page = fields.String(metadata={"description": "the portal page that shows it: confirm, transfers or "
+                                                  "revocations"})
+    round = fields.Nested(NoticeRound, allow_none=True)
+    level = fields.String(allow_none=True, metadata={"description": "deadline: the level whose deadline"})
+    deadline = fields.String(allow_none=True, metadata={"description": "deadline: ISO 8601"})
+    hours_before = fields.Integer(allow_none=True, metadata={"description": "deadline: 72, 24 or 3"})
+    data = fields.Dict(metadata={"description": "the rest of the notice as its owner gave it (e.g. "
+                                                "title_data, state)"})
+
+
+class Notices(ma.Schema):
+    items = fields.List(fields.Nested(Notice))
+    total = fields.Integer()
+    unavailable = fields.List(fields.String(), metadata={
+        "description": "sources that could not be read this time (transfers, revocation_requests): "
+                       "their notices are missing from this answer"})
+
+
+# -- the event reporting publishes (exchange ``reporting.events``; AsyncAPI document) ------------
+
+class ReminderRound(ma.Schema):
+    id = fields.Integer(required=True)
+    academic_year = fields.Integer(required=True, metadata={"description": "Buddhist era"})
+    number = fields.Integer(required=True, validate=validate.OneOf((1, 2)))
+
+
+class ReminderUnit(ma.Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(("province", "lao", "school", "cdc")))
+    path = fields.String(required=True, metadata={"description": "materialised path, e.g. /1/7/42/"})
+
+
+class DeadlineApproaching(ma.Schema):
+    """A unit that has not confirmed is this close to its level's deadline."""
+    event_id = fields.UUID(required=True, metadata={"description": "de-duplicate by this"})
+    type = fields.String(required=True, validate=validate.Equal("deadline_approaching"))
+    version = fields.Integer(required=True, validate=validate.Equal(1))
+    occurred_at = fields.DateTime(required=True)
+    round = fields.Nested(ReminderRound, required=True)
+    org_unit = fields.Nested(ReminderUnit, required=True)
+    level = fields.String(required=True, validate=validate.OneOf(DEADLINE_LEVELS), metadata={
+        "description": "whose deadline: institution (schools, CDCs), lao or province"})
+    deadline = fields.DateTime(required=True, metadata={
+        "description": "the unit's deadline at its level, extensions included"})
+    hours_before = fields.Integer(required=True, validate=validate.OneOf((72, 24, 3)), metadata={
+        "description": "the reminder: 72, 24 or 3 hours before the deadline (when several are passed "
+                       "at once, only the smallest is sent)"})

@@ -1,17 +1,45 @@
 """Reporting service: a read model of the census built from the owners'
 events, and the reports the gateway serves (summary, progress, budget,
 comparison, the province forms), plus rebuild and check for operators."""
+import logging
+
+from nameko.timer import timer
+
+from services.common import settings
 from services.common.base import HealthMixin, rpc
 from services.common.db import Database
 from services.common.errors import LecError
 from services.common.inbox import EventRetryMixin, handles
 from services.common.rpc import ServiceRpc
-from services.reporting import handlers, queries, rebuild, tables
+from services.reporting import deadlines, handlers, queries, rebuild, tables
+
+log = logging.getLogger(__name__)
+
+
+def _optional(reply, what):
+    """The answer of a counts/notices RPC of another part of the system, or None
+    when that service does not offer it (yet) or fails: the list stands without it."""
+    if reply is None:
+        return None
+    try:
+        return reply.result()
+    except Exception as exc:  # noqa: BLE001 - MethodNotFound, service_unavailable, remote errors
+        log.warning("%s unavailable: %s", what, getattr(exc, "message", None) or exc)
+        return None
+
+
+def _start(method, *args):
+    try:
+        return method.call_async(*args)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not ask %s: %s", getattr(method, "_name", method), exc)
+        return None
 
 
 class ReportingService(HealthMixin, EventRetryMixin):
     name = "reporting"
-    db = Database("reporting", relay=False)
+    # its outbox carries ``deadline_approaching`` (exchange ``reporting.events``)
+    db = Database("reporting", relay=True)
     registry = ServiceRpc("registry")
     rounds = ServiceRpc("rounds")
     enrollment = ServiceRpc("enrollment")
@@ -29,6 +57,10 @@ class ReportingService(HealthMixin, EventRetryMixin):
     @handles("rounds", "round_changed")
     def on_round_changed(self, uow, event):
         handlers.apply_round_event(uow, event)
+
+    @handles("rounds", "extension_granted")
+    def on_extension_granted(self, uow, event):
+        handlers.apply_extension_granted(uow, event)
 
     @handles("rounds", "round_opened")
     def on_round_opened(self, uow, event):
@@ -122,6 +154,74 @@ class ReportingService(HealthMixin, EventRetryMixin):
         """A report as a table with Thai headings, for the CSV / XLSX / print views."""
         return self._read(round_id, unit_id, lambda s, a: queries.report_table(
             s, a, report, round_id, unit_id, options or {}))
+
+    # -- who blocks me, reminders, notices
+    @rpc
+    def blockers(self, round_id, unit_id, limit=None, offset=None):
+        """The units under ``unit_id`` whose confirmation it still waits for, soonest
+        deadline first, each with its checks (institutions), its open requests and
+        its accounts' names (asked of their owners for this page only)."""
+        report = self._read(round_id, unit_id, lambda s, a: deadlines.blockers_page(
+            s, a, round_id, unit_id, limit, offset))
+        items = report["items"]
+        ids = [item["unit"]["id"] for item in items]
+        report["unavailable"] = []
+        if not ids:
+            return report
+        institutions = [item["unit"]["id"] for item in items if item["level"] == "institution"]
+        rid = report["round"]["id"]
+        replies = {
+            "checks": _start(self.enrollment.check_tallies, rid, institutions) if institutions else None,
+            "transfers": _start(self.enrollment.transfer_counts, rid, ids),
+            "revocations": _start(self.confirmation.revocation_request_counts, rid, ids),
+            "contacts": _start(self.registry.contacts, ids),
+        }
+        found, unavailable = {}, []
+        for key, reply in replies.items():
+            answer = _optional(reply, key)
+            if answer is None and (reply is not None or key != "checks" or institutions):
+                unavailable.append(key)  # said in the answer: never a silent zero
+            found[key] = answer or {}
+        report["unavailable"] = unavailable
+        for item in items:
+            key = str(item["unit"]["id"])
+            if item["level"] == "institution":
+                tally = found["checks"].get(key) or {}
+                item["checks"] = {k: int(tally.get(k) or 0) for k in ("errors", "queries", "unexplained")}
+            item["requests"] = {"transfers": int(found["transfers"].get(key) or 0),
+                                "revocations": int(found["revocations"].get(key) or 0)}
+            item["contacts"] = found["contacts"].get(key) or []
+        return report
+
+    @rpc
+    def notices(self, round_id=None):
+        """The deadline reminders of the acting user's unit whose deadline has not passed."""
+        with self.db.session() as session:
+            return deadlines.unit_reminders(session, self.db.actor, round_id)
+
+    @timer(interval=settings.env_float("LEC_REMINDERS_INTERVAL", 60.0), eager=True)
+    def send_reminders(self):
+        try:
+            self._remind()
+        except Exception:  # the next tick tries again
+            log.warning("deadline reminders failed; trying again on the next tick", exc_info=True)
+
+    def _remind(self):
+        with self.db.session() as session:
+            missing = deadlines.rounds_missing_extensions(session)
+        for round_id in missing:
+            items = self.rounds.list_extensions(round_id)["items"]
+            with self.db.uow() as uow:
+                handlers.learn_extensions(uow, round_id, items)
+                uow.commit()
+        with self.db.uow() as uow:
+            return deadlines.remind(uow)
+
+    @rpc
+    def remind(self):
+        """Operators (and tests): run the reminders' tick now; how many were sent."""
+        rebuild.require_operator(self.db.actor)
+        return {"sent": len(self._remind())}
 
     # -- operators
     @rpc

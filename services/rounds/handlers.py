@@ -1,17 +1,21 @@
-"""Rounds use cases: create, read, change the deadline, extensions, windows,
-and the timer that announces openings and closings."""
+"""Rounds use cases: create, read, change the deadlines, extensions, windows
+per level, the automatic extension after a revocation, and the timer that
+announces openings and closings."""
+import datetime as dt
+
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.common.context import require_actor
 from services.common.errors import conflict, forbidden, not_found, validation_error
-from services.common.hierarchy import is_ancestor_or_self
+from services.common.hierarchy import LEVELS, is_ancestor_or_self, level_of
 from services.common.jsonutil import plain
 from services.common.validation import load, page
+from services.rounds import domain
 from services.rounds.domain import effective_closes_at, state_at
-from services.rounds.models import extensions, rounds
-from services.rounds.schemas import ExtensionCreate, RoundCreate, RoundUpdate
+from services.rounds.models import EVERY_LEVEL, extensions, rounds
+from services.rounds.schemas import ExtensionCreate, RoundCreate, RoundUpdate, requests_of
 
 ROUND_FIELDS = ("id", "academic_year", "number", "census_date", "opens_at", "closes_at", "settings",
                 "finalized_at", "created_at", "version")
@@ -21,11 +25,35 @@ def _now(session):
     return session.execute(select(func.now())).scalar_one()
 
 
+# the override column of each level above the institutions (NULL: the default)
+DEADLINE_COLUMNS = {"lao": "lao_closes_at", "province": "province_closes_at",
+                    "department": "department_closes_at"}
+
+
+def effective_deadlines(row):
+    m = row._mapping
+    return domain.deadlines(m["closes_at"], **{level: m[col] for level, col in DEADLINE_COLUMNS.items()})
+
+
 def round_dict(row, now):
     m = row._mapping
     data = {k: m[k] for k in ROUND_FIELDS}
+    data["settings"] = dict(data["settings"] or {}, requests=requests_of(data["settings"]))
+    data["deadlines"] = effective_deadlines(row)
     data["state"] = state_at(m["opens_at"], m["closes_at"], m["finalized_at"], now)
     return plain(data)
+
+
+def ext_dict(row):
+    data = dict(row._mapping)
+    if data.get("level") == EVERY_LEVEL:
+        data["level"] = None
+    return plain(data)
+
+
+def _deadline_values(given):
+    """The override columns for the levels named in a ``deadlines`` body."""
+    return {DEADLINE_COLUMNS[level]: at for level, at in (given or {}).items()}
 
 
 def _round_row(session, round_id, lock=False):
@@ -58,6 +86,7 @@ def create_round(uow, actor, data):
                 academic_year=data["academic_year"], number=data["number"],
                 census_date=data["census_date"], opens_at=data["opens_at"],
                 closes_at=data["closes_at"], settings=plain(data["settings"]),
+                **_deadline_values(data.get("deadlines")),
                 created_by=actor.user_id or None,
             ).returning(rounds.c.id)).scalar_one()
     except IntegrityError:
@@ -65,7 +94,7 @@ def create_round(uow, actor, data):
     row = _round_row(uow.session, round_id)
     result = round_dict(row, _now(uow.session))
     uow.audit("create", "round", round_id, {k: result[k] for k in (
-        "academic_year", "number", "census_date", "opens_at", "closes_at")})
+        "academic_year", "number", "census_date", "opens_at", "closes_at", "deadlines")})
     uow.emit("round_created", {"round": result})
     uow.commit()
     return result
@@ -83,12 +112,19 @@ def update_round(uow, actor, round_id, data):
     closes_at = data.get("closes_at", row.closes_at)
     if opens_at >= closes_at:
         raise validation_error({"closes_at": ["must be after opens_at"]})
-    values = {k: v for k, v in data.items()}
+    values = {k: v for k, v in data.items() if k != "deadlines"}
+    values.update(_deadline_values(data.get("deadlines")))
+    overrides = {level: values.get(col, row._mapping[col]) for level, col in DEADLINE_COLUMNS.items()}
+    problems = domain.deadline_order_problems(domain.deadlines(closes_at, **overrides))
+    if problems:
+        raise validation_error({"deadlines": problems})
     if "settings" in values:
         values["settings"] = plain(values["settings"])
+    now = _now(uow.session)
+    before_dict = round_dict(row, now)
     uow.execute(update(rounds).where(rounds.c.id == row.id).values(
         **values, updated_at=func.now(), version=rounds.c.version + 1))
-    before = {k: plain(row._mapping[k]) for k in data}
+    before = {k: before_dict[k] for k in data}
     row = _round_row(uow.session, row.id)
     result = round_dict(row, _now(uow.session))
     uow.audit("update", "round", row.id, {"before": before, "after": {k: result[k] for k in data}})
@@ -133,16 +169,20 @@ def add_extension(uow, actor, round_id, data, unit):
     row = _round_row(uow.session, round_id, lock=True)
     if row.finalized_at is not None:
         raise conflict("the round is finalized")
-    if data["closes_at"] <= row.closes_at:
-        raise validation_error({"closes_at": ["an extension must end after the round's deadline"]})
+    level = data.get("level")
+    if data["closes_at"] <= domain.extension_floor(effective_deadlines(row), level):
+        raise validation_error({"closes_at": [
+            f"an extension must end after the {level} deadline" if level
+            else "an extension must end after the round's deadline"]})
     stmt = pg_insert(extensions).values(
-        round_id=row.id, org_unit_id=unit["id"], org_unit_path=unit["path"],
-        closes_at=data["closes_at"], created_by=actor.user_id or None)
-    stmt = stmt.on_conflict_do_update(constraint="uq_extensions_round_unit", set_={
+        round_id=row.id, org_unit_id=unit["id"], org_unit_path=unit["path"], level=level or EVERY_LEVEL,
+        closes_at=data["closes_at"], automatic=False, created_by=actor.user_id or None)
+    stmt = stmt.on_conflict_do_update(constraint="uq_extensions_round_unit_level", set_={
         "closes_at": stmt.excluded.closes_at, "created_by": stmt.excluded.created_by,
-        "created_at": func.now()}).returning(*extensions.c)
-    ext = plain(dict(uow.execute(stmt).first()._mapping))
-    uow.audit("extend", "round", row.id, {"org_unit_id": unit["id"], "closes_at": ext["closes_at"]})
+        "automatic": False, "created_at": func.now()}).returning(*extensions.c)
+    ext = ext_dict(uow.execute(stmt).first())
+    uow.audit("extend", "round", row.id, {"org_unit_id": unit["id"], "level": level,
+                                          "closes_at": ext["closes_at"]})
     uow.emit("extension_granted", {"round_id": row.id, "extension": ext})
     uow.commit()
     return ext
@@ -153,29 +193,91 @@ def list_extensions(session, actor, round_id):
     row = _round_row(session, round_id)
     rows = session.execute(select(extensions).where(extensions.c.round_id == row.id)
                            .order_by(extensions.c.org_unit_path))
-    items = [plain(dict(r._mapping)) for r in rows]
+    items = [ext_dict(r) for r in rows]
     # a user sees the extensions that concern its subtree or the units above it
     items = [e for e in items if actor.is_system or is_ancestor_or_self(actor.path, e["org_unit_path"])
              or is_ancestor_or_self(e["org_unit_path"], actor.path)]
     return {"items": items, "total": len(items)}
 
 
-def windows(session, round_id, unit_paths):
-    """Whether the round is open for each unit, honouring extensions."""
+def _extensions_of(session, round_id):
+    return [(e.org_unit_path, e.closes_at, None if e.level == EVERY_LEVEL else e.level)
+            for e in session.execute(select(extensions.c.org_unit_path, extensions.c.closes_at,
+                                            extensions.c.level).where(extensions.c.round_id == round_id))]
+
+
+def check_level(level):
+    if level not in LEVELS:
+        raise validation_error({"level": [f"one of {', '.join(LEVELS)}"]})
+    return level
+
+
+def windows(session, round_id, unit_paths, level="institution"):
+    """Whether the round is open for each unit at ``level``, honouring the
+    level's deadline and extensions. The department's window stays open from
+    opens_at until the round is finalised; its closes_at (its planned
+    finalisation, by default the provinces' deadline) is only shown."""
+    level = check_level(level or "institution")
     row = _round_row(session, round_id)
     now = _now(session)
-    exts = [(e.org_unit_path, e.closes_at) for e in session.execute(
-        select(extensions.c.org_unit_path, extensions.c.closes_at)
-        .where(extensions.c.round_id == row.id))]
+    base = effective_deadlines(row)[level]
+    exts = _extensions_of(session, row.id) if level in domain.DEADLINE_LEVELS else []
     result = []
     for path in unit_paths:
-        closes_at, extended = effective_closes_at(row.closes_at, exts, path)
-        state = state_at(row.opens_at, closes_at, row.finalized_at, now)
+        if level in domain.DEADLINE_LEVELS:
+            closes_at, extended = effective_closes_at(base, exts, path, level)
+            state = state_at(row.opens_at, closes_at, row.finalized_at, now)
+        else:  # the department: its planned finalisation, by default the provinces' deadline
+            closes_at, extended = base or effective_deadlines(row)["province"], False
+            state = state_at(row.opens_at, None, row.finalized_at, now)
         result.append(plain({
-            "round_id": row.id, "unit_path": path, "state": state, "open": state == "open",
-            "opens_at": row.opens_at, "closes_at": closes_at, "extended": extended,
+            "round_id": row.id, "unit_path": path, "level": level, "state": state,
+            "open": state == "open", "opens_at": row.opens_at, "closes_at": closes_at,
+            "extended": extended,
         }))
     return result
+
+
+def _instant(value):
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def extend_after_revocation(uow, event):
+    """A confirmation revoked at or after the unit's deadline (at its level,
+    extensions included) gives the unit an automatic extension of the round's
+    ``requests.revocation_extension_hours`` from the revocation; an extension
+    is never shortened. Returns the extension, or None when none is due."""
+    unit = event["org_unit"]
+    level = level_of(unit["type"])
+    if level not in domain.DEADLINE_LEVELS:
+        return None
+    row = _round_row(uow.session, event["round"]["id"], lock=True)
+    if row.finalized_at is not None:
+        return None
+    revoked_at = _instant(event.get("occurred_at") or event["revoked_at"])
+    deadline, _ = effective_closes_at(effective_deadlines(row)[level], _extensions_of(uow.session, row.id),
+                                      unit["path"], level)
+    own = uow.execute(select(extensions.c.closes_at).where(
+        extensions.c.round_id == row.id, extensions.c.org_unit_id == unit["id"],
+        extensions.c.level == level).with_for_update()).scalar_one_or_none()
+    hours = requests_of(row.settings)["revocation_extension_hours"]
+    closes_at = domain.automatic_extension(deadline, own, revoked_at, hours)
+    if closes_at is None:
+        return None
+    stmt = pg_insert(extensions).values(
+        round_id=row.id, org_unit_id=unit["id"], org_unit_path=unit["path"], level=level,
+        closes_at=closes_at, automatic=True, created_by=None)
+    stmt = stmt.on_conflict_do_update(constraint="uq_extensions_round_unit_level", set_={
+        "closes_at": func.greatest(extensions.c.closes_at, stmt.excluded.closes_at),
+        "automatic": True, "created_by": None, "created_at": func.now()}).returning(*extensions.c)
+    ext = ext_dict(uow.execute(stmt).first())
+    uow.audit("extend", "round", row.id, {"org_unit_id": unit["id"], "level": level,
+                                          "closes_at": ext["closes_at"], "automatic": True,
+                                          "revoked_at": plain(revoked_at)})
+    uow.emit("extension_granted", {"round_id": row.id, "extension": ext}, include_actor=False)
+    return ext
 
 
 def announce_transitions(uow):

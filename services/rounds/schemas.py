@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 
 from services.common import checks as rulebook
 from services.common.jsonutil import BANGKOK
+from services.rounds.domain import EXTENSION_LEVELS, deadline_order_problems, deadlines
 
 SCHOOL_GRADES = ("k1", "k2", "k3", "p1", "p2", "p3", "p4", "p5", "p6",
                  "m1", "m2", "m3", "m4", "m5", "m6")
@@ -19,6 +20,7 @@ KINDERGARTEN_TO_P6 = SCHOOL_GRADES[:9]
 
 ROUND_STATES = ("scheduled", "open", "closed", "finalized")
 MAX_OFFSET = dt.timedelta(hours=14)  # the widest in use (UTC+14); PostgreSQL refuses beyond 15:59
+NEAR_EDGE = dt.timedelta(days=3)
 
 
 class Instant(fields.Field):
@@ -40,14 +42,22 @@ class Instant(fields.Field):
                 day = dt.date.fromisoformat(text)
                 if self.end_of_day:
                     day += dt.timedelta(days=1)
-                return dt.datetime.combine(day, dt.time(0), tzinfo=BANGKOK)
-            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+                parsed = dt.datetime.combine(day, dt.time(0), tzinfo=BANGKOK)
+            else:
+                parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ma.ValidationError("an ISO 8601 date or date-time")
+        except OverflowError:
+            raise ma.ValidationError("a date between the years 1 and 9998")
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=BANGKOK)
         if not -MAX_OFFSET <= parsed.utcoffset() <= MAX_OFFSET:
             raise ma.ValidationError("a UTC offset between -14:00 and +14:00")
+        try:  # room for the days a deadline is reckoned with (the provinces' a day later)
+            (parsed - NEAR_EDGE).astimezone(BANGKOK)
+            (parsed + NEAR_EDGE).astimezone(BANGKOK)
+        except OverflowError:
+            raise ma.ValidationError("a date between the years 1 and 9998")
         return parsed
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -204,6 +214,30 @@ def _rule_problem(code, rule):
     return problems
 
 
+POSITIVE = validate.Range(min=0, min_inclusive=False, max=8784, error="a number of hours above 0, at most a year")
+
+
+class Requests(ma.Schema):
+    """Requests between units: when an unanswered transfer climbs a level, and
+    the automatic extension a unit gets when its confirmation is revoked after
+    its deadline."""
+    transfer_escalation_hours = fields.Float(load_default=48.0, validate=POSITIVE, allow_nan=False, metadata={
+        "description": "hours before an unanswered transfer may be answered one level up"})
+    revocation_extension_hours = fields.Float(load_default=72.0, validate=POSITIVE, allow_nan=False, metadata={
+        "description": "hours of extension a unit gets when its confirmation is revoked at or after "
+                       "its deadline"})
+
+
+DEFAULT_REQUESTS = {"transfer_escalation_hours": 48.0, "revocation_extension_hours": 72.0}
+
+
+def requests_of(settings):
+    """The round's ``requests`` settings, defaults filled in (a round created
+    before they existed has none)."""
+    stored = (settings or {}).get("requests") or {}
+    return {k: stored.get(k, v) for k, v in DEFAULT_REQUESTS.items()}
+
+
 class RoundSettings(ma.Schema):
     cdc_age = fields.Nested(CdcAge, load_default=lambda: CdcAge().load({}),
                             metadata={"description": "age in completed years at the census date"})
@@ -213,6 +247,7 @@ class RoundSettings(ma.Schema):
                          metadata={"type": "object", "description": "the checks before confirming: grade age bands and "
                                                   "rules (severity error|query, enabled, params, message "
                                                   "{th, en}); what is left out takes its default"})
+    requests = fields.Nested(Requests, load_default=lambda: Requests().load({}))
 
 
 def default_settings():
@@ -221,6 +256,36 @@ def default_settings():
 
 # -- rounds ----------------------------------------------------------------------
 
+class DeadlinesInput(ma.Schema):
+    """The deadlines of the levels above the institutions (theirs is ``closes_at``);
+    a level left out keeps its deadline, ``null`` returns it to the default."""
+    lao = Instant(end_of_day=True, allow_none=True, metadata={
+        "description": "the LAOs' deadline; default (null): closes_at"})
+    province = Instant(end_of_day=True, allow_none=True, metadata={
+        "description": "the provinces' deadline; default (null): a day after the LAOs'"})
+    department = Instant(end_of_day=True, allow_none=True, metadata={
+        "description": "the department's finalisation date, shown but not enforced; default: none"})
+
+
+class Deadlines(ma.Schema):
+    institution = Instant(metadata={"description": "schools and CDCs: the round's closes_at"})
+    lao = Instant()
+    province = Instant()
+    department = Instant(allow_none=True, metadata={
+        "description": "the planned finalisation (null: none); the department confirms until then "
+                       "and after, until the round is finalised"})
+
+
+def _deadline_order(data):
+    given = data.get("deadlines") or {}
+    if "closes_at" not in data:
+        return
+    problems = deadline_order_problems(deadlines(
+        data["closes_at"], given.get("lao"), given.get("province"), given.get("department")))
+    if problems:
+        raise ma.ValidationError({"deadlines": problems})
+
+
 class RoundCreate(ma.Schema):
     academic_year = fields.Integer(required=True, strict=True, validate=validate.Range(
         2500, 2800, error="academic years are in the Buddhist era (e.g. 2569 = 2026 CE)"))
@@ -228,17 +293,22 @@ class RoundCreate(ma.Schema):
     census_date = fields.Date(required=True)
     opens_at = Instant(required=True)
     closes_at = Instant(required=True, end_of_day=True)
+    deadlines = fields.Nested(DeadlinesInput, metadata={
+        "description": "the LAO, province and department deadlines (left out: the defaults)"})
     settings = fields.Nested(RoundSettings, load_default=default_settings)
 
     @ma.validates_schema
     def window(self, data, **kwargs):
         if "opens_at" in data and "closes_at" in data and data["opens_at"] >= data["closes_at"]:
             raise ma.ValidationError("must be after opens_at", "closes_at")
+        _deadline_order(data)
 
 
 class RoundUpdate(ma.Schema):
     opens_at = Instant()
-    closes_at = Instant(end_of_day=True)
+    closes_at = Instant(end_of_day=True, metadata={"description": "the institutions' deadline"})
+    deadlines = fields.Nested(DeadlinesInput, metadata={
+        "description": "the levels to change (null: back to the default); the others keep theirs"})
     settings = fields.Nested(RoundSettings)
 
 
@@ -248,9 +318,12 @@ class Round(ma.Schema):
     number = fields.Integer()
     census_date = fields.Date()
     opens_at = Instant()
-    closes_at = Instant()
+    closes_at = Instant(metadata={"description": "the institutions' deadline (deadlines.institution)"})
+    deadlines = fields.Nested(Deadlines, metadata={
+        "description": "the effective deadline of each level (institution <= lao <= province)"})
     settings = fields.Nested(RoundSettings)
-    state = fields.String(validate=validate.OneOf(ROUND_STATES))
+    state = fields.String(validate=validate.OneOf(ROUND_STATES), metadata={
+        "description": "the institutions' window"})
     finalized_at = Instant(allow_none=True)
     created_at = Instant()
     version = fields.Integer(metadata={"description": "raised by every change"})
@@ -258,7 +331,11 @@ class Round(ma.Schema):
 
 class ExtensionCreate(ma.Schema):
     org_unit_id = fields.Integer(required=True, strict=True)
-    closes_at = Instant(required=True, end_of_day=True)
+    closes_at = Instant(required=True, end_of_day=True, metadata={
+        "description": "after the level's deadline (every level: after the round's closes_at)"})
+    level = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(EXTENSION_LEVELS),
+                          metadata={"description": "institution, lao or province; null or absent: "
+                                                   "every level"})
 
 
 class Extension(ma.Schema):
@@ -266,7 +343,11 @@ class Extension(ma.Schema):
     round_id = fields.Integer()
     org_unit_id = fields.Integer()
     org_unit_path = fields.String()
+    level = fields.String(allow_none=True, metadata={"description": "institution, lao, province; "
+                                                                    "null: every level"})
     closes_at = Instant()
+    automatic = fields.Boolean(metadata={"description": "granted because a confirmation was revoked "
+                                                        "after the unit's deadline"})
     created_at = Instant()
     created_by = fields.Integer(allow_none=True, metadata={"description": "user id"})
 
@@ -274,8 +355,13 @@ class Extension(ma.Schema):
 class Window(ma.Schema):
     round_id = fields.Integer()
     unit_path = fields.String()
+    level = fields.String(metadata={"description": "institution, lao, province or department: whose "
+                                                   "deadline this is"})
     state = fields.String(validate=validate.OneOf(ROUND_STATES))
     open = fields.Boolean()
     opens_at = Instant()
-    closes_at = Instant(metadata={"description": "the deadline for this unit, extensions included"})
+    closes_at = Instant(metadata={
+        "description": "the deadline for this unit at this level, extensions included (the "
+                       "department: its planned finalisation, by default the provinces' deadline; "
+                       "its window stays open until the round is finalised)"})
     extended = fields.Boolean()

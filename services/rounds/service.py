@@ -48,10 +48,11 @@ class RoundsService(HealthMixin, EventRetryMixin):
             return handlers.list_extensions(session, self.db.actor, round_id)
 
     @rpc
-    def window(self, round_id, unit_path):
-        """Is the round open for the unit at ``unit_path`` (extensions honoured)?"""
+    def window(self, round_id, unit_path, level="institution"):
+        """Is the round open for the unit at ``unit_path`` at ``level`` (its
+        deadline and extensions honoured)?"""
         with self.db.session() as session:
-            return handlers.windows(session, round_id, [unit_path])[0]
+            return handlers.windows(session, round_id, [unit_path], level)[0]
 
     @rpc
     def round_and_window(self, round_id, unit_path):
@@ -62,14 +63,18 @@ class RoundsService(HealthMixin, EventRetryMixin):
             return {"round": round_, "window": handlers.windows(session, round_id, [unit_path])[0]}
 
     @rpc
-    def windows(self, round_id, unit_paths):
+    def windows(self, round_id, unit_paths, level="institution"):
         with self.db.session() as session:
-            return handlers.windows(session, round_id, list(unit_paths))
+            return handlers.windows(session, round_id, list(unit_paths), level)
 
     @timer(interval=settings.env_float("LEC_ROUNDS_TICK", 1.0), eager=True)
     def announce(self):
         with self.db.uow() as uow:
             handlers.announce_transitions(uow)
+
+    @handles("confirmation", "unit_revoked")
+    def on_unit_revoked(self, uow, event):
+        handlers.extend_after_revocation(uow, event)
 
     @handles("confirmation", "round_finalized")
     def on_round_finalized(self, uow, event):

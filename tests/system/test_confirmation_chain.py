@@ -122,7 +122,10 @@ def test_every_refusal_has_its_code(admin, tree, rnd):
     refused(admin.post(conf_path(rid, t.id("province"))), "forbidden", 403)
     # outside one's subtree a unit does not exist
     refused(t["lao_b"].get(conf_path(rid, t.id("school_a"))), "not_found", 404)
-    refused(t["school_a"].get(conf_path(rid, t.id("lao_a"))), "not_found", 404)
+    refused(t["school_a"].get(conf_path(rid, t.id("cdc_a"))), "not_found", 404)
+    # a unit above is seen only as its state (docs/confirmation.md, seeing upward)
+    assert set(t["school_a"].ok("GET", conf_path(rid, t.id("lao_a")))) == {
+        "unit_id", "state", "confirmed_at", "confirmed_by", "confirmed_by_name"}
     refused(t["lao_b"].delete(conf_path(rid, t.id("school_a")), json={"reason": "ผิด"}), "not_found", 404)
     refused(t["school_a"].post(conf_path(99999999, t.id("school_a"))), "not_found", 404)
     assert t["school_a"].post(conf_path(rid, 99999999)).status_code == 404
@@ -190,7 +193,9 @@ def test_windows_close_institutions_and_laos_but_not_provinces(admin, tree, rnd)
     admin.ok("POST", f"/rounds/{rid}/extensions", 201, json={
         "org_unit_id": t.id("lao_b"), "closes_at": (now_bkk() + dt.timedelta(seconds=4)).isoformat()})
     confirm(t["lao_b"], rid, t.id("lao_b"))
-    assert t["province"].ok("GET", f"/rounds/{rid}/window")["state"] == "closed"
+    # the LAOs' deadline has passed; the province's (a day after it by default) has not
+    assert t["province"].ok("GET", f"/rounds/{rid}/window", params={"level": "lao"})["state"] == "closed"
+    assert t["province"].ok("GET", f"/rounds/{rid}/window")["state"] == "open"
     assert confirm(t["province"], rid, t.id("province"))["state"] == "confirmed"
 
 

@@ -31,7 +31,8 @@ def test_a_duplicate_names_the_holder_only_to_whom_may_read_it(world):
     resp = t["school_b"].post(learners_url(r, t, "school_b"), dict(child, first_name="อื่น"))
     body = error(resp, 409, "duplicate_learner")
     assert body["held_in"] == province_of(t)
-    assert set(body) == {"code", "title", "description", "held_in"}
+    assert set(body) == {"code", "title", "description", "held_in", "transfer"}
+    assert body["transfer"] == {"possible": True}  # school b may ask school a for the child
     for private in (child["national_id"], child["first_name"], child["last_name"], child["birth_date"],
                     t.units["school_a"]["code"], t.units["school_a"]["name"]):
         assert private not in resp.text

@@ -207,10 +207,14 @@ def test_every_operation_answers_as_documented(api, admin, document):
     province.ok("GET", "/rounds", params={"academic_year": year})
     province.ok("GET", f"/rounds/{rid}")
     root.ok("PATCH", f"/rounds/{rid}", json={"closes_at": "2099-12-15"})
+    root.ok("PATCH", f"/rounds/{rid}", json={"deadlines": {"lao": "2099-12-18", "department": None}})
     province.ok("POST", f"/rounds/{rid}/extensions", 201,
                 json={"org_unit_id": tree.id("lao_a"), "closes_at": "2099-12-31"})
+    province.ok("POST", f"/rounds/{rid}/extensions", 201,
+                json={"org_unit_id": tree.id("lao_a"), "closes_at": "2099-12-31", "level": "lao"})
     lao.ok("GET", f"/rounds/{rid}/extensions")
     school.ok("GET", f"/rounds/{rid}/window")
+    province.ok("GET", f"/rounds/{rid}/window", params={"level": "lao"})
 
     # learners
     sid = tree.id("school_a")
@@ -243,6 +247,21 @@ def test_every_operation_answers_as_documented(api, admin, document):
     lao.ok("GET", f"/rounds/{rid}/institutions/{other}/headcount")
     lao.ok("GET", f"/rounds/{rid}/laos/{tree.id('lao_a')}/headcounts")
 
+    # transfers of a child between institutions
+    receiver = checked(contract, tree["school_b"])
+    moving = school.ok("POST", f"/rounds/{rid}/institutions/{sid}/learners", 201, json=learner(grade="p5"))
+    transfers_url = f"/rounds/{rid}/transfers"
+    ask = {"national_id": moving["national_id"], "to_institution_id": tree.id("school_b"),
+           "note": "ย้ายตามผู้ปกครอง"}
+    request = receiver.ok("POST", transfers_url, 201, json=ask)
+    school.ok("GET", transfers_url, params={"direction": "incoming", "state": "pending"})
+    receiver.ok("GET", f"{transfers_url}/{request['id']}")
+    school.ok("POST", f"{transfers_url}/{request['id']}/decline", json={"reason": "ยังเรียนอยู่"})
+    request = receiver.ok("POST", transfers_url, 201, json=ask)
+    receiver.ok("POST", f"{transfers_url}/{request['id']}/withdraw")
+    request = receiver.ok("POST", transfers_url, 201, json=ask)
+    school.ok("POST", f"{transfers_url}/{request['id']}/accept")
+
     # checks before confirming, in a round of their own with the default rules: the CDC has no learner
     rules_round = root.ok("POST", "/rounds", 201, json={
         "academic_year": academic_years(1)[0], "number": 1, "census_date": "2026-06-10",
@@ -265,6 +284,20 @@ def test_every_operation_answers_as_documented(api, admin, document):
     lao.ok("GET", f"/rounds/{rid}/confirmations/{tree.id('lao_a')}")
     lao.ok("GET", f"/rounds/{rid}/confirmations/{sid}/history")
 
+    # seeing upward, and asking a unit above to reopen a confirmation
+    school.ok("GET", f"/rounds/{rid}/confirmations/{sid}/ancestors")
+    school.ok("GET", f"/rounds/{rid}/confirmations/{tree.id('lao_a')}")  # the reduced view
+    revocations = f"/rounds/{rid}/revocation-requests"
+    asked = school.ok("POST", revocations, 201, json={"unit_id": sid, "reason": "ขอแก้ไขชั้นเรียน"})
+    lao.ok("GET", revocations, params={"state": "pending"})
+    school.ok("GET", f"{revocations}/{asked['id']}")
+    lao.ok("POST", f"{revocations}/{asked['id']}/decline", json={"reason": "ข้อมูลถูกต้องแล้ว"})
+    asked = school.ok("POST", revocations, 201, json={"unit_id": sid, "reason": "ขอแก้ไขชั้นเรียน"})
+    school.ok("POST", f"{revocations}/{asked['id']}/withdraw")
+    asked = school.ok("POST", revocations, 201, json={"unit_id": sid, "reason": "ขอแก้ไขชั้นเรียน"})
+    lao.ok("POST", f"{revocations}/{asked['id']}/approve", json={"reason": "อนุมัติ"})
+    school.ok("POST", f"/rounds/{rid}/confirmations/{sid}")
+
     # reports, as JSON and as files
     for name in ("summary", "progress", "budget", "comparison"):
         for client, unit in ((province, "province"), (lao, "lao_a"), (school, "school_a")):
@@ -273,6 +306,9 @@ def test_every_operation_answers_as_documented(api, admin, document):
             r = lao.get(f"/rounds/{rid}/reports/{name}", headers={"Accept": media})
             assert r.status_code == 200, (name, media, r.text)
     lao.ok("GET", f"/rounds/{rid}/reports/budget", params={"preview": "true"})
+    # who blocks me, and what waits for a unit
+    province.ok("GET", f"/rounds/{rid}/blockers", params={"org_unit_id": tree.id("province"), "limit": 5})
+    school.ok("GET", "/me/notices", params={"round_id": rid})
     forms = province.ok("GET", f"/rounds/{rid}/reports/forms")
     for form in forms["items"]:
         province.ok("GET", f"/rounds/{rid}/reports/forms/{form['enclosure']}")

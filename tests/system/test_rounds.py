@@ -85,8 +85,9 @@ def test_settings_are_per_round(admin):
 def test_extension_gives_one_subtree_a_later_deadline(admin, world):
     t, other = world
     now = dt.datetime.now(BKK)
-    r = new_round(admin, opens_at=(now - dt.timedelta(days=3)).isoformat(),
-                  closes_at=(now - dt.timedelta(days=1)).isoformat())
+    # closed for every level: the provinces' default deadline is a day after the LAOs'
+    r = new_round(admin, opens_at=(now - dt.timedelta(days=4)).isoformat(),
+                  closes_at=(now - dt.timedelta(days=2)).isoformat())
     assert r["state"] == "closed"
     later = (now + dt.timedelta(days=5)).replace(microsecond=0).isoformat()
     path = f"/rounds/{r['id']}/extensions"

@@ -62,14 +62,15 @@ def test_it_is_a_valid_asyncapi_3_document(doc):
 
 def test_it_describes_the_exchange_routing_keys_and_amqp_bindings(doc):
     assert doc["asyncapi"].startswith("3.")
-    assert {c["address"] for c in doc["channels"].values()} == set(EVENTS)
+    assert {c["address"] for c in doc["channels"].values()} == set(EVENTS) | {"deadline_approaching"}
     for channel in doc["channels"].values():
         amqp = channel["bindings"]["amqp"]
         assert amqp["is"] == "routingKey"
-        assert amqp["exchange"] == {"name": "confirmation.events", "type": "topic", "durable": True,
+        exchange = "reporting.events" if channel["address"] == "deadline_approaching" else "confirmation.events"
+        assert amqp["exchange"] == {"name": exchange, "type": "topic", "durable": True,
                                     "autoDelete": False, "vhost": "/"}
     sends = [o for o in doc["operations"].values() if o["action"] == "send"]
-    assert len(sends) == 3 and all(o["bindings"]["amqp"]["deliveryMode"] == 2 for o in sends)
+    assert len(sends) == 4 and all(o["bindings"]["amqp"]["deliveryMode"] == 2 for o in sends)
     assert all(o["bindings"]["amqp"]["ack"] for o in doc["operations"].values() if o["action"] == "receive")
 
 
@@ -86,8 +87,12 @@ def test_the_api_contract_fields_are_required(doc):
     assert "reason" in resolve(doc, "#/components/schemas/UnitRevoked")["required"]
 
 
+def confirmation_messages(doc):
+    return [m for m in doc["components"]["messages"].values() if m["name"] in EVENTS]
+
+
 def test_examples_validate_and_bad_payloads_do_not(doc):
-    for message in doc["components"]["messages"].values():
+    for message in confirmation_messages(doc):
         validator = payload_validator(message["name"], doc)
         for example in message["examples"]:
             validator.validate(example["payload"])
@@ -128,7 +133,7 @@ def test_the_digests_and_the_note_are_documented_and_required(doc):
 
 
 def test_the_examples_digests_follow_the_recipe(doc):
-    for message in doc["components"]["messages"].values():
+    for message in confirmation_messages(doc):
         body = message["examples"][0]["payload"]
         counts = body["other_schools"] if body["org_unit"]["type"] == "lao" else body["counts"]
         assert body["seal_digest"] == _recipe(body["round"]["id"], body["org_unit"]["id"],
@@ -162,3 +167,15 @@ def test_enrollment_and_confirmation_compute_the_same_digests():
     assert enrollment.learners_digest([]) == _sha256("")
     assert confirmation.children_digest([(10, "b" * 64), (9, "a" * 64)]) == \
         _sha256(f"10:{'b' * 64}\n9:{'a' * 64}")
+
+
+def test_the_deadline_reminder_is_documented_on_the_reporting_exchange(doc):
+    message = next(m for m in doc["components"]["messages"].values() if m["name"] == "deadline_approaching")
+    schema = resolve(doc, message["payload"]["$ref"])
+    assert {"event_id", "type", "version", "occurred_at", "round", "org_unit", "level", "deadline",
+            "hours_before"} <= set(schema["required"])
+    validator = payload_validator("deadline_approaching", doc)
+    validator.validate(message["examples"][0]["payload"])
+    bad = dict(message["examples"][0]["payload"], hours_before=48)
+    assert list(validator.iter_errors(bad))
+    assert list(validator.iter_errors(dict(bad, hours_before=3, level="department")))

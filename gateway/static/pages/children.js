@@ -9,6 +9,7 @@ import { OVERSIGHT, data, idempotencyKey, isOwnUnit, sortGrades, tx, windowOpen 
 import { fetchPreview, moneyBox } from "./money.js";
 import { checksFailedDialog, checksSummary, diffSection, fetchChecks, fetchDiff } from "./checks.js";
 import { checkTally, hasChecks } from "./checktally.js";
+import { chainPanel, reopenPanel } from "./confirm.js";
 
 register({
   th: {
@@ -165,6 +166,18 @@ async function ownSection(ctx, status, children, open) {
         by: data(status.confirmed_by_username) })));
   } else {
     section.append(el("p", {}, badge(stateKey(status.state)), " ", t("children.own.open")));
+  }
+  if (unit.type !== "department") {
+    // the confirmations above, and a request to reopen this one once it is given
+    const base = `/rounds/${ctx.round.id}`;
+    const [above, asked] = await Promise.all([
+      api("GET", `${base}/confirmations/${unit.id}/ancestors`, null, { signal: ctx.signal }),
+      api("GET", `${base}/revocation-requests?org_unit_id=${unit.id}&limit=20`, null, { signal: ctx.signal }),
+    ]);
+    const requests = (asked.items || []).filter((r) => r.unit.id === unit.id);
+    const reopen = status.saga ? null : reopenPanel(ctx, requests, status.state === "confirmed");
+    if (reopen) section.append(reopen);
+    section.append(chainPanel(above.items || []));
   }
   const learnersLabel = status.counts_source === "children" ? t("children.own.learners_children") : t("children.own.learners");
   const summary = el("div", { class: "summary" },

@@ -7,6 +7,8 @@ import { badge, button, confirmDialog, el, notice } from "../core/ui.js";
 import { editState, withRound, figures, gradeName, gradesFor, stateBanner } from "./institution.js";
 import { fetchPreview, moneyBox } from "./money.js";
 import { checksFailedDialog, checksSummary, diffSection, fetchChecks, fetchDiff } from "./checks.js";
+import { data } from "./oversight.js";
+import { answerLine, requestBadge, withdrawButton } from "./revocations.js";
 
 register({
   th: {
@@ -14,7 +16,7 @@ register({
     "confirm.heading": "ยืนยันข้อมูลผู้เรียน",
     "confirm.state": "สถานะการยืนยัน",
     "confirm.confirmed_line": "ยืนยันเมื่อ {when} โดยบัญชี {who}",
-    "confirm.confirmed_help": "ข้อมูลผู้เรียนของรอบนี้ถูกล็อกตามจำนวนด้านล่าง หากต้องแก้ไข ให้องค์กรปกครองส่วนท้องถิ่นต้นสังกัดยกเลิกการยืนยันก่อน",
+    "confirm.confirmed_help": "ข้อมูลผู้เรียนของรอบนี้ถูกล็อกตามจำนวนด้านล่าง หากต้องแก้ไข ให้ขอเปิดการยืนยันใหม่จากหน่วยงานต้นสังกัด (ด้านล่าง)",
     "confirm.revoked_line": "การยืนยันครั้งก่อนถูกยกเลิกเมื่อ {when} เหตุผล: {reason}",
     "confirm.working": "ระบบกำลังดำเนินการยืนยันหรือยกเลิกการยืนยันอยู่ โปรดรอสักครู่แล้วโหลดใหม่",
     "confirm.check_heading": "ตรวจสอบก่อนยืนยัน",
@@ -36,13 +38,26 @@ register({
     "confirm.note_shown": "หมายเหตุ: {note}",
     "confirm.done": "ยืนยันข้อมูลแล้ว",
     "confirm.not_own": "หน้านี้แสดงสถานะอย่างเดียว: สถานศึกษาเป็นผู้ยืนยันข้อมูลของตนเอง",
+    "confirm.chain_heading": "การยืนยันของหน่วยงานต้นสังกัด",
+    "confirm.chain_confirmed": "ยืนยันเมื่อ {when} โดยบัญชี {who}",
+    "confirm.reopen_heading": "ขอเปิดการยืนยันใหม่",
+    "confirm.reopen_help": "หน่วยงานยกเลิกการยืนยันของตนเองไม่ได้ หากต้องแก้ไขข้อมูล ให้ส่งคำขอพร้อมเหตุผล ระบบจะส่งถึงหน่วยงานต้นสังกัดระดับต่ำสุดที่ยังไม่ยืนยันของตนเอง",
+    "confirm.reopen": "ขอเปิดการยืนยันใหม่",
+    "confirm.reopen_title": "ขอเปิดการยืนยันของ {unit} ใหม่",
+    "confirm.reopen_body": "เมื่อหน่วยงานต้นสังกัดอนุมัติ การยืนยันจะถูกยกเลิกและแก้ไขข้อมูลได้ แล้วจึงยืนยันใหม่",
+    "confirm.reopen_reason": "เหตุผลที่ขอแก้ไขข้อมูล",
+    "confirm.reopen_hint": "3–500 ตัวอักษร ห้ามใส่เลขประจำตัวประชาชน",
+    "confirm.reopen_ok": "ส่งคำขอ",
+    "confirm.reopen_sent": "ส่งคำขอถึง {unit} แล้ว",
+    "confirm.reopen_pending": "ส่งคำขอถึง {unit} เมื่อ {when} เหตุผล: {reason}",
+    "confirm.reopen_last": "คำขอครั้งล่าสุด",
   },
   en: {
     "confirm.title": "Confirm",
     "confirm.heading": "Confirm the learners",
     "confirm.state": "Confirmation",
     "confirm.confirmed_line": "Confirmed on {when} by the account {who}",
-    "confirm.confirmed_help": "This round's learners are locked at the figures below. To change them, the local administrative organization must revoke the confirmation first.",
+    "confirm.confirmed_help": "This round's learners are locked at the figures below. To change them, ask a unit above to reopen the confirmation (below).",
     "confirm.revoked_line": "The previous confirmation was revoked on {when}. Reason: {reason}",
     "confirm.working": "A confirmation or revocation is being completed; wait a moment and reload.",
     "confirm.check_heading": "Check before you confirm",
@@ -64,6 +79,19 @@ register({
     "confirm.note_shown": "Note: {note}",
     "confirm.done": "The data are confirmed",
     "confirm.not_own": "Read only: the institution confirms its own data",
+    "confirm.chain_heading": "Confirmations above",
+    "confirm.chain_confirmed": "Confirmed on {when} by the account {who}",
+    "confirm.reopen_heading": "Ask to reopen",
+    "confirm.reopen_help": "A unit cannot revoke its own confirmation. To correct the data, send a request with a reason; it goes to the lowest unit above whose own confirmation is not given.",
+    "confirm.reopen": "Ask to reopen",
+    "confirm.reopen_title": "Ask to reopen the confirmation of {unit}",
+    "confirm.reopen_body": "Once a unit above approves, the confirmation is revoked and the data can be corrected, then confirmed again.",
+    "confirm.reopen_reason": "Why the data must be corrected",
+    "confirm.reopen_hint": "3–500 characters, no personal ID numbers",
+    "confirm.reopen_ok": "Send the request",
+    "confirm.reopen_sent": "The request was sent to {unit}",
+    "confirm.reopen_pending": "Sent to {unit} on {when}. Reason: {reason}",
+    "confirm.reopen_last": "The latest request",
   },
 });
 
@@ -87,16 +115,76 @@ function idempotencyKey() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// the units above, top-down: confirmed (when, by whom) or not
+export function chainPanel(chain) {
+  return el("section", { class: "panel confirm-chain", "aria-labelledby": "confirm-chain-h" },
+    el("h3", { id: "confirm-chain-h" }, t("confirm.chain_heading")),
+    el("dl", { class: "summary-list" }, chain.map((a) => el("div", { class: "summary-row", dataset: { unit: a.unit_id } },
+      el("dt", {}, t(`type.${a.type}`), " ", data(a.name)),
+      el("dd", {}, badge(a.state === "confirmed" ? "confirmed" : "unconfirmed"),
+        a.state === "confirmed"
+          ? [" ", t("confirm.chain_confirmed", { when: formatDateTime(a.confirmed_at), who: a.confirmed_by_name || "–" })]
+          : null)))));
+}
+
+// a confirmed unit asks the level above to reopen it; its latest request and the answer
+export function reopenPanel(ctx, requests, confirmed) {
+  const latest = requests[0];
+  const pending = latest && latest.state === "pending" ? latest : null;
+  if (!confirmed && !latest) return null;
+  const box = el("section", { class: "panel confirm-reopen", "aria-labelledby": "confirm-reopen-h" },
+    el("h3", { id: "confirm-reopen-h" }, t("confirm.reopen_heading")));
+  if (pending) {
+    box.append(el("p", { class: "reopen-pending" }, requestBadge("pending"), " ", t("confirm.reopen_pending", {
+      unit: pending.routed_to.name, when: formatDateTime(pending.created_at), reason: pending.reason })));
+    if (pending.can_withdraw) box.append(el("div", { class: "actions" }, withdrawButton(ctx, pending)));
+    return box;
+  }
+  if (latest) {
+    box.append(el("div", { class: "reopen-last" }, el("p", { class: "hint" }, t("confirm.reopen_last"), ": ", data(latest.reason)),
+      answerLine(latest)));
+  }
+  if (!confirmed) return box;
+  box.append(el("p", { class: "hint" }, t("confirm.reopen_help")),
+    el("div", { class: "actions" }, button(t("confirm.reopen"), async () => {
+      const ok = await confirmDialog({
+        title: t("confirm.reopen_title", { unit: ctx.unit.name }),
+        body: t("confirm.reopen_body"),
+        confirmLabel: t("confirm.reopen_ok"),
+        reason: { label: t("confirm.reopen_reason"), hint: t("confirm.reopen_hint"), required: true },
+      });
+      if (!ok) return;
+      let made;
+      try {
+        made = await api("POST", `/rounds/${ctx.round.id}/revocation-requests`,
+          { unit_id: ctx.unit.id, reason: ok.reason }, { signal: ctx.signal });
+      } catch (e) {
+        if (e.name !== "AbortError") notice(errorText(e), "error");
+        return;
+      }
+      await ctx.refresh();
+      notice(t("confirm.reopen_sent", { unit: made.routed_to.name }), "ok");
+    }, { attrs: { class: "button secondary reopen-ask" } })));
+  return box;
+}
+
 async function render(ctx) {
-  const [state, status] = await Promise.all([
+  const base = `/rounds/${ctx.round.id}`;
+  const [state, status, above, asked] = await Promise.all([
     editState(ctx),
-    api("GET", `/rounds/${ctx.round.id}/confirmations/${ctx.unit.id}`, null, { signal: ctx.signal }),
+    api("GET", `${base}/confirmations/${ctx.unit.id}`, null, { signal: ctx.signal }),
+    api("GET", `${base}/confirmations/${ctx.unit.id}/ancestors`, null, { signal: ctx.signal }),
+    api("GET", `${base}/revocation-requests?org_unit_id=${ctx.unit.id}&limit=20`, null, { signal: ctx.signal }),
   ]);
   const root = el("section", { class: "page confirm" }, el("h2", {}, t("confirm.heading")));
   const confirmed = status.state === "confirmed";
   const stateBox = el("section", { class: "panel", "aria-labelledby": "confirm-state" },
     el("h3", { id: "confirm-state" }, t("confirm.state"), " ", badge(confirmed ? "confirmed" : "unconfirmed")));
   root.append(stateBox);
+  const requests = (asked.items || []).filter((r) => r.unit.id === ctx.unit.id);
+  const reopen = status.saga ? null : reopenPanel(ctx, requests, confirmed);
+  if (reopen) root.append(reopen);
+  root.append(chainPanel(above.items || []));
 
   if (status.saga) {
     stateBox.append(el("p", {}, badge(status.saga), " ", t("confirm.working")),
@@ -108,7 +196,7 @@ async function render(ctx) {
       el("p", { class: "confirmed-line" }, t("confirm.confirmed_line", {
         when: formatDateTime(status.confirmed_at), who: status.confirmed_by_username || "–",
       })),
-      status.note ? el("p", { class: "confirm-note" }, t("confirm.note_shown", { note: status.note })) : null,
+      status.note ? el("p", { class: "confirm-note" }, t("confirm.note_shown", { note: status.note })) : "",
       el("p", { class: "hint" }, t("confirm.confirmed_help")),
       countsTable(ctx.unit, status.counts, t("confirm.sealed_heading")));
     return root;

@@ -13,7 +13,11 @@ import audit from "./audit.js";
 import learners from "./learners.js";
 import learnerImport from "./import.js";
 import confirm from "./confirm.js";
+import revocations from "./revocations.js";
+import transfers from "./transfers.js";
 import checks from "./checks.js";
+import blockers from "./blockers.js";
+import notices from "./notices.js";
 
 export default [
   overview,
@@ -28,5 +32,9 @@ export default [
   learners,
   learnerImport,
   confirm,
+  revocations,
+  transfers,
   checks,
+  blockers,
+  notices,
 ];

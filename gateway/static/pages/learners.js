@@ -2,6 +2,7 @@
 // GOV.UK-style error summary; remove with a reason; restore; export.
 import { register, t, num } from "../core/i18n.js";
 import { api, download, errorText } from "../core/api.js";
+import { prefillTransfer } from "./transfers.js";
 import { dateInput, formatDate } from "../core/dates.js";
 import {
   badge, button, clearErrors, confirmDialog, dataTable, el, field, formErrors, loading, notice, onSubmit,
@@ -330,6 +331,14 @@ function learnerForm(ctx, learner, { onDone, onCancel }) {
       showErrors(form, fields, extra);
       if (editing && e.code === "conflict") {
         form.querySelector(".error-summary").append(button(t("learners.form.reload"), () => onCancel(true)));
+      }
+      const summary = form.querySelector(".error-summary");
+      if (!editing && summary && e.code === "duplicate_learner" && e.data.transfer && e.data.transfer.possible) {
+        // the child is recorded elsewhere: offer the request to the holder, filled in
+        summary.append(button(t("tr.request_from_learners"), () => {
+          prefillTransfer({ national_id: v.national_id, g_code: v.g_code, grade: v.grade });
+          ctx.go("transfers");
+        }, { attrs: { class: "button secondary learner-transfer" } }));
       }
     }
   });

@@ -1,5 +1,6 @@
-// Census rounds: every officer sees them with their state and deadline; the
-// department creates a round (Buddhist-era dates, the default rates) and moves a deadline.
+// Census rounds: every officer sees them with their state and the deadline of each level
+// (institutions, LAOs, provinces, the department's finalisation); the department creates a
+// round (Buddhist-era dates, the default rates) and moves the deadlines.
 import { api, errorText, fieldText } from "../core/api.js";
 import { countdown, dateInput, deadlineText, formatDate, today } from "../core/dates.js";
 import { baht, num, register, t } from "../core/i18n.js";
@@ -22,10 +23,25 @@ register({
     "rounds.settings_text": "เด็กเล็กอายุ {min}–{max} ปี · อาหารกลางวันโรงเรียน {days} วัน · นม {price} ต่อถุง",
     "rounds.change_deadline": "เปลี่ยนกำหนดส่ง",
     "rounds.change_deadline_of": "เปลี่ยนกำหนดส่งของ{name}",
+    "rounds.dl.institution": "สถานศึกษา",
+    "rounds.dl.lao": "อปท.",
+    "rounds.dl.province": "จังหวัด",
+    "rounds.dl.department": "กรม (สรุปผล)",
+    "rounds.dl.line": "{level}: {deadline}",
+    "rounds.dl.none": "ไม่กำหนด",
+    "rounds.dl.intro": "แต่ละระดับยืนยันข้อมูลได้ถึงกำหนดของระดับตน กำหนดต้องเรียงกัน: สถานศึกษา ไม่หลัง อปท. ไม่หลังจังหวัด",
+    "rounds.dl.input.institution": "วันสุดท้ายของสถานศึกษา (พ.ศ.)",
+    "rounds.dl.input.lao": "วันสุดท้ายของ อปท. (พ.ศ.)",
+    "rounds.dl.input.province": "วันสุดท้ายของจังหวัด (พ.ศ.)",
+    "rounds.dl.input.department": "วันที่กรมจะสรุปผล (พ.ศ.)",
+    "rounds.dl.hint.lao": "เว้นว่างเพื่อใช้ค่าตั้งต้น: วันเดียวกับสถานศึกษา",
+    "rounds.dl.hint.province": "เว้นว่างเพื่อใช้ค่าตั้งต้น: 1 วันหลังกำหนดของ อปท.",
+    "rounds.dl.hint.department": "ไม่บังคับ กรมยืนยันได้จนกว่าจะสรุปผล เว้นว่างได้",
+    "rounds.dl.changed": "เปลี่ยนกำหนดส่งของ{name} แล้ว · {deadlines}",
+    "rounds.dl.unchanged": "ไม่มีกำหนดส่งที่เปลี่ยน",
+    "rounds.dl.order": "กำหนดส่งต้องเรียงกัน: สถานศึกษา ไม่หลัง อปท. ไม่หลังจังหวัด ไม่หลังวันที่กรมสรุปผล (ตรวจ: {levels})",
     "rounds.census_default": "วันนับข้อมูลตามปกติ: รอบที่ 1 วันที่ 10 มิถุนายน รอบที่ 2 วันที่ 10 พฤศจิกายน (เติมให้แล้ว แก้ได้)",
-    "rounds.new_deadline": "วันสุดท้ายของการส่งข้อมูล (พ.ศ.)",
     "rounds.deadline_hint": "รับข้อมูลถึงเวลา 24.00 น. ของวันที่กรอก เช่น 30/06/2569",
-    "rounds.deadline_changed": "เปลี่ยนกำหนดส่งของ{name} เป็น{deadline} แล้ว",
     "rounds.bad_date": "กรอกวันที่ในรูปแบบ วว/ดด/ปปปป (พ.ศ.) เช่น 30/06/2569",
     "rounds.create": "สร้างรอบการสำรวจใหม่",
     "rounds.create_intro": "กรอกวันที่เป็นปีพุทธศักราช อัตราค่าอาหารกลางวันและนมใช้ค่าตั้งต้นของกรม แก้ไขได้ในส่วนค่ากำหนด",
@@ -117,10 +133,25 @@ register({
     "rounds.settings_text": "CDC ages {min}–{max} · school lunch {days} days · milk {price} a pack",
     "rounds.change_deadline": "Change the deadline",
     "rounds.change_deadline_of": "Change the deadline of {name}",
+    "rounds.dl.institution": "Institutions",
+    "rounds.dl.lao": "LAOs",
+    "rounds.dl.province": "Provinces",
+    "rounds.dl.department": "Department (finalisation)",
+    "rounds.dl.line": "{level}: {deadline}",
+    "rounds.dl.none": "not set",
+    "rounds.dl.intro": "Each level confirms until its own deadline. The deadlines follow the chain: institutions, then LAOs, then provinces.",
+    "rounds.dl.input.institution": "Last day for institutions (Buddhist era)",
+    "rounds.dl.input.lao": "Last day for LAOs (Buddhist era)",
+    "rounds.dl.input.province": "Last day for provinces (Buddhist era)",
+    "rounds.dl.input.department": "Day the department finalises (Buddhist era)",
+    "rounds.dl.hint.lao": "Leave empty for the default: the institutions' day",
+    "rounds.dl.hint.province": "Leave empty for the default: a day after the LAOs'",
+    "rounds.dl.hint.department": "Optional: the department confirms until the round is finalised; may be left empty",
+    "rounds.dl.changed": "The deadlines of {name} were changed · {deadlines}",
+    "rounds.dl.unchanged": "No deadline was changed",
+    "rounds.dl.order": "The deadlines must follow the chain: institutions, LAOs, provinces, then the department's day (check: {levels})",
     "rounds.census_default": "The usual census days: round 1 on 10 June, round 2 on 10 November (filled in; you may change it)",
-    "rounds.new_deadline": "Last day to submit (Buddhist era)",
     "rounds.deadline_hint": "Data is accepted until 24:00 of that day, e.g. 30/06/2569",
-    "rounds.deadline_changed": "The deadline of {name} is now {deadline}",
     "rounds.bad_date": "Enter the date as dd/mm/yyyy (Buddhist era), e.g. 30/06/2569",
     "rounds.create": "Create a census round",
     "rounds.create_intro": "Dates are in the Buddhist era. Lunch and milk rates start from the department's defaults; change them under Settings.",
@@ -209,24 +240,77 @@ function settingsText(s) {
     price: baht(milk.price_per_pack) });
 }
 
+const LEVELS = ["institution", "lao", "province", "department"];
+
+// the deadline's day: a deadline at midnight closes the day before it
+const deadlineDay = (instant) => (instant ? new Date(new Date(instant).getTime() - 1000).toISOString() : "");
+
+function deadlineOf(round, level) {
+  return (round.deadlines || {})[level] || (level === "institution" ? round.closes_at : null);
+}
+
+// each level's deadline, one line each; a countdown beside those still running
+function levelDeadlines(round) {
+  const running = round.state !== "finalized" && round.state !== "scheduled";
+  return el("ul", { class: "level-deadlines" }, LEVELS.map((level) => {
+    const at = deadlineOf(round, level);
+    const left = at && running && new Date(at) > new Date() ? el("span", { class: "countdown" }, ` · ${countdown(at)}`) : null;
+    return el("li", { dataset: { level } }, t("rounds.dl.line", { level: t(`rounds.dl.${level}`),
+      deadline: at ? deadlineText(at) : t("rounds.dl.none") }), left);
+  }));
+}
+
 async function changeDeadline(ctx, round) {
-  const input = dateInput({ name: "closes_on", id: `deadline-${round.id}` });
-  const prev = new Date(new Date(round.closes_at).getTime() - 1000).toISOString();
-  input.isoValue = prev;
-  const body = el("div", {}, field({ label: t("rounds.new_deadline"), name: "closes_on", input, hint: t("rounds.deadline_hint") }));
+  // the institutions' deadline is the round's closes_at; the other levels' may be emptied
+  // (back to their default; for the department: none)
+  const inputs = {};
+  const initial = {};
+  const fields = LEVELS.map((level) => {
+    const name = level === "institution" ? "closes_on" : `${level}_on`;
+    const input = dateInput({ name, id: `deadline-${round.id}-${level}` });
+    input.isoValue = deadlineDay(deadlineOf(round, level));
+    inputs[level] = input;
+    initial[level] = input.value;
+    return field({ label: t(`rounds.dl.input.${level}`), name, input,
+      hint: t(level === "institution" ? "rounds.deadline_hint" : `rounds.dl.hint.${level}`) });
+  });
+  const body = el("div", {}, el("p", { class: "hint" }, t("rounds.dl.intro")), fields);
   const ok = await confirmDialog({ title: t("rounds.change_deadline_of", { name: roundName(round) }), body,
     confirmLabel: t("rounds.change_deadline") });
   if (!ok) return;
-  const iso = input.isoValue;
-  if (!iso) {
-    notice(t("rounds.bad_date"), "error");
+  const change = {};
+  const deadlines = {};
+  for (const level of LEVELS) {
+    const input = inputs[level];
+    if (input.value.trim() === initial[level].trim()) continue;
+    const typed = input.value.trim();
+    if (!typed && level !== "institution") {
+      deadlines[level] = null;
+      continue;
+    }
+    if (!input.isoValue) {
+      notice(t("rounds.bad_date"), "error");
+      return;
+    }
+    if (level === "institution") change.closes_at = input.isoValue;
+    else deadlines[level] = input.isoValue;
+  }
+  if (Object.keys(deadlines).length) change.deadlines = deadlines;
+  if (!Object.keys(change).length) {
+    notice(t("rounds.dl.unchanged"), "ok");
     return;
   }
   try {
-    const saved = await api("PATCH", `/rounds/${round.id}`, { closes_at: iso });
-    notice(t("rounds.deadline_changed", { name: roundName(round), deadline: deadlineText(saved.closes_at) }), "ok");
+    const saved = await api("PATCH", `/rounds/${round.id}`, change);
+    const summary = LEVELS.filter((l) => l === "institution" || change.deadlines && l in change.deadlines)
+      .map((l) => t("rounds.dl.line", { level: t(`rounds.dl.${l}`), deadline: deadlineOf(saved, l) ? deadlineText(deadlineOf(saved, l)) : t("rounds.dl.none") }));
+    notice(t("rounds.dl.changed", { name: roundName(round), deadlines: summary.join(" · ") }), "ok");
   } catch (e) {
-    notice(errorText(e), "error");
+    const wrong = e && e.data && e.data.errors && e.data.errors.deadlines;
+    if (wrong && typeof wrong === "object") {
+      const levels = Object.keys(wrong).filter((l) => LEVELS.includes(l)).map((l) => t(`rounds.dl.${l}`));
+      notice(t("rounds.dl.order", { levels: levels.join(", ") || t("rounds.dl.institution") }), "error");
+    } else notice(errorText(e), "error");
   }
   await ctx.refresh();
 }
@@ -1009,8 +1093,7 @@ export default {
       { key: "state", label: t("rounds.col.state"), render: (r) => badge(r.state) },
       { key: "census", label: t("rounds.col.census"), render: (r) => formatDate(r.census_date) },
       { key: "opens", label: t("rounds.col.opens"), render: (r) => formatDate(r.opens_at) },
-      { key: "deadline", label: t("rounds.col.deadline"), render: (r) => el("span", {}, deadlineText(r.closes_at),
-        r.state === "open" ? el("span", { class: "countdown" }, ` · ${countdown(r.closes_at)}`) : null) },
+      { key: "deadline", label: t("rounds.col.deadline"), render: (r) => levelDeadlines(r) },
       { key: "settings", label: t("rounds.col.settings"), render: (r) => settingsText(r.settings) },
     ];
     if (department) {
