@@ -119,7 +119,7 @@ def _count(session, round_id, unit):
 _DUE = text(f"""
     WITH due AS (
         SELECT d.round_id, d.unit_id, d.level, d.deadline
-        FROM ({_open_units("r.finalized_at IS NULL AND r.opens_at <= now()", "true")}) d
+        FROM ({_open_units("r.finalized_at IS NULL AND r.opens_at <= now() AND r.extensions_known", "true")}) d
         WHERE d.deadline > now() AND d.deadline - make_interval(hours => :most) <= now()
     )
     INSERT INTO rp_reminders (round_id, unit_id, deadline, hours, level, emitted)

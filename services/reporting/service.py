@@ -210,7 +210,17 @@ class ReportingService(HealthMixin, EventRetryMixin):
         with self.db.session() as session:
             missing = deadlines.rounds_missing_extensions(session)
         for round_id in missing:
-            items = self.rounds.list_extensions(round_id)["items"]
+            try:
+                items = self.rounds.list_extensions(round_id)["items"]
+            except LecError as exc:
+                if exc.code != "not_found":
+                    # this round waits for the next tick; the others are reminded now
+                    log.warning("extensions of round %s unavailable: %s", round_id, exc)
+                    continue
+                # a round its owner does not know has no extensions: one bad round never
+                # stops the reminders of every other
+                log.warning("round %s is unknown to the rounds service; no extensions", round_id)
+                items = []
             with self.db.uow() as uow:
                 handlers.learn_extensions(uow, round_id, items)
                 uow.commit()

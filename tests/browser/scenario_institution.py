@@ -107,6 +107,9 @@ def school(p, args, out):
     full = f"{learner['prefix']} {learner['first_name']} {learner['last_name']}"
     page.get_by_role("button", name=f"แก้ไข {full}").click()
     page.wait_for_selector("form.learner-form")
+    # the form holds the learner as loaded (and its version) before anyone else changes it
+    page.wait_for_function("v => document.querySelector('form.learner-form input[name=first_name]')?.value === v",
+                           arg=learner["first_name"])
     out["edit_birth_shown"] = page.input_value("input[name=birth_date]")
     out["other_change"] = page.evaluate("""async ([id, lastName]) => {
       const token = JSON.parse(sessionStorage.getItem('lec.session')).token;
@@ -114,6 +117,7 @@ def school(p, args, out):
         headers: {'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json'}});
       return r.status;
     }""", [out["learner_id"], args["other_last_name"]])
+    assert out["other_change"] == 200, f"the other change was answered {out['other_change']}"
     page.fill("input[name=first_name]", args["new_first_name"])
     page.click("form.learner-form button[type=submit]")
     page.wait_for_selector("form.learner-form .error-summary")
