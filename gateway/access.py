@@ -17,7 +17,7 @@ import time
 from kombu import Connection, Consumer, Queue, binding
 from nameko.standalone.events import get_event_exchange
 
-from gateway.auth import bearer, verify_token
+from gateway.auth import AGENCY, bearer, verify_subject
 from services.common.context import Actor
 from services.common.errors import LecError, forbidden, not_found, validation_error
 from services.common.validation import as_id
@@ -152,6 +152,9 @@ class RegistryEvents:
             user = (body or {}).get("user") or {}
             if "id" in user:
                 self.tokens.invalidate(user["id"])
+            agency = (body or {}).get("agency") or {}
+            if "id" in agency:
+                self.tokens.invalidate_agency(agency["id"])
         finally:
             message.ack()
 
@@ -195,8 +198,41 @@ class TokenStates:
         except (KeyError, ValueError):
             raise LecError("unauthorized", "the account of the access token cannot act: sign in again")
 
+    def agency_state(self, agency_id):
+        """The registry's state of an agency client, asked on every request (agencies call
+        seldom; a rotation or a disable must end their tokens at every gateway process at
+        once, before any event arrives). The last answer stands in while the registry is away."""
+        key = (AGENCY, agency_id)
+        now = time.monotonic()
+        _, entry = self._cache.lookup(key, now)
+        try:
+            state = self.rpc.call("registry", "agency_token_states", [agency_id],
+                                  actor=GATEWAY).get(str(agency_id))
+        except LecError:
+            if entry is None:
+                raise
+            return entry[1]
+        self._cache.store([(key, state)], now)
+        return state
+
+    def agency_actor(self, agency_id, version):
+        """The acting agency client of a token: role ``agency``, no unit (unit 0, path ``/``,
+        which ``Actor.can_read`` never lets it use)."""
+        state = self.agency_state(agency_id)
+        if state is None or not state["active"] or state["token_version"] != version:
+            raise LecError("unauthorized", "the access token is no longer valid (the agency client's "
+                                           "secret was rotated or the client disabled)")
+        try:
+            return Actor(user_id=agency_id, username=state["username"], role=AGENCY, org_unit_id=0,
+                         path="/").check()
+        except (KeyError, ValueError):
+            raise LecError("unauthorized", "the agency client of the access token cannot act")
+
     def invalidate(self, user_id):
         self._cache.drop(int(user_id))
+
+    def invalidate_agency(self, agency_id):
+        self._cache.drop((AGENCY, int(agency_id)))
 
     def clear(self):
         self._cache.clear()
@@ -319,6 +355,22 @@ class Resolved(Policy):
         self.check_role(actor)
 
 
+# -- agency clients ----------------------------------------------------------------------
+
+# The only routes an agency client's token reaches (method, route template): read-only,
+# confirmed data, no personal data. Every other route answers it 403, whatever its policy.
+AGENCY_ROUTES = frozenset({
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/rounds"),
+    ("GET", "/api/v1/rounds/{id:int}"),
+    ("GET", "/api/v1/rounds/{id:int}/confirmed-counts"),
+})
+
+
+def agency_may(method, uri_template):
+    return ("GET" if method == "HEAD" else method, uri_template) in AGENCY_ROUTES
+
+
 # -- the middleware ---------------------------------------------------------------------
 
 def policy_for(resource, method):
@@ -354,6 +406,11 @@ class AccessMiddleware:
             raise LecError("method_not_allowed", f"{req.method} is not allowed here")
         if not policy.public:
             token = bearer(req.get_header("Authorization"))
-            user_id, version = verify_token(token, self.ctx.config.keys, self.ctx.config.token_ttl)
-            req.context.actor = self.ctx.tokens.actor(user_id, version)
+            kind, subject, version = verify_subject(token, self.ctx.config.keys, self.ctx.config.token_ttl)
+            if kind == AGENCY:
+                req.context.actor = self.ctx.tokens.agency_actor(subject, version)
+                if not agency_may(req.method, req.uri_template):
+                    raise forbidden("an agency client reads only the rounds and their confirmed counts")
+            else:
+                req.context.actor = self.ctx.tokens.actor(subject, version)
         policy.authorise(req, params, self.ctx)

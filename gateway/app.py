@@ -25,9 +25,13 @@ STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 # each module has ROUTES = [(path under /api/v1, resource class taking ctx)]
 RESOURCE_MODULES = [
     "gateway.resources.platform",
+    "gateway.resources.profiles",
     "gateway.resources.enrollment",
+    "gateway.resources.newyear",
+    "gateway.resources.staff",
     "gateway.resources.transfers",
     "gateway.resources.confirmation",
+    "gateway.resources.agencies",
     "gateway.resources.reporting",
     "gateway.resources.notices",
 ]

@@ -53,8 +53,12 @@ class KeyRing:
         return None
 
 
-def issue_token(user, keys, ttl):
-    """A token for the account ``user`` (``id``, ``token_version``), signed with the current key."""
+USER, AGENCY = "user", "agency"  # what a token's ``sub`` names (claim ``knd``; an account when absent)
+
+
+def issue_token(user, keys, ttl, kind=USER):
+    """A token for the account ``user`` (``id``, ``token_version``), signed with the current key;
+    ``kind=AGENCY``: for the agency client of that id."""
     now = dt.datetime.now(dt.timezone.utc)
     claims = {
         "iss": ISSUER,
@@ -66,6 +70,8 @@ def issue_token(user, keys, ttl):
         # the account's token version: a password change or a disabled account raises it
         "tv": int(user.get("token_version", 1)),
     }
+    if kind != USER:
+        claims["knd"] = kind
     return jwt.encode(claims, keys.current, algorithm=ALGORITHM, headers={"kid": keys.current_id})
 
 
@@ -74,8 +80,17 @@ def _invalid(description="the access token is not valid"):
 
 
 def verify_token(token, keys, ttl):
-    """``(user id, token version)`` of a token signed by a known key, current
+    """``(user id, token version)`` of an account's token signed by a known key, current
     and made to live at most ``ttl`` seconds; ``unauthorized`` otherwise."""
+    kind, subject, version = verify_subject(token, keys, ttl)
+    if kind != USER:
+        raise _invalid()
+    return subject, version
+
+
+def verify_subject(token, keys, ttl):
+    """``(kind, id, token version)`` of a valid token: ``kind`` is ``user`` (an account)
+    or ``agency`` (an agency client); ``unauthorized`` otherwise."""
     try:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.InvalidTokenError:
@@ -93,8 +108,11 @@ def verify_token(token, keys, ttl):
     except jwt.InvalidTokenError:
         raise _invalid()
     _check_lifetime(claims, ttl)
+    kind = claims.get("knd", USER)
+    if kind not in (USER, AGENCY):
+        raise _invalid()
     try:
-        return int(claims["sub"]), int(claims["tv"])
+        return kind, int(claims["sub"]), int(claims["tv"])
     except (TypeError, ValueError):
         raise _invalid()
 

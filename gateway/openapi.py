@@ -63,8 +63,8 @@ class Error(ma.Schema):
     title = fields.String(required=True)
     description = fields.String(required=True)
     errors = fields.Dict(metadata={"description": "validation_error: field -> messages"})
-    held_by = fields.Integer(metadata={"description": "duplicate_learner: the holder, if the caller may read it"})
-    held_in = fields.Nested(HeldIn, metadata={"description": "duplicate_learner otherwise: the holder's province {code, name}"})
+    held_by = fields.Integer(metadata={"description": "duplicate_learner / duplicate_staff: the holder, if the caller may read it"})
+    held_in = fields.Nested(HeldIn, metadata={"description": "duplicate_learner / duplicate_staff otherwise: the holder's province {code, name}"})
     transfer = fields.Nested(TransferPossible, metadata={
         "description": "duplicate_learner: {possible: true} when the caller may ask the holder for "
                        "the child (POST /rounds/{rid}/transfers)"})

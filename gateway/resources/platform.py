@@ -4,15 +4,19 @@ import falcon
 from gateway.access import GATEWAY, Authenticated, Public, UnitInBody, UnitInPath, UnitInQuery
 from gateway.auth import client_address, issue_token
 from gateway.context import json_body, paging
+from gateway.resources import agencies
 from services.common.audit import AuditEntry
 from services.common.errors import validation_error
 from services.common.hierarchy import LEVEL_OF_TYPE
 from services.common.settings import SERVICES
 from services.common.validation import page
+from services.registry.agency_schemas import TokenRequest
 from services.registry.schemas import (
-    AccessToken, CloseUnit, Credentials, OrgUnitCreate, PasswordChange, User, UserCreate, UserUpdate,
+    AccessToken, CloseUnit, OrgUnitCreate, PasswordChange, User, UserCreate, UserUpdate,
 )
 from services.registry.schemas import Me as MeSchema
+from services.registry.profile_schemas import UnitUpdate
+from gateway.resources.profiles import OrgUnitDetail
 from services.registry.schemas import OrgUnit as UnitSchema
 from services.rounds.schemas import Extension, ExtensionCreate, RoundCreate, RoundUpdate, Window
 from services.rounds.schemas import Round as RoundSchema
@@ -22,14 +26,19 @@ DEPARTMENT = ("department",)
 
 class Token:
     policies = {"POST": Public()}
-    docs = {"POST": {"summary": "Sign in: a bearer token for the API", "tag": "auth",
-                     "request": Credentials, "response": AccessToken}}
+    docs = {"POST": {"summary": "Sign in: a bearer token for the API (an account: username and "
+                                "password; an agency client: grant_type client_credentials with "
+                                "client_id and client_secret)", "tag": "auth",
+                     "request": TokenRequest, "response": AccessToken}}
 
     def __init__(self, ctx):
         self.ctx = ctx
 
     def on_post(self, req, resp):
         body = json_body(req)
+        if body.get("grant_type") == "client_credentials":
+            resp.media = agencies.client_credentials_token(self.ctx, req, body)
+            return
         address = client_address(req.remote_addr, req.get_header("X-Forwarded-For"),
                                  self.ctx.config.trusted_proxies)
         user = self.ctx.rpc.call("registry", "authenticate", body.get("username"), body.get("password"),
@@ -96,6 +105,9 @@ class Me:
 
     def on_get(self, req, resp):
         actor = req.context.actor
+        if actor.is_agency:
+            resp.media = agencies.agency_me(self.ctx, actor)
+            return
         user = self.ctx.call(req, "registry", "get_user", actor.user_id)
         user["org_unit"] = self.ctx.units.get(actor.org_unit_id)
         resp.media = user
@@ -216,8 +228,14 @@ class OrgUnits:
 
 
 class OrgUnit:
-    policies = {"GET": UnitInPath("id")}
-    docs = {"GET": {"summary": "Read a unit of your subtree", "tag": "org-units", "response": UnitSchema}}
+    policies = {"GET": UnitInPath("id"), "PATCH": UnitInPath("id")}
+    docs = {"GET": {"summary": "Read a unit of your subtree, with its profile", "tag": "org-units",
+                    "response": OrgUnitDetail},
+            "PATCH": {"summary": "Change a unit's name, part of its institution profile, or (a CDC "
+                                 "pending or rejected) its survey: a user of the unit or above it; "
+                                 "`version` in the body or If-Match guards against a change made "
+                                 "meanwhile (conflict)", "tag": "org-units",
+                      "request": UnitUpdate, "response": OrgUnitDetail}}
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -225,34 +243,44 @@ class OrgUnit:
     def on_get(self, req, resp, id):
         resp.media = self.ctx.call(req, "registry", "get_unit", id)
 
+    def on_patch(self, req, resp, id):
+        resp.media = self.ctx.call(req, "registry", "update_unit", id, json_body(req),
+                                   if_match=req.get_header("If-Match"))
+        self.ctx.units.invalidate(id)
+        resp.set_header("ETag", f'"{resp.media["version"]}"')
+
 
 class OrgUnitChildren:
     policies = {"GET": UnitInPath("id")}
     docs = {"GET": {"summary": "The units directly under a unit", "tag": "org-units",
-                    "response": UnitSchema, "list": True,
+                    "response": OrgUnitDetail, "list": True,
                     "query": {"type": ("string", "department, province, lao, school, cdc or other_school"),
-                              "status": ("string", "pending, active or closed"),
+                              "status": ("string", "pending, active, closed or rejected"),
                               "q": ("string", "only units whose name or code contains this text "
-                                              "(case-insensitive, at most 100 characters)")}}}
+                                              "(case-insensitive, at most 100 characters)"),
+                              "affiliation": ("string", "only other-affiliation schools of this "
+                                                        "affiliation (GET /affiliations: obec, bpp, "
+                                                        "opec, other)")}}}
 
     def __init__(self, ctx):
         self.ctx = ctx
 
     def on_get(self, req, resp, id):
         resp.media = self.ctx.call(req, "registry", "list_children", id, type=req.get_param("type"),
-                                   status=req.get_param("status"), q=req.get_param("q"), **paging(req))
+                                   status=req.get_param("status"), q=req.get_param("q"),
+                                   affiliation=req.get_param("affiliation"), **paging(req))
 
 
 class OrgUnitDescendants:
     policies = {"GET": UnitInPath("id")}
     docs = {"GET": {"summary": "The units beneath a unit at any depth (not the unit itself), "
                                "ordered by path", "tag": "org-units",
-                    "response": UnitSchema, "list": True,
+                    "response": OrgUnitDetail, "list": True,
                     "query": {"q": ("string", "only units whose code starts with this text or whose "
                                               "name contains it (case-insensitive, at most 100 "
                                               "characters)"),
                               "type": ("string", "department, province, lao, school, cdc or other_school"),
-                              "status": ("string", "pending, active or closed")}}}
+                              "status": ("string", "pending, active, closed or rejected")}}}
 
     def __init__(self, ctx):
         self.ctx = ctx

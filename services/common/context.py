@@ -23,6 +23,7 @@ from services.common import hierarchy
 from services.common.errors import LecError
 
 ACTOR_KEY = "lec_actor"
+AGENCY = "agency"  # the role of an agency client (services.registry.agencies)
 REQUEST_ID_KEY = "lec_request_id"
 
 
@@ -41,6 +42,10 @@ class Actor:
     @property
     def is_system(self):
         return self.role == "system"
+
+    @property
+    def is_agency(self):
+        return self.role == AGENCY
 
     def to_json(self):
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -68,6 +73,10 @@ class Actor:
         if self.role == "system":
             if self.user_id != 0 or self.org_unit_id != 0 or self.path != "/":
                 raise ValueError("the system actor has user 0, unit 0 and path /")
+        elif self.role == AGENCY:
+            # an agency client: no unit and no subtree (it reads nothing by the hierarchy)
+            if self.user_id <= 0 or self.org_unit_id != 0 or self.path != "/":
+                raise ValueError("an agency client has a positive id, unit 0 and path /")
         elif self.role in hierarchy.ROLES:
             if self.user_id <= 0 or self.path == "/" or hierarchy.unit_id_of(self.path) != self.org_unit_id:
                 raise ValueError("a user's ids are positive and its path ends at its unit")
@@ -80,6 +89,8 @@ class Actor:
 
     # -- authority re-checks, used by every service --------------------
     def can_read(self, unit_path):
+        if self.is_agency:
+            return False  # confirmed data only, through the feed: never a unit's own data
         return self.is_system or hierarchy.can_read(self.path, unit_path)
 
     def require_read(self, unit_path, what="resource"):
@@ -88,6 +99,8 @@ class Actor:
             raise LecError("not_found", f"{what} not found")
 
     def require_strict_ancestor(self, unit_path, description):
+        if self.is_agency:
+            raise LecError("forbidden", description)
         if not (self.is_system or hierarchy.is_strict_ancestor(self.path, unit_path)):
             raise LecError("forbidden", description)
 

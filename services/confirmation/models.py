@@ -43,6 +43,9 @@ confirmations = Table(
     Column("seal_digest", Text),
     Column("learners_digest", Text),
     Column("note", Text),
+    # the change feed's position (services.confirmation.feed): stamped at commit by a trigger,
+    # from a row-locked counter per round (feed_counters), whenever the public state changes
+    Column("feed_seq", BigInteger),
     PrimaryKeyConstraint("round_id", "unit_id", name="pk_confirmations"),
     CheckConstraint("state IN ('open','sealing','confirmed','unsealing')", name="ck_confirmations_state"),
     CheckConstraint("unit_type IN ('department','province','lao','school','cdc')",
@@ -52,8 +55,16 @@ confirmations = Table(
     CheckConstraint("state <> 'confirmed' OR (counts IS NOT NULL AND confirmed_at IS NOT NULL)",
                     name="ck_confirmations_confirmed_has_counts"),
     Index("ix_confirmations_parent", "round_id", "parent_id"),
+    Index("uq_confirmations_feed", "round_id", "feed_seq", unique=True),
     Index("ix_confirmations_saga", "state", "saga_started_at",
           postgresql_where=text("state IN ('sealing','unsealing')")),
+)
+
+# the last feed position handed out per round (row-locked at commit: positions commit in order)
+feed_counters = Table(
+    "feed_counters", metadata,
+    Column("round_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
 )
 
 idempotency_keys = Table(

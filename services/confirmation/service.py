@@ -6,7 +6,7 @@ from services.common import settings
 from services.common.base import HealthMixin, rpc
 from services.common.db import Database
 from services.common.rpc import ServiceRpc
-from services.confirmation import handlers, requests
+from services.confirmation import feed, handlers, requests
 
 
 class ConfirmationService(HealthMixin):
@@ -82,6 +82,11 @@ class ConfirmationService(HealthMixin):
     @rpc
     def ancestors(self, round_id, unit_id):
         return requests.ancestors(self.db, self._ports(), round_id, unit_id)
+
+    @rpc
+    def confirmed_counts(self, round_id, after=None, limit=None):
+        """The change feed of confirmed counts (feed.py): agencies, department, provinces."""
+        return feed.confirmed_counts(self.db, round_id, after, limit)
 
     @rpc
     def ping(self):

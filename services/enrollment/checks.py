@@ -277,7 +277,7 @@ def _headcount_findings(session, rules, laos, found):
     for school in schools:
         label = f"{school.name} ({school.code})"
         row = now.get(school.id)
-        if row is None:
+        if row is None or row.draft:  # a draft of the round before counts once the LAO accepts it
             if missing:
                 found.append((school.parent_id, "headcount_missing", 0, school.id, {"school": label}))
             continue

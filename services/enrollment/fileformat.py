@@ -207,11 +207,13 @@ class Header:
         ]
 
 
-def records(numbered_rows):
+def records(numbered_rows, header_type=None, what="learner"):
     """``(row_number, values)`` for each data row after the header; rows with
-    nothing in the learner columns (a pre-numbered empty line) are skipped. A
-    row the reader could not decode comes through as ``(row_number, BadRow)``;
-    a header it could not decode makes the file unreadable."""
+    nothing in the columns (a pre-numbered empty line) are skipped. A row the
+    reader could not decode comes through as ``(row_number, BadRow)``; a header
+    it could not decode makes the file unreadable. ``header_type`` maps the
+    header row to the columns (learners' by default; staff files bring their own)."""
+    header_type = header_type or Header
     header = None
     for number, cells in numbered_rows:
         if isinstance(cells, BadRow):
@@ -221,13 +223,13 @@ def records(numbered_rows):
             continue
         if header is None:
             if any(c is not None and str(c).strip() for c in cells):
-                header = Header(cells)
+                header = header_type(cells)
             continue
         values = header.values(cells)
         if any(v is not None for v in values):
             yield number, values
     if header is None:
-        raise invalid_file("the file is empty: a header row and learner rows are expected")
+        raise invalid_file(f"the file is empty: a header row and {what} rows are expected")
 
 
 # -- reading ------------------------------------------------------------------------------------

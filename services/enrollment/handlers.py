@@ -222,7 +222,8 @@ def headcount_facts(session, round_id, after_id=0, limit=20_000):
     """Keyset pages (by school id) of a round's headcounts as ``headcount_set`` carries them."""
     limit = max(1, min(int(limit), 50_000))
     rows = session.execute(select(headcounts).where(
-        headcounts.c.round_id == as_id(round_id, "round"), headcounts.c.school_id > int(after_id or 0))
+        headcounts.c.round_id == as_id(round_id, "round"), headcounts.c.school_id > int(after_id or 0),
+        headcounts.c.draft.is_(False))
         .order_by(headcounts.c.school_id).limit(limit)).all()
     items = [{"round_id": r.round_id, "lao_id": r.lao_id, "version": r.version,
               "school": {"id": r.school_id, "type": "other_school", "path": r.school_path, "closed": r.closed},
@@ -406,7 +407,10 @@ def headcount_dict(round_id, school, row, sealed):
         "closed": school["status"] == "closed" or bool(row is not None and row.closed),
         "counts": headcount_counts(row) if school["status"] != "closed" else dict(domain.ZERO),
         "version": row.version if row is not None else 0,
-        "updated_at": row.updated_at if row is not None else None, "sealed": sealed})
+        "updated_at": row.updated_at if row is not None else None, "sealed": sealed,
+        # started from the round before and not yet accepted (services.enrollment.headcount_drafts)
+        "draft": bool(row is not None and row.draft),
+        "draft_from": row.draft_from if row is not None and row.draft else None})
 
 
 def _require_other_school(unit):
@@ -469,7 +473,7 @@ def _upsert_headcount(uow, round_id, school, closed, counts, user_id):
     return uow.execute(stmt.on_conflict_do_update(
         index_elements=[headcounts.c.round_id, headcounts.c.school_id],
         set_={"closed": closed, "total": counts["total"], "by_grade": counts["by_grade"],
-              "version": headcounts.c.version + 1, "updated_at": func.now(),
+              "draft": False, "draft_from": None, "version": headcounts.c.version + 1, "updated_at": func.now(),
               "updated_by": user_id}).returning(*headcounts.c)).one()
 
 
@@ -480,13 +484,18 @@ def _emit_headcount(uow, round_id, school, row):
         "lao_id": row.lao_id, "counts": headcount_counts(row), "version": row.version})
 
 
-def school_closed(uow, school):
+def school_closed(uow, school, census_of=None):
     """A school of another affiliation closed: its headcounts that are not
-    sealed by the LAO's confirmation become 0 (a sealed count stays as sealed)."""
+    sealed by the LAO's confirmation become 0 (a sealed count stays as sealed),
+    in the rounds whose census date (``census_of(round_id)``) is on or after the
+    closure's effective date ``closed_on``."""
+    from services.enrollment.headcount_drafts import closed_for  # (it imports this module)
     round_ids = uow.execute(select(headcounts.c.round_id).where(
         headcounts.c.school_id == school["id"], headcounts.c.closed.is_(False))).scalars().all()
     changed = 0
     for round_id in round_ids:
+        if census_of is not None and not closed_for(school, census_of(round_id)):
+            continue
         if lock(uow, round_id, school["parent_id"]).sealed:
             continue
         row = _upsert_headcount(uow, round_id, school, True, dict(domain.ZERO), None)

@@ -225,13 +225,19 @@ def _named(row, entry):
                 last_name=row.last_name, grade=row.grade)
 
 
+def source_learners(session, unit, previous):
+    """The institution's active learners of ``previous`` in id order (what a
+    carry-over or a promotion to the new school year starts from)."""
+    return session.execute(select(learners).where(
+        learners.c.round_id == previous["id"], learners.c.institution_id == unit["id"],
+        learners.c.status == "active").order_by(learners.c.id)).all()
+
+
 def _carry_over_candidates(session, unit, round_, previous):
     """The institution's active learners of ``previous`` split by this round's rules:
     ``(source rows, [(row, skip entry)] outside the rules, eligible rows)``."""
     census, cdc_age = domain.round_rules(round_)
-    source = session.execute(select(learners).where(
-        learners.c.round_id == previous["id"], learners.c.institution_id == unit["id"],
-        learners.c.status == "active").order_by(learners.c.id)).all()
+    source = source_learners(session, unit, previous)
     refused, eligible = [], []
     for row in source:
         try:

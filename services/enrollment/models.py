@@ -79,7 +79,7 @@ learners = Table(
     CheckConstraint("sex IN ('M','F')", name="ck_learners_sex"),
     CheckConstraint("status IN ('active','removed')", name="ck_learners_status"),
     CheckConstraint("(status = 'removed') = (removal_reason IS NOT NULL)", name="ck_learners_removal"),
-    CheckConstraint("source IN ('manual','import','carry_over')", name="ck_learners_source"),
+    CheckConstraint("source IN ('manual','import','carry_over','promotion')", name="ck_learners_source"),
     # no person is active twice in a round, at one institution or at two
     Index("uq_learners_round_person_active", "round_id", "id_number", unique=True,
           postgresql_where=text("status = 'active'")),
@@ -101,6 +101,9 @@ headcounts = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_by", BigInteger),
+    # started from the round before (``draft_from``), not yet accepted by the LAO
+    Column("draft", Boolean, nullable=False, server_default=false()),
+    Column("draft_from", BigInteger),
     CheckConstraint("total >= 0", name="ck_headcounts_total"),
     CheckConstraint("NOT closed OR total = 0", name="ck_headcounts_closed_zero"),
     Index("ix_headcounts_lao", "round_id", "lao_id"),
@@ -250,4 +253,46 @@ transfers = Table(
           postgresql_where=text("state = 'pending'")),
     Index("ix_transfers_from", "round_id", "from_path", postgresql_ops={"from_path": "text_pattern_ops"}),
     Index("ix_transfers_to", "round_id", "to_path", postgresql_ops={"to_path": "text_pattern_ops"}),
+)
+
+# -- caregivers and teachers of an institution (services.enrollment.staff) ---------------------
+
+# One record per post in a round; a person (national ID) holds at most one active
+# post per round across the country (partial unique index). Removed records stay.
+staff = Table(
+    "staff", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("round_id", BigInteger, nullable=False),
+    Column("institution_id", BigInteger, nullable=False),
+    Column("institution_path", Text, nullable=False),
+    Column("national_id", Text, nullable=False),
+    Column("prefix", Text),
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("position", Text, nullable=False),
+    Column("employment_type", Text, nullable=False),
+    Column("qualification", Text),
+    Column("start_date", Date),
+    Column("status", Text, nullable=False, server_default="active"),
+    Column("removal_reason", Text),
+    Column("removal_note", Text),
+    Column("removed_at", DateTime(timezone=True)),
+    Column("removed_by", BigInteger),
+    Column("source", Text, nullable=False, server_default="manual"),
+    Column("import_id", UUID(as_uuid=False)),
+    Column("import_row", Integer),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", BigInteger),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_by", BigInteger),
+    CheckConstraint("position IN ('caregiver_teacher','caregiver','teacher')", name="ck_staff_position"),
+    CheckConstraint("employment_type IN ('civil_servant','government_employee','mission_employee',"
+                    "'general_employee','other')", name="ck_staff_employment_type"),
+    CheckConstraint("status IN ('active','removed')", name="ck_staff_status"),
+    CheckConstraint("(status = 'removed') = (removal_reason IS NOT NULL)", name="ck_staff_removal"),
+    CheckConstraint("source IN ('manual','import')", name="ck_staff_source"),
+    Index("uq_staff_round_person_active", "round_id", "national_id", unique=True,
+          postgresql_where=text("status = 'active'")),
+    Index("ix_staff_institution", "round_id", "institution_id", "status", "position"),
 )

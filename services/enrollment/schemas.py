@@ -58,7 +58,7 @@ class Learner(ma.Schema):
     removal_note = fields.String(allow_none=True)
     removed_at = fields.AwareDateTime(allow_none=True)
     removed_by = fields.Integer(allow_none=True)
-    source = fields.String(validate=validate.OneOf(("manual", "import", "carry_over")))
+    source = fields.String(validate=validate.OneOf(("manual", "import", "carry_over", "promotion")))
     carried_from = fields.Integer(allow_none=True)
     version = fields.Integer()
     created_at = fields.AwareDateTime()
@@ -83,6 +83,10 @@ class Headcount(ma.Schema):
     version = fields.Integer(metadata={"description": "0: never entered"})
     updated_at = fields.AwareDateTime(allow_none=True)
     sealed = fields.Boolean(metadata={"description": "locked by the LAO's confirmation"})
+    draft = fields.Boolean(metadata={"description": "started from the round before and not yet "
+                                                    "accepted by the LAO (POST .../headcount/accept)"})
+    draft_from = fields.Integer(allow_none=True, metadata={"description": "a draft: the round it "
+                                                                          "was started from"})
 
 
 class SchoolHeadcount(Headcount):

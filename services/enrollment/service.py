@@ -12,7 +12,10 @@ from services.common.db import Database
 from services.common.errors import LecError, not_found
 from services.common.inbox import EventRetryMixin, handles
 from services.common.rpc import ServiceRpc
-from services.enrollment import checks, handlers, imports, review, seal_diff, sealing, transfers
+from services.enrollment import (
+    checks, handlers, imports, review, seal_diff, sealing, staff, transfers,
+)
+from services.enrollment import headcount_drafts, newyear
 from services.enrollment.outside import Outside, store_units
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,7 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         unit = self.outside.unit(unit_id)
         rules = self._rules(round_id)
         schools = self.outside.other_schools(unit["id"]) if unit["type"] == "lao" else ()
+        schools = [headcount_drafts.effective(s, rules.round["census_date"]) for s in schools]
         with self.db.uow() as uow:
             return sealing.seal(uow, self.db.actor, round_id, unit, schools,
                                 rules if unit["type"] in checks.CHECKED_TYPES else None)
@@ -131,8 +135,9 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         round_id = handlers.as_id(round_id, "round")
         unit = self.outside.unit(unit_id)
         require_actor(self.db.actor).require_read(unit["path"], "org unit")
-        self.outside.round(round_id)  # it exists
+        census = self.outside.round(round_id)["census_date"]  # it exists
         schools = self.outside.other_schools(unit["id"]) if unit["type"] == "lao" else ()
+        schools = [headcount_drafts.effective(s, census) for s in schools]
         with self.db.session() as session:
             return seal_diff.diff(session, self.db.actor, round_id, unit, schools)
 
@@ -226,6 +231,20 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         with self.db.uow() as uow:
             return imports.carry_over(uow, self.db.actor, unit, round_, window, previous,
                                       self.outside.units)
+
+    @rpc
+    def promote(self, round_id, institution_id, dry_run=False):
+        """The new school year: round 2 of the year before into round 1, one grade up
+        (``services.enrollment.newyear``); ``dry_run`` previews it."""
+        unit, round_, window = self._edit_context(round_id, institution_id)
+        source, earlier = newyear.source_rounds(self.rounds, round_)
+        if dry_run:
+            with self.db.session() as session:
+                return newyear.preview(session, self.db.actor, unit, round_, window, source, earlier,
+                                       self.outside.units)
+        with self.db.uow() as uow:
+            return newyear.promote(uow, self.db.actor, unit, round_, window, source, earlier,
+                                   self.outside.units)
 
     @rpc
     def import_check(self, round_id, institution_id):
@@ -338,18 +357,107 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         with self.db.session() as session:
             return transfers.counts(session, self.db.actor, round_id, units)
 
-    # -- other-affiliation schools
+    # -- caregivers and teachers of an institution (services.enrollment.staff)
+    def _staff_context(self, staff_id):
+        with self.db.session() as session:
+            found = staff.place(session, staff_id)
+        if found is None:
+            raise not_found("staff")
+        require_actor(self.db.actor).require_read(found[2], "staff")
+        return self._edit_context(found[0], found[1])
+
     @rpc
-    def set_headcount(self, round_id, school_id, data):
+    def add_staff(self, round_id, institution_id, data):
+        unit, round_, window = self._edit_context(round_id, institution_id)
+        with self.db.uow() as uow:
+            return staff.add(uow, self.db.actor, unit, round_, window, data, self.outside.units)
+
+    @rpc
+    def list_staff(self, round_id, institution_id, q=None, position=None, status=None, limit=None,
+                   offset=None):
+        unit = self.outside.unit(institution_id, "institution")
+        with self.db.session() as session:
+            return staff.list_staff(session, self.db.actor, round_id, unit, q, position, status, limit,
+                                    offset)
+
+    @rpc
+    def get_staff(self, staff_id):
+        with self.db.session() as session:
+            return staff.get(session, self.db.actor, staff_id)
+
+    @rpc
+    def staff_path(self, staff_id):
+        """The path of a staff record's institution, or None (for the gateway's access check)."""
+        with self.db.session() as session:
+            found = staff.place(session, staff_id)
+        return found[2] if found else None
+
+    @rpc
+    def update_staff(self, staff_id, data):
+        unit, round_, window = self._staff_context(staff_id)
+        with self.db.uow() as uow:
+            return staff.update_staff(uow, self.db.actor, unit, round_, window, staff_id, data,
+                                      self.outside.units)
+
+    @rpc
+    def remove_staff(self, staff_id, data):
+        unit, round_, window = self._staff_context(staff_id)
+        with self.db.uow() as uow:
+            return staff.remove(uow, self.db.actor, unit, round_, window, staff_id, data)
+
+    @rpc
+    def staff_summary(self, round_id, institution_id):
+        unit = self.outside.unit(institution_id, "institution")
+        with self.db.session() as session:
+            return staff.summary(session, self.db.actor, round_id, unit)
+
+    @rpc
+    def staff_import_check(self, round_id, institution_id):
+        unit, round_, window = self._edit_context(round_id, institution_id)
+        with self.db.session() as session:
+            return staff.import_check(session, self.db.actor, unit, round_, window)
+
+    @rpc
+    def import_staff_rows(self, round_id, institution_id, columns, rows, import_id=None):
+        import_id = imports.import_key(import_id)
+        unit, round_, window = self._edit_context(round_id, institution_id)
+        with self.db.uow() as uow:
+            return staff.import_rows(uow, self.db.actor, unit, round_, window, columns, rows,
+                                     import_id, self.outside.units)
+
+    @rpc
+    def staff_facts(self, round_id, after_id=0, limit=20_000):
+        """Every staff record of a round as the events carry them (no names, no IDs)."""
+        with self.db.session() as session:
+            return staff.facts(session, round_id, after_id, limit)
+
+    # -- other-affiliation schools
+    def _school_context(self, round_id, school_id):
+        """The school as the round sees it (a closure dated after its census date
+        leaves it active), its LAO, the round and the LAO's window."""
         school = self.outside.active_unit(school_id, "school")
         lao = self.outside.unit(school["parent_id"], "LAO")
-        window = self.rounds.window(handlers.as_id(round_id, "round"), lao["path"])
+        round_, window = self.outside.round_and_window(handlers.as_id(round_id, "round"), lao["path"])
+        return headcount_drafts.effective(school, round_["census_date"]), lao, window
+
+    @rpc
+    def set_headcount(self, round_id, school_id, data):
+        school, lao, window = self._school_context(round_id, school_id)
         with self.db.uow() as uow:
             return handlers.set_headcount(uow, self.db.actor, school, lao, window, data)
 
     @rpc
+    def accept_headcount(self, round_id, school_id):
+        """The LAO accepts a school's headcount drafted from the round before."""
+        school, lao, window = self._school_context(round_id, school_id)
+        with self.db.uow() as uow:
+            return headcount_drafts.accept(uow, self.db.actor, school, lao, window)
+
+    @rpc
     def get_headcount(self, round_id, school_id):
         school = self.outside.unit(school_id, "school")
+        census = self.outside.round(handlers.as_id(round_id, "round"))["census_date"]
+        school = headcount_drafts.effective(school, census)
         with self.db.session() as session:
             return handlers.get_headcount(session, self.db.actor, round_id, school)
 
@@ -358,6 +466,12 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         lao = self.outside.unit(lao_id, "LAO")
         require_actor(self.db.actor).require_read(lao["path"], "LAO")
         schools = self.outside.other_schools(lao["id"]) if lao["type"] == "lao" else []
+        round_, window = self.outside.round_and_window(handlers.as_id(round_id, "round"), lao["path"])
+        schools = [headcount_drafts.effective(s, round_["census_date"]) for s in schools]
+        if schools and window.get("open"):  # drafts start a round that is open for the LAO
+            previous = checks.previous_round(self.rounds, round_)
+            with self.db.uow() as uow:
+                headcount_drafts.ensure(uow, self.db.actor, round_["id"], previous, lao, schools)
         with self.db.session() as session:
             return handlers.list_headcounts(session, self.db.actor, round_id, lao, schools)
 
@@ -368,4 +482,4 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
         store_units(uow.session, [unit])
         checks.mark_everywhere(uow.session, [unit.get("id"), unit.get("parent_id")])
         if event.get("change") == "closed" and unit.get("type") == "other_school":
-            handlers.school_closed(uow, unit)
+            handlers.school_closed(uow, unit, lambda round_id: self.outside.round(round_id)["census_date"])

@@ -11,8 +11,9 @@ from services.common.context import require_actor
 from services.common.errors import LecError, conflict, forbidden, not_found, validation_error
 from services.common.jsonutil import plain
 from services.common.validation import as_id, load, page
-from services.registry import throttle
+from services.registry import profiles, throttle
 from services.registry.models import org_units, users
+from services.registry.profile_schemas import REGISTRY_STATUSES
 from services.registry.passwords import check_strength, hash_password, verify, weakness
 from services.registry.schemas import (
     CloseUnit, Credentials, OrgUnitCreate, PasswordChange, UserCreate, UserUpdate,
@@ -21,7 +22,7 @@ from services.registry.schemas import (
 log = logging.getLogger(__name__)
 
 UNIT_FIELDS = ("id", "code", "name", "type", "parent_id", "status", "affiliation", "path",
-               "depth", "closed_on", "created_at", "verified_at", "version")
+               "depth", "closed_on", "created_at", "verified_at", "version", "rejection_reason")
 USER_FIELDS = ("id", "username", "role", "org_unit_id", "active", "created_at", "last_login_at",
                "password_changed_at")
 
@@ -65,7 +66,8 @@ def _readable_unit(session, actor, unit_id, lock=False, what="org unit"):
 
 
 def get_unit(session, actor, unit_id):
-    return unit_dict(_readable_unit(session, actor, unit_id))
+    """With its profile, survey and documents count (services.registry.profiles)."""
+    return profiles.get_unit(session, actor, unit_id)
 
 
 def get_units(session, ids):
@@ -102,6 +104,10 @@ def contacts(session, actor, unit_ids):
             select(users.c.org_unit_id, users.c.username, users.c.role, users.c.last_login_at)
             .where(users.c.org_unit_id.in_(sorted(readable)), users.c.active.is_(True))
             .order_by(users.c.org_unit_id, users.c.username))
+        # the contact officer of the unit's profile first, then its accounts
+        for unit_id, officer in profiles.profile_contacts(session, sorted(readable)).items():
+            result[str(unit_id)].append({"username": None, "role": "officer", "last_login_at": None,
+                                         **officer})
         for row in rows:
             result[str(row.org_unit_id)].append(plain({
                 "username": row.username, "role": row.role, "last_login_at": row.last_login_at}))
@@ -109,9 +115,10 @@ def contacts(session, actor, unit_ids):
 
 
 def list_children(session, actor, unit_id, type=None, status=None, limit=None, offset=None,
-                  unpaged=False, q=None):
+                  unpaged=False, q=None, affiliation=None):
     """The units directly under a unit, by code; ``q``: only those whose name or
-    code contains it (case-insensitive)."""
+    code contains it (case-insensitive); ``affiliation``: only other-affiliation
+    schools of it (services.common.affiliations)."""
     parent = _readable_unit(session, actor, unit_id)
     cond = [org_units.c.parent_id == parent.id]
     errors = {}
@@ -127,9 +134,14 @@ def list_children(session, actor, unit_id, type=None, status=None, limit=None, o
             errors["type"] = [f"one of {', '.join(hierarchy.UNIT_TYPES)}"]
         cond.append(org_units.c.type == type)
     if status:
-        if status not in hierarchy.STATUSES:
-            errors["status"] = [f"one of {', '.join(hierarchy.STATUSES)}"]
+        if status not in REGISTRY_STATUSES:
+            errors["status"] = [f"one of {', '.join(REGISTRY_STATUSES)}"]
         cond.append(org_units.c.status == status)
+    if affiliation not in (None, ""):
+        from services.common.affiliations import CODES
+        if affiliation not in CODES:
+            errors["affiliation"] = [f"one of {', '.join(CODES)}"]
+        cond.append(org_units.c.affiliation == affiliation)
     if errors:
         raise validation_error(errors)
     stmt = select(org_units).where(and_(*cond)).order_by(org_units.c.code)
@@ -137,7 +149,7 @@ def list_children(session, actor, unit_id, type=None, status=None, limit=None, o
     if not unpaged:
         limit, offset = page(limit, offset)
         stmt = stmt.limit(limit).offset(offset)
-    return {"items": [unit_dict(r) for r in session.execute(stmt)], "total": total}
+    return {"items": [profiles.unit_detail(r) for r in session.execute(stmt)], "total": total}
 
 
 def _like_escaped(text):
@@ -164,8 +176,8 @@ def list_descendants(session, actor, unit_id, q=None, type=None, status=None, li
             errors["type"] = [f"one of {', '.join(hierarchy.UNIT_TYPES)}"]
         cond.append(org_units.c.type == type)
     if status not in (None, ""):
-        if status not in hierarchy.STATUSES:
-            errors["status"] = [f"one of {', '.join(hierarchy.STATUSES)}"]
+        if status not in REGISTRY_STATUSES:
+            errors["status"] = [f"one of {', '.join(REGISTRY_STATUSES)}"]
         cond.append(org_units.c.status == status)
     if errors:
         raise validation_error(errors)
@@ -174,7 +186,7 @@ def list_descendants(session, actor, unit_id, q=None, type=None, status=None, li
     total = session.execute(select(func.count()).select_from(org_units).where(where)).scalar_one()
     rows = session.execute(select(org_units).where(where).order_by(org_units.c.path)
                            .limit(limit).offset(offset))
-    return {"items": [unit_dict(r) for r in rows], "total": total}
+    return {"items": [profiles.unit_detail(r) for r in rows], "total": total}
 
 
 def subtree(session, unit_id, types=None, statuses=None):
@@ -203,7 +215,10 @@ def is_ancestor(session, ancestor_id, unit_id):
 
 def _emit_unit(uow, change, row):
     unit = unit_dict(row)
-    uow.emit("unit_changed", {"change": change, "unit": unit})
+    event_unit = dict(unit, profile=plain(row.profile or {}))
+    if row.status == "rejected":  # the other services know it as not verified yet
+        event_unit["status"] = "pending"
+    uow.emit("unit_changed", {"change": change, "unit": event_unit})
     return unit
 
 
@@ -219,6 +234,7 @@ def create_unit(uow, actor, data):
                                               f"not a {parent.type}"]})
     if parent.status == "closed":
         raise conflict("the parent unit is closed")
+    extra = profiles.for_create(data["type"], data)  # the profile and the CDC survey, if given
     if uow.execute(select(org_units.c.id).where(org_units.c.code == data["code"])).first():
         raise conflict(f"code {data['code']} is already used")
     # institutions recorded by an LAO wait for a province or department to verify them
@@ -231,7 +247,7 @@ def create_unit(uow, actor, data):
                 parent_id=parent.id, path=hierarchy.make_path(parent.path, unit_id),
                 depth=parent.depth + 1, status=status, affiliation=data.get("affiliation"),
                 created_by=actor.user_id or None,
-                verified_at=None if status == "pending" else func.now(),
+                verified_at=None if status == "pending" else func.now(), **extra,
             ))
     except IntegrityError:
         raise conflict(f"code {data['code']} is already used")

@@ -2,12 +2,15 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from services.common.hierarchy import ROLES, STATUSES, UNIT_TYPES
+from services.common.affiliations import CODES as AFFILIATION_CODES
+from services.common.hierarchy import ROLES, UNIT_TYPES
 from services.common.text import Name
+from services.registry.profile_schemas import REGISTRY_STATUSES
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$",
                        error="1-32 letters, digits, '.', '_' or '-'")
-AFFILIATION = validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$", error="a lower-case code such as obec or bpp")
+AFFILIATION = validate.OneOf(AFFILIATION_CODES, error="one of " + ", ".join(AFFILIATION_CODES)
+                                                       + " (GET /api/v1/affiliations)")
 
 
 class OrgUnitCreate(ma.Schema):
@@ -18,6 +21,10 @@ class OrgUnitCreate(ma.Schema):
     type = fields.String(required=True, validate=validate.OneOf(UNIT_TYPES[1:]))
     parent_id = fields.Integer(required=True, strict=True)
     affiliation = fields.String(load_default=None, allow_none=True, validate=AFFILIATION)
+    profile = fields.Dict(allow_none=True, metadata={
+        "description": "schools and CDCs: the institution profile (see UnitProfile)"})
+    survey = fields.Dict(allow_none=True, metadata={
+        "description": "a CDC an LAO set up itself: the survey's fields (see CdcSurvey)"})
 
     @ma.validates_schema
     def affiliation_only_for_other_schools(self, data, **kwargs):
@@ -33,7 +40,9 @@ class OrgUnit(ma.Schema):
     name = fields.String()
     type = fields.String(validate=validate.OneOf(UNIT_TYPES))
     parent_id = fields.Integer(allow_none=True)
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf(REGISTRY_STATUSES),
+                           metadata={"description": "pending, active, closed or rejected (a "
+                                                    "survey sent back to its LAO)"})
     affiliation = fields.String(allow_none=True)
     path = fields.String(metadata={"description": "ids from the root, as /1/7/42/"})
     depth = fields.Integer()
@@ -41,6 +50,8 @@ class OrgUnit(ma.Schema):
     created_at = fields.AwareDateTime()
     verified_at = fields.AwareDateTime(allow_none=True)
     version = fields.Integer()
+    rejection_reason = fields.String(allow_none=True, metadata={"description": "why the province "
+                                                                               "rejected it"})
 
 
 class CloseUnit(ma.Schema):
@@ -95,8 +106,9 @@ class UserUpdate(ma.Schema):
 class User(ma.Schema):
     id = fields.Integer()
     username = fields.String()
-    role = fields.String(validate=validate.OneOf(ROLES))
-    org_unit_id = fields.Integer()
+    role = fields.String(validate=validate.OneOf(ROLES + ("agency",)),
+                         metadata={"description": "agency: an agency client (GET /me), with no unit"})
+    org_unit_id = fields.Integer(allow_none=True)
     active = fields.Boolean()
     created_at = fields.AwareDateTime()
     last_login_at = fields.AwareDateTime(allow_none=True)
@@ -112,9 +124,9 @@ class Credentials(ma.Schema):
 
 class TokenUser(ma.Schema):
     id = fields.Integer()
-    username = fields.String()
-    role = fields.String(validate=validate.OneOf(ROLES))
-    org_unit_id = fields.Integer()
+    username = fields.String(metadata={"description": "an agency client: its client_id"})
+    role = fields.String(validate=validate.OneOf(ROLES + ("agency",)))
+    org_unit_id = fields.Integer(allow_none=True, metadata={"description": "null for an agency client"})
 
 
 class AccessToken(ma.Schema):
@@ -128,3 +140,4 @@ class Me(User):
     """The signed-in account with its unit."""
     path = fields.String(metadata={"description": "the path of the account's unit, as /1/7/42/"})
     org_unit = fields.Nested(OrgUnit)
+    name = fields.String(metadata={"description": "an agency client: the agency's name"})

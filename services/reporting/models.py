@@ -229,3 +229,22 @@ reminders = Table(
     CheckConstraint("hours > 0", name="ck_rp_reminders_hours"),
     Index("ix_rp_reminders_unit", "unit_id", "round_id"),
 )
+
+# -- caregivers and teachers (enrollment staff events; services.reporting.staff) ---------
+
+# One row per staff record as its latest event said (no name, no ID number);
+# counted by path prefix (staff are few beside learners).
+staff = Table(
+    "rp_staff", metadata,
+    Column("round_id", BigInteger, primary_key=True),
+    Column("staff_id", BigInteger, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("institution_id", BigInteger, nullable=False),
+    Column("institution_path", Text, nullable=False),
+    Column("position", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("position IN ('caregiver_teacher','caregiver','teacher')", name="ck_rp_staff_position"),
+    Index("ix_rp_staff_path", "round_id", "institution_path",
+          postgresql_ops={"institution_path": "text_pattern_ops"}),
+)

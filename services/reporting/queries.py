@@ -16,6 +16,7 @@ from services.common.hierarchy import make_path, path_ids
 from services.common.jsonutil import plain
 from services.common.validation import page
 from services.reporting import domain, tables
+from services.reporting import staff as staffing
 from services.reporting.models import (
     confirmations, headcounts, learner_counts, other_counts, round_tally, rounds, unit_counts, units,
 )
@@ -201,6 +202,7 @@ def summary(session, actor, round_id, unit_id):
         "by_type": {t: {"total": tally[t]["total"], "confirmed": tally[t]["confirmed"]} for t in CONFIRMING
                     if domain.lies_below(t, unit.type)},
     }
+    report["staff"] = staffing.unit_counts(session, rnd.id, unit)
     return report
 
 
@@ -222,6 +224,7 @@ def progress(session, actor, round_id, unit_id):
     with_headcount = set(session.execute(
         select(headcounts.c.school_id).where(headcounts.c.round_id == rnd.id,
                                              headcounts.c.school_id.in_(ids))).scalars()) if ids else set()
+    staff_below = staffing.children_counts(session, rnd.id, unit)
     items = []
     for child in children:
         by_grade = Counter(learners_.get(child.id, {}))
@@ -237,6 +240,7 @@ def progress(session, actor, round_id, unit_id):
             "confirmed_counts": plain(row.counts) if row is not None and row.state == "confirmed" else None,
             "recorded": sum(by_grade.values()) > 0 or child.id in with_headcount,
             "institutions": _sum_tally(below[child.id], INSTITUTIONS),
+            "staff": staff_below[child.id],
         })
     confirming_items = [i for i in items if i["state"] is not None]
     report.update({
@@ -626,6 +630,8 @@ def form_table(session, actor, round_id, unit_id, form):
     key = tables.form_key(form)
     if key is None:
         raise not_found("report form")
+    if key == staffing.FORM_KEY:
+        return staffing.form_table(session, actor, round_id, unit_id)
     return tables.FORMS[key](form_data(session, actor, round_id, unit_id))
 
 

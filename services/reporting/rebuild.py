@@ -28,7 +28,7 @@ from services.common import settings
 from services.common.context import require_actor, system_context
 from services.common.errors import LecError, forbidden
 from services.common.jsonutil import plain
-from services.reporting import domain, handlers, queries
+from services.reporting import domain, handlers, queries, staff
 from services.reporting.models import units
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,10 @@ def rebuild(db, round_id, registry_rpc, rounds_rpc, enrollment_rpc, confirmation
                                        enrollment_rpc, confirmation_rpc)
             finally:
                 conn.invalidate()
+        with db.uow() as uow:  # the caregivers and teachers, each fact as its event would
+            for page in _pages(enrollment_rpc.staff_facts, rnd["id"]):
+                staff.apply_staff_facts(uow, rnd["id"], page)
+            uow.commit()
         done.append({"round_id": rnd["id"], **counts})
         log.info("rebuilt round %s: %s", rnd["id"], counts)
     return {"units": len(all_units), "rounds": done}

@@ -266,6 +266,12 @@ class ConfirmationProgress(ma.Schema):
     by_type = fields.Dict(keys=fields.String(), values=fields.Nested(Tally))
 
 
+class StaffTotals(ma.Schema):
+    total = fields.Integer()
+    by_position = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                              metadata={"description": "caregiver_teacher, caregiver, teacher -> n"})
+
+
 class Summary(ma.Schema):
     round = fields.Nested(RoundBrief)
     org_unit = fields.Nested(UnitBrief)
@@ -273,6 +279,8 @@ class Summary(ma.Schema):
     cdc = fields.Nested(CdcTotals)
     other_schools = fields.Nested(OtherSchoolTotals)
     confirmation = fields.Nested(ConfirmationProgress)
+    staff = fields.Nested(lambda: StaffTotals(), metadata={"description": "active caregivers and teachers "
+                                                                     "at or beneath the unit"})
 
 
 class ProgressChecks(ma.Schema):
@@ -294,6 +302,8 @@ class ProgressRow(ma.Schema):
                                      metadata={"description": "sealed at confirmation"})
     recorded = fields.Boolean()
     institutions = fields.Nested(Tally, metadata={"description": "schools and CDCs beneath"})
+    staff = fields.Nested(lambda: StaffTotals(), metadata={"description": "active caregivers and teachers "
+                                                                     "at or beneath the unit"})
     checks = fields.Nested(ProgressChecks, metadata={"description": "the unit and its subtree (JSON only; left "
                                                                 "out when the checks cannot be read)"})
 
@@ -472,9 +482,14 @@ class BlockerRequests(ma.Schema):
 
 
 class Contact(ma.Schema):
-    username = fields.String()
-    role = fields.String()
+    username = fields.String(allow_none=True, metadata={"description": "null for the contact officer"})
+    role = fields.String(metadata={"description": "the account's role, or officer: the contact "
+                                                 "officer of the unit's profile"})
     last_login_at = fields.String(allow_none=True)
+    name = fields.String(allow_none=True, metadata={"description": "officer: name"})
+    position = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True, metadata={"description": "officer: Thai phone, digits"})
+    email = fields.String(allow_none=True)
 
 
 class Blocker(ma.Schema):

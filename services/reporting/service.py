@@ -11,7 +11,7 @@ from services.common.db import Database
 from services.common.errors import LecError
 from services.common.inbox import EventRetryMixin, handles
 from services.common.rpc import ServiceRpc
-from services.reporting import deadlines, handlers, queries, rebuild, tables
+from services.reporting import deadlines, handlers, queries, rebuild, staff, tables
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,19 @@ class ReportingService(HealthMixin, EventRetryMixin):
     @handles("enrollment", "learners_added")
     def on_learners_added(self, uow, event):
         handlers.apply_learners_added(uow, event)
+
+    # caregivers and teachers (services.reporting.staff)
+    @handles("enrollment", "staff_added")
+    def on_staff_added(self, uow, event):
+        staff.apply_staff_event(uow, event)
+
+    @handles("enrollment", "staff_changed")
+    def on_staff_changed(self, uow, event):
+        staff.apply_staff_event(uow, event)
+
+    @handles("enrollment", "staff_removed")
+    def on_staff_removed(self, uow, event):
+        staff.apply_staff_event(uow, event)
 
     @handles("enrollment", "learner_changed")
     def on_learner_changed(self, uow, event):

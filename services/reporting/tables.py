@@ -83,7 +83,23 @@ def summary_table(report):
         section(f"การยืนยันข้อมูล (สถานะของหน่วยงาน: {domain.STATE_LABELS[conf['state']]})",
                 [col("type", "ประเภทหน่วยงาน", "text"), col("total", "ทั้งหมด"), col("confirmed", "ยืนยันแล้ว"),
                  col("open", "ยังไม่ยืนยัน")], progress_rows),
+        *_staff_sections(report),
     ])
+
+
+def _staff_sections(report):
+    """The caregivers and teachers by position (reports made before staff were counted have none)."""
+    from services.common.staff import POSITIONS
+    if "staff" not in report:
+        return []
+    two = [col("position", "ตำแหน่ง", "text"), col("n", "จำนวน (คน)")]
+    rows = [[POSITIONS[p], n] for p, n in report["staff"]["by_position"].items()]
+    return [section("ครูผู้ดูแลเด็ก ผู้ดูแลเด็ก และครู จำแนกตามตำแหน่ง", two, rows, totals_row(rows, two))]
+
+
+def _staff_positions():
+    from services.common.staff import POSITIONS
+    return list(POSITIONS.items())
 
 
 def progress_table(report):
@@ -92,6 +108,7 @@ def progress_table(report):
         col("confirmed_at", "ยืนยันเมื่อ", "text"), col("confirmed_by", "ผู้ยืนยัน", "text"),
         col("total", "จำนวนนักเรียน/เด็กเล็ก"), col("confirmed_total", "จำนวนที่ยืนยัน"),
         col("institutions", "สถานศึกษา (แห่ง)"), col("institutions_confirmed", "สถานศึกษายืนยันแล้ว (แห่ง)")]
+    columns += [col(f"staff_{p}", label, group="บุคลากร (คน)") for p, label in _staff_positions()]
     rows = []
     for i, item in enumerate(report["items"], start=1):
         rows.append(unit_cells(i, item["unit"]) + [
@@ -99,7 +116,8 @@ def progress_table(report):
             item["confirmed_at"] or "", item["confirmed_by_username"] or item["confirmed_by"] or "",
             item["counts"]["total"],
             (item["confirmed_counts"] or {}).get("total", 0),
-            item["institutions"]["total"], item["institutions"]["confirmed"]])
+            item["institutions"]["total"], item["institutions"]["confirmed"]]
+            + [(item.get("staff") or {}).get("by_position", {}).get(p, 0) for p, _ in _staff_positions()])
     return table("progress", "ความก้าวหน้าการบันทึกและยืนยันข้อมูล", report, [
         section(f"ยืนยันแล้ว {report['confirmed']} จาก {report['total']} หน่วยงาน", columns, rows,
                 totals_row(rows, columns, label_cols=3) if rows else None)])
@@ -187,6 +205,8 @@ FORM_TITLES = {
     "lao-education": (3, "แบบรายงานจำนวนองค์กรปกครองส่วนท้องถิ่นที่จัดการศึกษา (สำหรับจังหวัดรายงาน)"),
     "other-schools": (4, "แบบรายงานการบันทึกข้อมูลโรงเรียนสังกัดอื่น (สำหรับจังหวัดรายงาน)"),
     "cdcs": (5, "แบบรายงานข้อมูลศูนย์พัฒนาเด็กเล็กขององค์กรปกครองส่วนท้องถิ่นในระดับจังหวัด"),
+    # made by services.reporting.staff (per CDC: children, carers, children per carer)
+    "cdc-staff": (7, "แบบรายงานจำนวนครูผู้ดูแลเด็กและผู้ดูแลเด็กของศูนย์พัฒนาเด็กเล็ก (อัตราส่วนเด็กต่อผู้ดูแล)"),
 }
 
 

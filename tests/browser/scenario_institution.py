@@ -98,14 +98,19 @@ def school(p, args, out):
     page.fill("input[name=id_number]", learner["national_id"])
     settle(page, lambda: page.click("form.learner-form button[type=submit]"))
     out["added_notice"] = notice_text(page)
-    row = page.locator("tr", has_text=learner["first_name"]).first
+    # the row of this learner: by its ID as shown (1-2345-67890-12-3), as other learners
+    # of the school may share the first name
+    nid = learner["national_id"]
+    shown_id = f"{nid[0]}-{nid[1:5]}-{nid[5:10]}-{nid[10:12]}-{nid[12]}"
+    row = page.locator("tr", has_text=shown_id)
     out["added_row"] = row.inner_text()
     out["learner_id"] = int(row.get_attribute("data-learner-id"))
 
     # edit the name: someone else changes the learner meanwhile (a conflict, explained),
     # the latest details are loaded, and the edit is made again
     full = f"{learner['prefix']} {learner['first_name']} {learner['last_name']}"
-    page.get_by_role("button", name=f"แก้ไข {full}").click()
+    # the edit button of the very row whose learner the other change below targets
+    page.locator(f"tr[data-learner-id='{out['learner_id']}']").get_by_role("button", name=f"แก้ไข {full}").click()
     page.wait_for_selector("form.learner-form")
     # the form holds the learner as loaded (and its version) before anyone else changes it
     page.wait_for_function("v => document.querySelector('form.learner-form input[name=first_name]')?.value === v",

@@ -50,7 +50,9 @@ def test_a_closed_other_school_counts_zero_unless_already_sealed(db_for):
     service = worker_factory(EnrollmentService, db=db)
     lao = fx.lao()
     school = fx.unit("other_school", parent=lao, affiliation="bpp")
-    open_round, sealed_round = fx.round_(), fx.round_()
+    # census dates after the closure's effective date (closed_on): those rounds count 0
+    open_round, sealed_round = fx.round_(census="2026-11-10"), fx.round_(census="2026-11-10")
+    service.rounds.get_round.side_effect = {r["id"]: r for r in (open_round, sealed_round)}.get
     lao_db = db_for("enrollment", fx.actor_of(lao, role="lao"))
     for r in (open_round, sealed_round):
         with lao_db.uow() as uow:

@@ -180,6 +180,25 @@ def test_every_operation_answers_as_documented(api, admin, document):
     lao.ok("GET", f"/org-units/{new['id']}")
     lao.ok("GET", f"/org-units/{tree.id('lao_a')}/children", params={"type": "school"})
     province.ok("GET", f"/org-units/{tree.id('province')}/descendants", params={"q": "หน่วย", "limit": 5})
+    # institution profiles and the self-established CDC survey with its documents
+    school.ok("PATCH", f"/org-units/{tree.id('school_a')}", json={"profile": {
+        "capacity": 300, "contact": {"name": "ครูใหญ่ ทดสอบ", "phone": "053123456",
+                                     "email": "head@example.org"}}})
+    surveyed = lao.ok("POST", "/org-units", 201, json={
+        "code": unique("CDC"), "name": "ศูนย์พัฒนาเด็กเล็กสำรวจ", "type": "cdc", "parent_id": tree.id("lao_a"),
+        "profile": {"established_on": "2020-05-01", "buildings": {"count": 1, "condition": "good",
+                                                                  "year_built": 2020}},
+        "survey": {"established_by": "อบต. ทดสอบ", "funding_source": "lao_budget", "children_expected": 30}})
+    pdf = lao.ok("POST", f"/org-units/{surveyed['id']}/documents", 201, data=b"%PDF-1.4\n%%EOF\n",
+                 headers={"Content-Type": "application/pdf"}, params={"filename": "order.pdf"})
+    lao.ok("GET", f"/org-units/{surveyed['id']}/documents")
+    assert province.get(f"/org-units/{surveyed['id']}/documents/{pdf['id']}").content.startswith(b"%PDF")
+    province.ok("GET", f"/org-units/{tree.id('province')}/survey-form")
+    assert province.get(f"/org-units/{tree.id('province')}/survey-form",
+                        params={"format": "html"}).status_code == 200
+    province.ok("POST", f"/org-units/{surveyed['id']}/reject", json={"reason": "เอกสารไม่ครบ"})
+    lao.ok("DELETE", f"/org-units/{surveyed['id']}/documents/{pdf['id']}", 204)
+    lao.ok("POST", f"/org-units/{surveyed['id']}/resubmit")
     username = unique("u.new.")
     account = lao.ok("POST", "/users", 201, json={"username": username, "password": PASSWORD,
                                                   "org_unit_id": new["id"]})
@@ -242,10 +261,43 @@ def test_every_operation_answers_as_documented(api, admin, document):
         r = school.get(f"/rounds/{rid}/institutions/{sid}/learners/export", params={"format": fmt})
         assert r.status_code == 200, r.text
     school.ok("GET", f"/rounds/{rid}/institutions/{sid}/learners/summary")
+    # caregivers and teachers
+    staff_url = f"/rounds/{rid}/institutions/{sid}/staff"
+    person = dict(learner(), position="teacher", employment_type="civil_servant",
+                  qualification="bachelor_other", start_date="2015-05-16")
+    for drop in ("g_code", "sex", "birth_date", "grade", "nationality"):
+        person.pop(drop, None)
+    post = school.ok("POST", staff_url, 201, json=person)
+    lao.ok("GET", staff_url, params={"position": "teacher"})
+    school.ok("GET", f"/staff/{post['id']}")
+    lao.ok("PATCH", f"/staff/{post['id']}", json={"employment_type": "mission_employee",
+                                                  "version": post["version"]})
+    school.ok("GET", f"{staff_url}/summary")
+    r = school.get("/staff/import-template")
+    assert r.status_code == 200, r.text
+    school.ok("POST", f"{staff_url}/import", data=("national_id,first_name,last_name,position,employment_type\n"
+                                                   "123,x,y,cook,none\n").encode(),
+              headers={"Content-Type": "text/csv"})
+    school.ok("DELETE", f"/staff/{post['id']}", 204, json={"reason": "retired"})
     other = tree.id("other_a")
     lao.ok("PUT", f"/rounds/{rid}/institutions/{other}/headcount", json={"counts": {"p1": 12, "p2": 9}})
     lao.ok("GET", f"/rounds/{rid}/institutions/{other}/headcount")
     lao.ok("GET", f"/rounds/{rid}/laos/{tree.id('lao_a')}/headcounts")
+    # the new school year: round 2 of one year into round 1 of the next; headcount drafts
+    ny_years = academic_years(2)
+    ny_rounds = [root.ok("POST", "/rounds", 201, json={
+        "academic_year": y, "number": n, "census_date": c, "opens_at": "2026-06-01",
+        "closes_at": "2099-11-30", "settings": CHECKS_OFF})
+        for y, n, c in ((ny_years[0], 2, "2025-11-10"), (ny_years[1], 1, "2026-06-10"))]
+    school.ok("POST", f"/rounds/{ny_rounds[0]['id']}/institutions/{sid}/learners", 201, json=learner(grade="p2"))
+    ny_url = f"/rounds/{ny_rounds[1]['id']}/institutions/{sid}/learners/promote"
+    school.ok("POST", ny_url, params={"dry_run": "true"})
+    school.ok("POST", ny_url)
+    lao.ok("PUT", f"/rounds/{ny_rounds[0]['id']}/institutions/{other}/headcount", json={"counts": {"p1": 7}})
+    lao.ok("GET", f"/rounds/{ny_rounds[1]['id']}/laos/{tree.id('lao_a')}/headcounts")
+    lao.ok("POST", f"/rounds/{ny_rounds[1]['id']}/institutions/{other}/headcount/accept")
+    lao.ok("GET", "/affiliations")
+    lao.ok("GET", f"/org-units/{tree.id('lao_a')}/children", params={"affiliation": "obec"})
 
     # transfers of a child between institutions
     receiver = checked(contract, tree["school_b"])
@@ -297,6 +349,20 @@ def test_every_operation_answers_as_documented(api, admin, document):
     asked = school.ok("POST", revocations, 201, json={"unit_id": sid, "reason": "ขอแก้ไขชั้นเรียน"})
     lao.ok("POST", f"{revocations}/{asked['id']}/approve", json={"reason": "อนุมัติ"})
     school.ok("POST", f"/rounds/{rid}/confirmations/{sid}")
+
+    # agencies that pull: client credentials and the confirmed-counts feed
+    agency_made = root.ok("POST", "/agencies", 201, json={"name": unique("หน่วยงานภายนอก "),
+                                                          "description": "สถิติ"})
+    root.ok("GET", "/agencies")
+    agency_made = root.ok("POST", f"/agencies/{agency_made['id']}/rotate")
+    agency_token = anon.ok("POST", "/auth/token", json={
+        "grant_type": "client_credentials", "client_id": agency_made["client_id"],
+        "client_secret": agency_made["client_secret"]}, headers={"X-Forwarded-For": CLIENT_ADDRESS})
+    puller = ContractClient(api.base_url, contract, agency_token["access_token"], agency_token["user"])
+    pulled = puller.ok("GET", f"/rounds/{rid}/confirmed-counts", params={"limit": 1})
+    province.ok("GET", f"/rounds/{rid}/confirmed-counts", params={"after": pulled["next_cursor"]})
+    puller.ok("GET", "/me")
+    root.ok("POST", f"/agencies/{agency_made['id']}/disable")
 
     # reports, as JSON and as files
     for name in ("summary", "progress", "budget", "comparison"):
@@ -358,13 +424,19 @@ class World:
                                         201, json=learner(grade="cdc", birth="2023-01-15"))["id"])
         tree["lao_a"].ok("PUT", f"/rounds/{self.rounds[1]}/institutions/{tree.id('other_a')}/headcount",
                          json={"counts": {"p1": 7, "p2": 5}})
+        # caregivers and teachers: /staff/{id} steered to these
+        self.staff = [cdc.ok("POST", f"/rounds/{self.rounds[0]}/institutions/{tree.id('cdc_a')}/staff", 201,
+                             json={"national_id": learner()["national_id"], "first_name": "มาลี",
+                                   "last_name": "ใจดี", "position": position,
+                                   "employment_type": "general_employee"})["id"]
+                      for position in ("caregiver_teacher", "caregiver")]
         self.units = [unit["id"] for unit in tree.units.values()]
         # closing a unit ends its accounts' tokens: only these units without accounts are closed
         spares = [admin.ok("POST", "/org-units", 201, json={
             "code": unique("SPARE"), "name": f"โรงเรียนสำรอง {n}", "type": kind,
             "parent_id": tree.id("lao_b")})["id"] for n, kind in enumerate(("school", "school", "cdc"))]
         self.pools = {
-            "close": spares, "rounds": self.rounds, "org-units": self.units + spares, "learners": self.learners,
+            "close": spares, "rounds": self.rounds, "org-units": self.units + spares, "learners": self.learners, "staff": self.staff,
             "users": [client.user["id"] for client in tree.clients.values()],
             "iid": [tree.id(k) for k in ("school_a", "cdc_a", "other_a", "school_b")],
             "lid": [tree.id("lao_a"), tree.id("lao_b")], "unit_id": self.units,

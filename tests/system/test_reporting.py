@@ -302,7 +302,10 @@ def test_province_forms(tree, rnd):
     wait_for(lambda: total_of(t["province"], rid, t.id("province")) == 6 + 15)
     prov = t.id("province")
     forms = t["province"].ok("GET", f"/rounds/{rid}/reports/forms")
-    assert [f["enclosure"] for f in forms["items"]] == [2, 3, 4, 5]
+    # the letter's enclosures 2-5 first, then the forms added since (the CDC staff form: 7)
+    assert [f["enclosure"] for f in forms["items"]][:4] == [2, 3, 4, 5]
+    assert {"key": "cdc-staff", "enclosure": 7} in [{"key": f["key"], "enclosure": f["enclosure"]}
+                                                    for f in forms["items"]]
 
     def form(n):
         return t["province"].ok("GET", f"/rounds/{rid}/reports/forms/{n}", params={"org_unit_id": prov})

@@ -67,3 +67,72 @@ def test_the_same_event_twice_is_applied_once(tmp_path):
     again = agency.Ledger(str(tmp_path / "a.sqlite"))
     assert again.apply(HISTORY[0]) is False
     assert again.unit(7, 42)["total"] == 3
+
+
+# -- backfilling from the confirmed-counts feed ------------------------------------------------
+
+def item(version, state, total=None, cursor="c"):
+    return {"unit": SCHOOL, "state": state, "version": version, "cursor": cursor,
+            "counts": {"total": total, "by_grade": {"p1": total}} if state == "confirmed" else None,
+            "seal_digest": "ab" * 32 if state == "confirmed" else None,
+            "confirmed_at": "2026-06-12T09:00:00+07:00" if state == "confirmed" else None,
+            "revoked_at": None if state == "confirmed" else "2026-06-12T10:00:00+07:00"}
+
+
+def test_a_feed_page_and_its_cursor_are_stored_together_and_versions_decide(tmp_path):
+    ledger = agency.Ledger(str(tmp_path / "a.sqlite"))
+    assert ledger.cursor(7) is None and ledger.cannot_place(HISTORY[0])
+    ledger.apply_page(ROUND, {"items": [item(5, "confirmed", 4, "c5")], "next_cursor": "c5", "has_more": False})
+    assert ledger.cursor(7) == "c5" and ledger.rounds_followed() == [7]
+    assert ledger.unit(7, 42)["total"] == 4
+    # an event older than what the feed gave changes nothing; a newer one wins
+    assert ledger.apply(HISTORY[0]) is True and ledger.unit(7, 42)["total"] == 4
+    ledger.apply(HISTORY[4])
+    assert ledger.unit(7, 42)["total"] == 5
+    # and a feed item older than the event held changes nothing either
+    ledger.apply_page(ROUND, {"items": [item(6, "open", cursor="c6")], "next_cursor": "c6", "has_more": False})
+    assert ledger.unit(7, 42)["total"] == 5 and ledger.cursor(7) == "c6"
+    ledger.apply_page(ROUND, {"items": [item(9, "open", cursor="c9")], "next_cursor": "c9", "has_more": False})
+    assert ledger.unit(7, 42) is None and ledger.table() == []
+    assert ledger.backfilled == 2 and ledger.stale == 2
+
+
+def test_an_event_it_cannot_place_is_a_gap(tmp_path):
+    ledger = agency.Ledger(str(tmp_path / "a.sqlite"))
+    assert ledger.cannot_place(HISTORY[0])  # a round whose feed was never read
+    ledger.apply_page(ROUND, {"items": [], "next_cursor": "c0", "has_more": False})
+    assert not ledger.cannot_place(HISTORY[0])
+    assert ledger.cannot_place(HISTORY[1])  # a revocation of a unit never seen confirmed
+    ledger.apply(HISTORY[0])
+    assert not ledger.cannot_place(HISTORY[1])
+
+
+class FakeFeed:
+    """Two pages of round 7's feed, then nothing new after their cursor."""
+
+    def __init__(self):
+        self.asked = []
+        self.pages = {None: {"items": [item(2, "confirmed", 3, "c1")], "next_cursor": "c1", "has_more": True},
+                      "c1": {"items": [item(5, "confirmed", 4, "c2")], "next_cursor": "c2", "has_more": False},
+                      "c2": {"items": [], "next_cursor": "c2", "has_more": False}}
+
+    def rounds(self):
+        return [ROUND]
+
+    def round(self, round_id):
+        assert round_id == 7
+        return ROUND
+
+    def page(self, round_id, cursor=None, limit=500):
+        self.asked.append(cursor)
+        return self.pages[cursor]
+
+
+def test_backfill_pages_to_the_end_and_resumes_from_its_cursor(tmp_path):
+    ledger, feed = agency.Ledger(str(tmp_path / "a.sqlite")), FakeFeed()
+    assert agency.backfill(feed, ledger) == [7]
+    assert feed.asked == [None, "c1"] and ledger.unit(7, 42)["total"] == 4 and ledger.cursor(7) == "c2"
+    # a restart (a new ledger on the same file) goes on from the stored cursor
+    again = agency.Ledger(str(tmp_path / "a.sqlite"))
+    agency.backfill(feed, again)
+    assert feed.asked == [None, "c1", "c2"]

@@ -124,7 +124,12 @@ function waitingCell(item) {
 function contactsCell(item) {
   const contacts = item.contacts || [];
   if (!contacts.length) return el("span", { class: "hint" }, t("blockers.no_contact"));
-  return el("div", {}, contacts.map((c) => el("div", {}, data(c.username))));
+  // the profile's contact officer (name, phone, e-mail), then the unit's accounts
+  return el("div", {}, contacts.map((c) => (c.role === "officer"
+    ? el("div", { class: "officer" }, data(c.name), c.position ? el("span", { class: "hint" }, " · ", data(c.position)) : null,
+      c.phone ? el("div", {}, el("a", { href: `tel:${c.phone}`, translate: "no" }, c.phone)) : null,
+      c.email ? el("div", {}, el("a", { href: `mailto:${c.email}`, translate: "no" }, c.email)) : null)
+    : el("div", {}, data(c.username)))));
 }
 
 async function show(ctx, box, offset) {

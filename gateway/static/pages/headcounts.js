@@ -5,6 +5,7 @@ import { formatDateTime } from "../core/dates.js";
 import { num, register, t } from "../core/i18n.js";
 import { badge, button, clearErrors, el, emptyState, formErrors, notice, onSubmit, uid } from "../core/ui.js";
 import { affiliationName, data, previousRound, roundName, tx, windowOpen, saveThenRefresh } from "./oversight.js";
+import { draftNotice } from "./headcountdrafts.js";
 
 const LEVELS = [
   ["kindergarten", ["k1", "k2", "k3"]],
@@ -113,7 +114,7 @@ function schoolForm(ctx, school, previous, prevRound, editable) {
     : t("headcounts.no_previous"));
 
   const form = el("form", { class: "panel headcount-form", "aria-labelledby": `${formId}-h`, novalidate: true },
-    heading, meta, prevLine);
+    heading, meta, prevLine, draftNotice(ctx, school, editable));
 
   if (school.closed) {
     form.append(el("p", { class: "notice info" }, t("headcounts.closed")));

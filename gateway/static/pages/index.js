@@ -7,17 +7,21 @@ import headcounts from "./headcounts.js";
 import rounds from "./rounds.js";
 import extensions from "./extensions.js";
 import units from "./units.js";
+import profile from "./profile.js";
 import accounts from "./accounts.js";
 import reports from "./reports.js";
 import audit from "./audit.js";
 import learners from "./learners.js";
 import learnerImport from "./import.js";
+import staff from "./staff.js";
 import confirm from "./confirm.js";
 import revocations from "./revocations.js";
 import transfers from "./transfers.js";
+import newyear from "./newyear.js";
 import checks from "./checks.js";
 import blockers from "./blockers.js";
 import notices from "./notices.js";
+import agencies from "./agencies.js";
 
 export default [
   overview,
@@ -26,15 +30,19 @@ export default [
   rounds,
   extensions,
   units,
+  profile,
   accounts,
   reports,
   audit,
   learners,
   learnerImport,
+  staff,
   confirm,
   revocations,
   transfers,
+  newyear,
   checks,
   blockers,
   notices,
+  agencies,
 ];

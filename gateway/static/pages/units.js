@@ -5,6 +5,7 @@ import { dateInput, formatDate, today } from "../core/dates.js";
 import { num, register, t } from "../core/i18n.js";
 import { badge, button, clearErrors, confirmDialog, dataTable, el, field, formErrors, notice, onSubmit, pager, searchBox } from "../core/ui.js";
 import { AFFILIATIONS, CHILD_TYPES, OVERSIGHT, affiliationName, data, tx, saveThenRefresh } from "./oversight.js";
+import { fillAffiliations } from "./headcountdrafts.js";
 
 const LIMIT = 50;
 
@@ -132,6 +133,7 @@ function addForm(ctx) {
   const type = el("select", {}, types.map((ty) => el("option", { value: ty }, t(`type.${ty}`))));
   const affiliation = el("select", {}, el("option", { value: "" }, t("common.choose")),
     AFFILIATIONS.map((a) => el("option", { value: a }, affiliationName(a))));
+  fillAffiliations(affiliation, ctx.signal);
   const affField = field({ label: t("units.affiliation"), name: "affiliation", input: affiliation, hint: t("units.affiliation_hint") });
   const sync = () => { affField.hidden = type.value !== "other_school"; };
   type.addEventListener("change", sync);
@@ -212,7 +214,9 @@ export default {
       const params = new URLSearchParams({ limit: String(LIMIT), offset: String(state.offset) });
       if (state.q) params.set("q", state.q);
       if (state.status) params.set("status", state.status);
-      const list = await api("GET", `/org-units/${ctx.unit.id}/children?${params}`, undefined, { signal: mine.signal });
+      // pending and rejected institutions lie two levels below a province: filtered at any depth
+      const deep = state.status && ["pending", "rejected"].includes(state.status) && ["province", "department"].includes(ctx.unit.type);
+      const list = await api("GET", `/org-units/${ctx.unit.id}/${deep ? "descendants" : "children"}?${params}`, undefined, { signal: mine.signal });
       listBox.replaceChildren(...[
         el("p", { class: "count" }, t("units.count", { n: num(list.total) })),
         dataTable({ columns, rows: list.items || [], empty: state.q ? t("units.empty_search") : t("units.empty"),
@@ -225,7 +229,7 @@ export default {
 
     const status = el("select", { id: "units-status", onchange: (e) => { state.status = e.target.value; state.offset = 0; load().catch(failed); } },
       el("option", { value: "" }, t("common.all")),
-      ["active", "pending", "closed"].map((s) => el("option", { value: s, selected: state.status === s }, t(`state.${s}`))));
+      ["active", "pending", "rejected", "closed"].map((s) => el("option", { value: s, selected: state.status === s }, t(`state.${s}`))));
     const search = searchBox({ label: t("units.search"), value: state.q, name: "units-q",
       onSearch: (q) => { state.q = q; state.offset = 0; load().catch(failed); } });
     await load();

@@ -1,0 +1,187 @@
+"""Caregivers and teachers of an institution per round (services.enrollment.staff)."""
+import codecs
+import csv
+import io
+import shutil
+import tempfile
+import uuid
+
+import falcon
+
+from gateway.access import Authenticated, Resolved, UnitInPath
+from gateway.context import json_body, paging
+from gateway.resources.enrollment import LearnerImport, LearnerPaths, _long, _senders
+from services.common.errors import LecError
+from services.enrollment import fileformat
+from services.enrollment import staff as staff_rules
+from services.enrollment.schemas import ImportResult
+from services.enrollment.staff import Staff, StaffCreate, StaffRemoval, StaffSummary, StaffUpdate
+
+
+class StaffPaths(LearnerPaths):
+    """staff id -> the path of its institution (it never changes), cached."""
+
+    def __call__(self, req, params, ctx):
+        staff_id = params.get("id")
+        with self._lock:
+            path = self._cache.get(staff_id)
+        if path is None:
+            path = self.ctx.call(req, "enrollment", "staff_path", staff_id)
+            if path is not None:
+                with self._lock:
+                    self._cache[staff_id] = path
+                    while len(self._cache) > self.size:
+                        self._cache.popitem(last=False)
+        return path
+
+
+class StaffList:
+    """The caregivers and teachers of an institution in a round."""
+    policies = {"GET": UnitInPath("iid"), "POST": UnitInPath("iid")}
+    docs = {
+        "GET": {"summary": "List an institution's caregivers and teachers", "tag": "staff",
+                "response": Staff, "list": True,
+                "query": {"q": ("string", "part of a name, or the start of a national ID"),
+                          "position": ("string", "caregiver_teacher, caregiver or teacher"),
+                          "status": ("string", "active (default), removed or all")}},
+        "POST": {"summary": "Record a caregiver or teacher (the institution's users and the units "
+                            "above it)", "tag": "staff", "request": StaffCreate, "response": Staff,
+                 "status": 201},
+    }
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id, iid):
+        resp.media = self.ctx.call(req, "enrollment", "list_staff", id, iid, q=req.get_param("q"),
+                                   position=req.get_param("position"), status=req.get_param("status"),
+                                   **paging(req))
+
+    def on_post(self, req, resp, id, iid):
+        resp.media = self.ctx.call(req, "enrollment", "add_staff", id, iid, json_body(req))
+        resp.status = falcon.HTTP_201
+        resp.location = f"/api/v1/staff/{resp.media['id']}"
+
+
+class StaffSummaryResource:
+    """Counts of an institution's staff by position, and its seal."""
+    policies = {"GET": UnitInPath("iid")}
+    docs = {"GET": {"summary": "Counts of an institution's caregivers and teachers by position",
+                    "tag": "staff", "response": StaffSummary}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp, id, iid):
+        resp.media = self.ctx.call(req, "enrollment", "staff_summary", id, iid)
+
+
+class StaffItem:
+    """One staff record (removed ones stay readable)."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        paths = StaffPaths(ctx)
+        self.policies = {"GET": Resolved(paths, what="staff"), "PATCH": Resolved(paths, what="staff"),
+                         "DELETE": Resolved(paths, what="staff")}
+
+    docs = {
+        "GET": {"summary": "Read a staff record", "tag": "staff", "response": Staff},
+        "PATCH": {"summary": "Correct a staff record", "tag": "staff", "request": StaffUpdate,
+                  "response": Staff},
+        "DELETE": {"summary": "Remove a staff record with a reason (body or ?reason=); the record is kept",
+                   "tag": "staff", "status": 204, "request": StaffRemoval, "request_required": False,
+                   "query": {"reason": ("string", "left, retired, transferred, duplicate, deceased or other"),
+                             "note": ("string", "optional")}},
+    }
+
+    def on_get(self, req, resp, id):
+        resp.media = self.ctx.call(req, "enrollment", "get_staff", id)
+
+    def on_patch(self, req, resp, id):
+        resp.media = self.ctx.call(req, "enrollment", "update_staff", id, json_body(req))
+
+    def on_delete(self, req, resp, id):
+        body = {}
+        if req.content_length:
+            body = json_body(req)
+        for key in ("reason", "note"):
+            if req.get_param(key) is not None:
+                body.setdefault(key, req.get_param(key))
+        self.ctx.call(req, "enrollment", "remove_staff", id, body)
+        resp.status = falcon.HTTP_204
+
+
+class StaffImport(LearnerImport):
+    """Bulk import of a staff file (CSV or XLSX), read as learner files are."""
+    policies = {"POST": UnitInPath("iid")}
+    docs = {"POST": {
+        "summary": "Import caregivers and teachers from CSV (UTF-8, BOM optional) or XLSX; English or "
+                   "Thai headers", "tag": "staff", "response": ImportResult,
+        "request_content": LearnerImport.docs["POST"]["request_content"],
+    }}
+
+    def on_post(self, req, resp, id, iid):
+        self.ctx.call(req, "enrollment", "staff_import_check", id, iid)
+        stream = self._upload(req)
+        head, kind = fileformat.sniff(stream)
+        if kind == "xlsx":
+            with tempfile.NamedTemporaryFile(suffix=".xlsx") as spool:
+                spool.write(head)
+                shutil.copyfileobj(stream, spool, 1 << 20)
+                spool.flush()
+                resp.media = self._send_staff(req, id, iid, fileformat.read_xlsx(spool.name, self.limits))
+        else:
+            resp.media = self._send_staff(req, id, iid, fileformat.read_csv(head, stream, self.limits))
+
+    def _send_staff(self, req, round_id, iid, rows):
+        totals = {"accepted": 0, "unchanged": 0, "rejected": [], "rejected_total": 0, "rows": 0}
+        import_id = str(uuid.uuid4())
+        failure = None
+        try:
+            for batch, refused in self._batches(staff_rules.records(rows)):
+                sent = None
+                if batch:
+                    sent = _senders().submit(
+                        self.ctx.call, req, "enrollment", "import_staff_rows", round_id, iid,
+                        list(staff_rules.IMPORT_COLUMNS), batch, import_id=import_id,
+                        timeout=_long(self.ctx))
+                self._add(totals, sent, refused)
+        except LecError as exc:
+            failure = exc
+        if failure is not None:
+            if not totals["rows"]:
+                raise failure
+            raise LecError(failure.code, f"{failure.description} (the rows before it were imported; "
+                                         "importing the file again adds only what is missing)",
+                           dict(failure.extra, **totals))
+        return totals
+
+
+class StaffTemplate:
+    """An empty staff import file with the Thai column titles the import reads."""
+    policies = {"GET": Authenticated()}
+    docs = {"GET": {
+        "summary": "Download an empty staff import template (Thai column titles)", "tag": "staff",
+        "response_description": "a CSV file: a header row in the columns the import accepts",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp):
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(staff_rules.template_row())
+        resp.downloadable_as = "staff-template.csv"
+        resp.content_type = "text/csv; charset=utf-8"
+        resp.data = codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+ROUTES = [
+    ("/rounds/{id:int}/institutions/{iid:int}/staff", StaffList),
+    ("/rounds/{id:int}/institutions/{iid:int}/staff/import", StaffImport),
+    ("/rounds/{id:int}/institutions/{iid:int}/staff/summary", StaffSummaryResource),
+    ("/staff/import-template", StaffTemplate),
+    ("/staff/{id:int}", StaffItem),
+]

@@ -1,0 +1,612 @@
+"""Caregivers and teachers of an institution, per round.
+
+A staff record is a post: a person (Thai national ID, check digit verified as
+learners' are) in a position (``services.common.staff.POSITIONS``) at a school
+or CDC in a round. A person holds at most one active post per round across
+the country (``uq_staff_round_person_active``); a second one is refused with
+``duplicate_staff``, saying of the holder only what the caller may know (as
+``duplicate_learner`` does). Staff are recorded by the users of the
+institution and of the units above it, while the round is open for the
+institution, and every change takes the institution's seal row like a learner
+change does (:func:`services.enrollment.sealing.lock_for_edit`), so they are
+sealed with the institution's confirmation. Every change is audited and
+announced (``staff_added`` / ``staff_changed`` / ``staff_removed``; no name, no
+ID number in the events).
+"""
+import datetime as dt
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.common import staff as vocabulary
+from services.common.context import require_actor
+from services.common.errors import LecError, conflict, not_found, validation_error
+from services.common.jsonutil import plain
+from services.common.text import FreeText, name_problem, text_problem
+from services.common.validation import load, page
+from services.enrollment import domain
+from services.enrollment.duplicates import Holder, _own_transaction, provinces, rate_limited, take
+from services.enrollment.handlers import as_id, require_active, require_institution, require_open
+from services.enrollment.models import staff
+from services.enrollment.outside import unit_ref
+from services.enrollment.sealing import lock_for_edit, seal_state
+
+PERSON_INDEX = "uq_staff_round_person_active"
+FIELDS = ("id", "round_id", "institution_id", "national_id", "prefix", "first_name", "last_name",
+          "position", "employment_type", "qualification", "start_date", "status", "removal_reason",
+          "removal_note", "removed_at", "removed_by", "source", "version", "created_at", "created_by",
+          "updated_at", "updated_by")
+EDITABLE = ("national_id", "prefix", "first_name", "last_name", "position", "employment_type",
+            "qualification", "start_date")
+IMPORT_COLUMNS = EDITABLE
+EARLIEST_START = dt.date(1950, 1, 1)
+
+
+# -- payloads ------------------------------------------------------------------------------------
+
+NAME = validate.Length(min=1, max=100)
+
+
+class StaffCreate(ma.Schema):
+    national_id = fields.String(required=True, validate=validate.Length(max=32),
+                                metadata={"description": "13-digit Thai personal ID (check digit verified)"})
+    prefix = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    first_name = fields.String(required=True, validate=NAME)
+    last_name = fields.String(required=True, validate=NAME)
+    position = fields.String(required=True, validate=validate.OneOf(tuple(vocabulary.POSITIONS)),
+                             metadata={"description": "caregiver_teacher (ครูผู้ดูแลเด็ก), caregiver "
+                                                      "(ผู้ดูแลเด็ก) or teacher (ครู)"})
+    employment_type = fields.String(required=True,
+                                    validate=validate.OneOf(tuple(vocabulary.EMPLOYMENT_TYPES)),
+                                    metadata={"description": ", ".join(vocabulary.EMPLOYMENT_TYPES)})
+    qualification = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.OneOf(tuple(vocabulary.QUALIFICATIONS)),
+                                  metadata={"description": ", ".join(vocabulary.QUALIFICATIONS)})
+    start_date = fields.Date(load_default=None, allow_none=True,
+                             metadata={"description": "first day in the post (not after the census date)"})
+
+
+class StaffUpdate(StaffCreate):
+    """Any subset of the fields; ``version`` (optional) guards against lost updates."""
+    version = fields.Integer(strict=True)
+
+
+class StaffRemoval(ma.Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(vocabulary.REMOVAL_REASONS))
+    note = fields.String(load_default=None, allow_none=True,
+                         validate=[validate.Length(max=500), FreeText()],
+                         metadata={"description": "free text; no national ID"})
+
+
+class Staff(ma.Schema):
+    id = fields.Integer()
+    round_id = fields.Integer()
+    institution_id = fields.Integer()
+    national_id = fields.String()
+    prefix = fields.String(allow_none=True)
+    first_name = fields.String()
+    last_name = fields.String()
+    position = fields.String(validate=validate.OneOf(tuple(vocabulary.POSITIONS)))
+    employment_type = fields.String(validate=validate.OneOf(tuple(vocabulary.EMPLOYMENT_TYPES)))
+    qualification = fields.String(allow_none=True)
+    start_date = fields.Date(allow_none=True)
+    status = fields.String(validate=validate.OneOf(("active", "removed")))
+    removal_reason = fields.String(allow_none=True)
+    removal_note = fields.String(allow_none=True)
+    removed_at = fields.AwareDateTime(allow_none=True)
+    removed_by = fields.Integer(allow_none=True)
+    source = fields.String(validate=validate.OneOf(("manual", "import")))
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    created_by = fields.Integer(allow_none=True)
+    updated_at = fields.AwareDateTime()
+    updated_by = fields.Integer(allow_none=True)
+
+
+class StaffCounts(ma.Schema):
+    total = fields.Integer()
+    by_position = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                              metadata={"description": "position -> active staff"})
+
+
+class StaffSummary(ma.Schema):
+    round_id = fields.Integer()
+    institution_id = fields.Integer()
+    counts = fields.Nested(StaffCounts)
+    removed = fields.Integer()
+    sealed = fields.Boolean()
+
+
+# -- rules ---------------------------------------------------------------------------------------
+
+def check_staff(data, round_):
+    """Apply the rules to loaded staff data: the values to store."""
+    errors = {}
+    for field in ("first_name", "last_name"):
+        problem = name_problem(data[field])
+        if problem:
+            errors[field] = [problem]
+    if data.get("prefix"):
+        problem = text_problem(data["prefix"])
+        if problem:
+            errors["prefix"] = [problem]
+    start = data.get("start_date")
+    if start is not None:
+        census, _ = domain.round_rules(round_)
+        if start > census:
+            errors["start_date"] = ["is after the round's census date"]
+        elif start < EARLIEST_START:
+            errors["start_date"] = ["is not plausible"]
+    if errors:
+        raise validation_error(errors)
+    clean = {k: data.get(k) for k in EDITABLE}
+    clean["national_id"] = domain.national_id(data["national_id"])
+    return clean
+
+
+def staff_dict(row):
+    return plain({k: row._mapping[k] for k in FIELDS})
+
+
+def staff_event(row, unit):
+    """A staff record as events carry it: no ID number, no name."""
+    return {"id": row.id, "version": row.version, "institution": unit_ref(unit),
+            "position": row.position, "employment_type": row.employment_type,
+            "qualification": row.qualification, "status": row.status}
+
+
+# -- who may do what -----------------------------------------------------------------------------
+
+def check_edit(actor, unit, window):
+    """Staff are recorded by the institution's users and the units above it,
+    while the round is open for the institution."""
+    require_institution(unit)
+    require_actor(actor).require_read(unit["path"], "institution")
+    require_active(unit)
+    require_open(window)
+
+
+def place(session, staff_id):
+    """``(round_id, institution_id, institution_path)`` of a staff record, or None."""
+    try:
+        staff_id = int(staff_id)
+    except (TypeError, ValueError):
+        return None
+    row = session.execute(select(staff.c.round_id, staff.c.institution_id, staff.c.institution_path)
+                          .where(staff.c.id == staff_id)).first()
+    return tuple(row) if row else None
+
+
+def _row(session, staff_id, lock=False):
+    stmt = select(staff).where(staff.c.id == as_id(staff_id, "staff"))
+    if lock:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).first()
+    if row is None:
+        raise not_found("staff")
+    return row
+
+
+# -- reads ---------------------------------------------------------------------------------------
+
+def get(session, actor, staff_id):
+    row = _row(session, staff_id)
+    require_actor(actor).require_read(row.institution_path, "staff")
+    return staff_dict(row)
+
+
+def list_staff(session, actor, round_id, unit, q=None, position=None, status=None, limit=None,
+               offset=None):
+    require_institution(unit)
+    require_actor(actor).require_read(unit["path"], "institution")
+    limit, offset = page(limit, offset)
+    cond = [staff.c.round_id == as_id(round_id, "round"), staff.c.institution_id == unit["id"]]
+    status = status or "active"
+    if status not in ("active", "removed", "all"):
+        raise validation_error({"status": ["one of active, removed, all"]})
+    if status != "all":
+        cond.append(staff.c.status == status)
+    if position not in (None, ""):
+        if position not in vocabulary.POSITIONS:
+            raise validation_error({"position": [f"one of {', '.join(vocabulary.POSITIONS)}"]})
+        cond.append(staff.c.position == position)
+    if q not in (None, "") and str(q).strip():
+        text = str(q).strip()
+        compact = text.replace("-", "").replace(" ", "")
+        if compact.isdigit():
+            cond.append(staff.c.national_id.startswith(compact, autoescape=True))
+        else:
+            full = func.concat_ws(" ", staff.c.prefix, staff.c.first_name, staff.c.last_name)
+            cond.append(and_(*[full.icontains(w, autoescape=True) for w in text.split()]))
+    where = and_(*cond)
+    total = session.execute(select(func.count()).select_from(staff).where(where)).scalar_one()
+    rows = session.execute(select(staff).where(where).order_by(
+        func.array_position(literal(list(vocabulary.POSITIONS)), staff.c.position), staff.c.first_name,
+        staff.c.last_name, staff.c.id).limit(limit).offset(offset))
+    return {"items": [staff_dict(r) for r in rows], "total": total}
+
+
+def counts(session, round_id, institution_ids):
+    """institution id -> ``{total, by_position}`` of its active staff."""
+    ids = [int(i) for i in institution_ids]
+    found = {i: {} for i in ids}
+    if ids:
+        for unit_id, position, n in session.execute(
+                select(staff.c.institution_id, staff.c.position, func.count())
+                .where(staff.c.round_id == round_id, staff.c.institution_id.in_(ids),
+                       staff.c.status == "active")
+                .group_by(staff.c.institution_id, staff.c.position)):
+            found[unit_id][position] = n
+    return {i: vocabulary.staff_counts(c) for i, c in found.items()}
+
+
+def summary(session, actor, round_id, unit):
+    require_institution(unit)
+    require_actor(actor).require_read(unit["path"], "institution")
+    round_id = as_id(round_id, "round")
+    removed = session.execute(select(func.count()).select_from(staff).where(
+        staff.c.round_id == round_id, staff.c.institution_id == unit["id"],
+        staff.c.status == "removed")).scalar_one()
+    return {"round_id": round_id, "institution_id": unit["id"],
+            "counts": counts(session, round_id, [unit["id"]])[unit["id"]], "removed": removed,
+            "sealed": seal_state(session, round_id, [unit["id"]])[str(unit["id"])]["sealed"]}
+
+
+def facts(session, round_id, after_id=0, limit=20_000):
+    """Keyset pages of every staff record of a round as the events carry them
+    (for a consumer that rebuilds its read model)."""
+    from services.enrollment.models import units
+    limit = max(1, min(int(limit), 50_000))
+    rows = session.execute(
+        select(staff, units.c.type.label("unit_type"))
+        .select_from(staff.outerjoin(units, units.c.id == staff.c.institution_id))
+        .where(staff.c.round_id == as_id(round_id, "round"), staff.c.id > int(after_id or 0))
+        .order_by(staff.c.id).limit(limit)).all()
+    items = [staff_event(r, {"id": r.institution_id, "path": r.institution_path,
+                             "type": r.unit_type or "cdc"}) for r in rows]
+    return plain({"items": items, "next_after": rows[-1].id if len(rows) == limit else None})
+
+
+# -- duplicates ------------------------------------------------------------------------------------
+
+def _holder(session, round_id, national_id):
+    row = session.execute(select(staff.c.id, staff.c.institution_id, staff.c.institution_path)
+                          .where(staff.c.round_id == round_id, staff.c.national_id == national_id,
+                                 staff.c.status == "active")).first()
+    return Holder(*row) if row is not None else None
+
+
+def _duplicate(session, actor, unit, holder, lookup=None):
+    """The ``duplicate_staff`` answer about ``holder``: its institution's id where
+    the caller may read it, else only its province."""
+    places = provinces(session, actor, unit, [holder], lookup)
+    extra = domain.holder_extra(actor, unit, holder.institution_id, holder.institution_path, places)
+    if extra.get("held_by") == unit["id"]:
+        where = "at this institution"
+    elif "held_by" in extra:
+        where = f"at institution {extra['held_by']}"
+    else:
+        name = (extra.get("held_in") or {}).get("name")
+        where = f"at an institution in {name}" if name else "at another institution"
+    return {"code": "duplicate_staff", "message": f"this person already holds an active post in this "
+                                                  f"round {where}; that post must be removed first",
+            **extra}
+
+
+def _answers(uow, actor, unit, round_id, refusals, attempt, lookup=None):
+    """The answers to ``refusals`` (``[(row, Holder)]``), in their order: ``duplicate_staff``
+    (:func:`_duplicate`), or ``rate_limited`` beyond the account's allowance of people found
+    at other institutions (the learners' limit on probing, ``services.enrollment.duplicates``).
+    The refusal is audited in a transaction of its own (the change it refuses is rolled back)."""
+    if not refusals:
+        return []
+    foreign = sum(1 for _, h in refusals if h.institution_id != unit["id"])
+    answers, told = [], 0
+    with _own_transaction(uow) as side:
+        granted, retry_after = foreign, None
+        if foreign and not actor.is_system:
+            granted, retry_after = take(side.session, actor.user_id, foreign)
+        for row, holder in refusals:
+            if holder.institution_id != unit["id"]:
+                told += 1
+                if told > granted:
+                    answers.append(dict(rate_limited(retry_after),
+                                        message="too many people found recorded at other institutions "
+                                                f"in a short time; try again in {retry_after} seconds"))
+                    continue
+            answers.append(_duplicate(uow.session, actor, unit, holder, lookup))
+        side.audit("refuse_duplicate", "staff", refusals[0][1].learner_id if len(refusals) == 1 else None, {
+            "round_id": round_id, "institution_id": unit["id"], "attempt": attempt,
+            "refusals": [{"row": row, "staff_id": h.learner_id, "held_by": h.institution_id, "answer": a["code"]}
+                         for (row, h), a in zip(refusals, answers)]})
+        side.commit()
+    return answers
+
+
+def _refuse(uow, actor, unit, round_id, holder, attempt, lookup=None):
+    answer = dict(_answers(uow, actor, unit, round_id, [(None, holder)], attempt, lookup)[0])
+    code, message = answer.pop("code"), answer.pop("message")
+    raise LecError(code, message, answer)
+
+
+def _is_person_conflict(exc):
+    diag = getattr(getattr(exc, "orig", None), "diag", None)
+    return getattr(diag, "constraint_name", None) == PERSON_INDEX
+
+
+def _write(uow, statement, round_id, national_id, refuse):
+    for _ in range(3):
+        try:
+            with uow.session.begin_nested():
+                return uow.execute(statement).one()
+        except IntegrityError as exc:
+            if not _is_person_conflict(exc):
+                raise
+        holder = _holder(uow.session, round_id, national_id)
+        if holder is not None:
+            refuse(holder)
+    raise conflict("the person's post changed while being recorded; try again")
+
+
+# -- changes -----------------------------------------------------------------------------------------
+
+def add(uow, actor, unit, round_, window, data, lookup=None, source="manual", import_key=None,
+        import_row=None):
+    check_edit(actor, unit, window)
+    round_id = round_["id"]
+    lock_for_edit(uow, round_id, unit)
+    clean = check_staff(load(StaffCreate(), data), round_)
+    actor = require_actor(actor)
+    row = _write(uow, insert(staff).values(
+        round_id=round_id, institution_id=unit["id"], institution_path=unit["path"], source=source,
+        import_id=import_key, import_row=import_row,
+        created_by=actor.user_id or None, updated_by=actor.user_id or None, **clean)
+        .returning(*staff.c), round_id, clean["national_id"],
+        lambda holder: _refuse(uow, actor, unit, round_id, holder, "add", lookup))
+    uow.audit("add", "staff", row.id, {"round_id": round_id, "institution_id": unit["id"],
+                                       "position": row.position, "source": source})
+    uow.emit("staff_added", {"round_id": round_id, "staff": staff_event(row, unit)})
+    uow.commit()
+    return staff_dict(row)
+
+
+def _locked(uow, staff_id, round_, unit):
+    """Seal row first (shared), then the staff row: the order every edit uses."""
+    lock_for_edit(uow, round_["id"], unit)
+    return _row(uow.session, staff_id, lock=True)
+
+
+def update_staff(uow, actor, unit, round_, window, staff_id, data, lookup=None):
+    check_edit(actor, unit, window)
+    row = _locked(uow, staff_id, round_, unit)
+    if row.status != "active":
+        raise conflict("a removed post cannot be changed; add the person again")
+    changes = load(StaffUpdate(), data, partial=True)
+    expected = changes.pop("version", None)
+    if expected is not None and expected != row.version:
+        raise conflict(f"the record was changed meanwhile (version {row.version}, not {expected})")
+    if not changes:
+        raise validation_error({"_schema": ["nothing to change"]})
+    merged = {k: row._mapping[k] for k in EDITABLE}
+    merged.update(changes)
+    for field in ("national_id", "first_name", "last_name", "position", "employment_type"):
+        if merged.get(field) is None:
+            raise validation_error({field: ["may not be null"]})
+    clean = check_staff(merged, round_)
+    changed = {k: v for k, v in clean.items() if row._mapping[k] != v}
+    if not changed:
+        return staff_dict(row)
+    actor = require_actor(actor)
+    after = _write(uow, update(staff).where(staff.c.id == row.id).values(
+        **changed, version=staff.c.version + 1, updated_at=func.now(),
+        updated_by=actor.user_id or None).returning(*staff.c), row.round_id, clean["national_id"],
+        lambda holder: _refuse(uow, actor, unit, row.round_id, holder, "update", lookup))
+    uow.audit("update", "staff", row.id, {
+        "fields": sorted(changed),
+        "before": {k: row._mapping[k] for k in changed if k != "national_id"},
+        "after": {k: v for k, v in changed.items() if k != "national_id"}})
+    uow.emit("staff_changed", {"round_id": row.round_id, "staff": staff_event(after, unit),
+                               "before": staff_event(row, unit)})
+    uow.commit()
+    return staff_dict(after)
+
+
+def remove(uow, actor, unit, round_, window, staff_id, data):
+    check_edit(actor, unit, window)
+    removal = load(StaffRemoval(), data or {})
+    row = _locked(uow, staff_id, round_, unit)
+    if row.status != "active":
+        raise conflict("the post is already removed")
+    actor = require_actor(actor)
+    after = uow.execute(update(staff).where(staff.c.id == row.id).values(
+        status="removed", removal_reason=removal["reason"], removal_note=removal["note"],
+        removed_at=func.now(), removed_by=actor.user_id or None, version=staff.c.version + 1,
+        updated_at=func.now(), updated_by=actor.user_id or None).returning(*staff.c)).one()
+    uow.audit("remove", "staff", row.id, {"reason": removal["reason"], "note": removal["note"],
+                                          "position": row.position})
+    uow.emit("staff_removed", {"round_id": row.round_id, "staff": staff_event(after, unit)})
+    uow.commit()
+    return staff_dict(after)
+
+
+# -- import ----------------------------------------------------------------------------------------
+
+def import_check(session, actor, unit, round_, window):
+    check_edit(actor, unit, window)
+    if seal_state(session, round_["id"], [unit["id"]])[str(unit["id"])]["sealed"]:
+        raise LecError("unit_confirmed", "the institution's data are confirmed for this round")
+    return {"round_id": round_["id"], "institution": unit_ref(unit), "open": True}
+
+
+def _rejection(row_number, exc):
+    message = exc.description
+    errors = exc.extra.get("errors") if exc.code == "validation_error" else None
+    if errors:
+        message = "; ".join(f"{field}: {' '.join(str(m) for m in msgs)}" for field, msgs in errors.items())
+    entry = {"row": row_number, "code": exc.code, "message": message}
+    entry.update({k: exc.extra[k] for k in ("held_by", "held_in") if k in exc.extra})
+    return entry
+
+
+def import_rows(uow, actor, unit, round_, window, columns, rows, import_key=None, lookup=None):
+    """One batch of a staff file: rows ``[row_number, value, ...]`` in ``columns``
+    order. A row whose person is already active here with the same details is
+    ``unchanged`` (a file imported twice adds nothing); held elsewhere (or here
+    with other details, or on an earlier row of the same file) it is rejected
+    as ``duplicate_staff``; a row breaking a rule is rejected with its code."""
+    check_edit(actor, unit, window)
+    unknown = [c for c in columns if c not in IMPORT_COLUMNS]
+    if unknown:
+        raise validation_error({"columns": [f"unknown: {', '.join(unknown)}"]}, "unknown import columns")
+    round_id = round_["id"]
+    lock_for_edit(uow, round_id, unit)
+    actor = require_actor(actor)
+    schema = StaffCreate()
+    rejected, refused, seen, added, unchanged = [], [], {}, [], 0
+    for entry in rows:
+        row_number, values = int(entry[0]), entry[1:]
+        raw = {c: (v if v not in ("", None) else None) for c, v in zip(columns, values)}
+        try:
+            clean = check_staff(load(schema, raw), round_)
+        except LecError as exc:
+            rejected.append(_rejection(row_number, exc))
+            continue
+        if clean["national_id"] in seen:
+            rejected.append({"row": row_number, "code": "duplicate_staff", "held_by": unit["id"],
+                             "message": f"the same person is on row {seen[clean['national_id']]} "
+                                        "of this file"})
+            continue
+        seen[clean["national_id"]] = row_number
+        holder = _holder(uow.session, round_id, clean["national_id"])
+        if holder is not None:
+            record = _row(uow.session, holder.learner_id)
+            if holder.institution_id == unit["id"] and all(record._mapping[k] == clean[k] for k in EDITABLE):
+                unchanged += 1
+                continue
+            refused.append((row_number, holder))
+            continue
+        try:
+            with uow.session.begin_nested():
+                row = uow.execute(insert(staff).values(
+                    round_id=round_id, institution_id=unit["id"], institution_path=unit["path"],
+                    source="import", import_id=import_key, import_row=row_number,
+                    created_by=actor.user_id or None, updated_by=actor.user_id or None, **clean)
+                    .returning(*staff.c)).one()
+        except IntegrityError as exc:
+            if not _is_person_conflict(exc):
+                raise
+            holder = _holder(uow.session, round_id, clean["national_id"])
+            rejected.append({"row": row_number, "code": "duplicate_staff",
+                             "message": "recorded meanwhile by another change",
+                             **({} if holder is None else
+                                {k: v for k, v in _duplicate(uow.session, actor, unit, holder, lookup).items()
+                                 if k in ("held_by", "held_in")})})
+            continue
+        added.append(row)
+        uow.emit("staff_added", {"round_id": round_id, "staff": staff_event(row, unit)})
+    rejected += [{"row": row_number, **answer} for (row_number, _), answer in
+                 zip(refused, _answers(uow, actor, unit, round_id, refused, "import", lookup))]
+    if added:
+        uow.audit("import", "staff", None, {
+            "round_id": round_id, "institution_id": unit["id"], "rows": len(rows),
+            "accepted": len(added), "staff_ids": sorted(r.id for r in added)})
+    uow.commit()
+    return {"accepted": len(added), "unchanged": unchanged,
+            "rejected": sorted(rejected, key=lambda r: r["row"]), "rows": len(rows)}
+
+
+# -- the file format -------------------------------------------------------------------------------
+
+ALIASES = {
+    "national_id": ("national_id", "national id number", "citizen_id", "pid", "id_card",
+                    "เลขประจำตัวประชาชน", "เลขบัตรประชาชน", "เลขบัตรประจำตัวประชาชน",
+                    "เลขประจำตัวประชาชน 13 หลัก"),
+    "prefix": ("prefix", "title", "คำนำหน้า", "คำนำหน้าชื่อ"),
+    "first_name": ("first_name", "firstname", "given_name", "ชื่อ"),
+    "last_name": ("last_name", "lastname", "surname", "family_name", "นามสกุล"),
+    "position": ("position", "ตำแหน่ง"),
+    "employment_type": ("employment_type", "employment", "ประเภทการจ้าง", "ประเภทบุคลากร", "สถานะการจ้าง"),
+    "qualification": ("qualification", "วุฒิการศึกษา", "วุฒิ"),
+    "start_date": ("start_date", "วันที่เริ่มปฏิบัติงาน", "วันเริ่มงาน", "วันที่เริ่มงาน"),
+}
+THAI_HEADERS = {"national_id": "เลขประจำตัวประชาชน", "prefix": "คำนำหน้า", "first_name": "ชื่อ",
+                "last_name": "นามสกุล", "position": "ตำแหน่ง", "employment_type": "ประเภทการจ้าง",
+                "qualification": "วุฒิการศึกษา", "start_date": "วันที่เริ่มปฏิบัติงาน"}
+REQUIRED = ("national_id", "first_name", "last_name", "position", "employment_type")
+
+
+def _key(title):
+    import re
+    text = str(title or "").replace("\ufeff", "").strip().casefold()
+    return re.sub(r"[\s_\-]+", " ", text).strip()
+
+
+_BY_TITLE = {_key(alias): field for field, aliases in ALIASES.items() for alias in aliases}
+_TERMS = {}
+for _vocab in (vocabulary.POSITIONS, vocabulary.EMPLOYMENT_TYPES, vocabulary.QUALIFICATIONS):
+    _TERMS[id(_vocab)] = {**{_key(k): k for k in _vocab}, **{_key(v): k for k, v in _vocab.items()}}
+del _vocab
+
+
+def _term(vocab, value):
+    """A cell naming a term in English or Thai -> the term (anything else as it is)."""
+    from services.enrollment.fileformat import text
+    raw = text(value)
+    if raw is None:
+        return None
+    return _TERMS[id(vocab)].get(_key(raw), raw.strip())
+
+
+class Header:
+    """The columns of a staff file."""
+
+    def __init__(self, cells):
+        from services.enrollment.fileformat import invalid_file
+        self.positions = {}
+        errors = []
+        for index, title in enumerate(cells):
+            field = _BY_TITLE.get(_key(title))
+            if field is None:
+                continue
+            if field in self.positions:
+                errors.append(f"{title!s}: a second column for {field}")
+            self.positions[field] = index
+        missing = [f for f in REQUIRED if f not in self.positions]
+        if missing:
+            errors.append(f"missing: {', '.join(missing)}")
+        if errors:
+            raise invalid_file("the header row does not name the staff columns", columns=errors)
+
+    def _cell(self, cells, field):
+        index = self.positions.get(field)
+        if index is None or index >= len(cells):
+            return None
+        value = cells[index]
+        if isinstance(value, str):
+            value = value if value.strip() else None
+        return value
+
+    def values(self, cells):
+        from services.enrollment.fileformat import birth_date, text
+        return [
+            text(self._cell(cells, "national_id")), text(self._cell(cells, "prefix")),
+            text(self._cell(cells, "first_name")), text(self._cell(cells, "last_name")),
+            _term(vocabulary.POSITIONS, self._cell(cells, "position")),
+            _term(vocabulary.EMPLOYMENT_TYPES, self._cell(cells, "employment_type")),
+            _term(vocabulary.QUALIFICATIONS, self._cell(cells, "qualification")),
+            birth_date(self._cell(cells, "start_date")),
+        ]
+
+
+def records(numbered_rows):
+    """``(row_number, values in IMPORT_COLUMNS order)`` for each data row, read as
+    :func:`services.enrollment.fileformat.records` reads learners' files."""
+    from services.enrollment.fileformat import records as file_records
+    return file_records(numbered_rows, Header, "staff")
+
+
+def template_row():
+    return [THAI_HEADERS[c] for c in IMPORT_COLUMNS]
+
