@@ -31,6 +31,15 @@ LEARNER_QUERY = {"q": ("string", "part of a name, or the start of a national ID 
                                     "first); a leading '-' reverses it")}
 
 
+
+def removal_body(req):
+    """A removal's ``{reason, note}`` from the body or, failing that, the query."""
+    body = json_body(req) if req.content_length else {}
+    for key in ("reason", "note"):
+        if req.get_param(key) is not None:
+            body.setdefault(key, req.get_param(key))
+    return body
+
 class LearnerPaths:
     """learner id -> the path of its institution (it never changes), cached."""
 
@@ -123,13 +132,7 @@ class LearnerItem:
         resp.media = self.ctx.call(req, "enrollment", "update_learner", id, json_body(req))
 
     def on_delete(self, req, resp, id):
-        body = {}
-        if req.content_length:
-            body = json_body(req)
-        for key in ("reason", "note"):
-            if req.get_param(key) is not None:
-                body.setdefault(key, req.get_param(key))
-        self.ctx.call(req, "enrollment", "remove_learner", id, body)
+        self.ctx.call(req, "enrollment", "remove_learner", id, removal_body(req))
         resp.status = falcon.HTTP_204
 
 
@@ -255,8 +258,13 @@ class LearnerImport:
         self.parallel = max(1, settings.env_int("LEC_IMPORT_PARALLEL", 2))
         self.limits = fileformat.Limits.from_env()
 
+    # what a file holds: the enrollment RPCs that check and store it, its columns, its reader
+    CHECK_RPC, ROWS_RPC = "import_check", "import_rows"
+    COLUMNS = fileformat.COLUMNS
+    records = staticmethod(fileformat.records)
+
     def on_post(self, req, resp, id, iid):
-        self.ctx.call(req, "enrollment", "import_check", id, iid)
+        self.ctx.call(req, "enrollment", self.CHECK_RPC, id, iid)
         stream = self._upload(req)
         head, kind = fileformat.sniff(stream)
         if kind == "xlsx":
@@ -317,13 +325,13 @@ class LearnerImport:
         in_flight = collections.deque()
         failure = None
         try:
-            for batch, refused in self._batches(fileformat.records(rows)):
+            for batch, refused in self._batches(self.records(rows)):
                 if not batch:
                     in_flight.append((None, refused))
                     continue
                 in_flight.append((_senders().submit(
-                    self.ctx.call, req, "enrollment", "import_rows", round_id, iid,
-                    list(fileformat.COLUMNS), batch, import_id=import_id, timeout=_long(self.ctx)),
+                    self.ctx.call, req, "enrollment", self.ROWS_RPC, round_id, iid,
+                    list(self.COLUMNS), batch, import_id=import_id, timeout=_long(self.ctx)),
                     refused))
                 while len(in_flight) >= self.parallel:
                     self._add(totals, *in_flight.popleft())

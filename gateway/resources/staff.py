@@ -2,17 +2,12 @@
 import codecs
 import csv
 import io
-import shutil
-import tempfile
-import uuid
 
 import falcon
 
 from gateway.access import Authenticated, Resolved, UnitInPath
 from gateway.context import json_body, paging
-from gateway.resources.enrollment import LearnerImport, LearnerPaths, _long, _senders
-from services.common.errors import LecError
-from services.enrollment import fileformat
+from gateway.resources.enrollment import LearnerImport, LearnerPaths, removal_body
 from services.enrollment import staff as staff_rules
 from services.enrollment.schemas import ImportResult
 from services.enrollment.staff import Staff, StaffCreate, StaffRemoval, StaffSummary, StaffUpdate
@@ -102,13 +97,7 @@ class StaffItem:
         resp.media = self.ctx.call(req, "enrollment", "update_staff", id, json_body(req))
 
     def on_delete(self, req, resp, id):
-        body = {}
-        if req.content_length:
-            body = json_body(req)
-        for key in ("reason", "note"):
-            if req.get_param(key) is not None:
-                body.setdefault(key, req.get_param(key))
-        self.ctx.call(req, "enrollment", "remove_staff", id, body)
+        self.ctx.call(req, "enrollment", "remove_staff", id, removal_body(req))
         resp.status = falcon.HTTP_204
 
 
@@ -121,41 +110,13 @@ class StaffImport(LearnerImport):
         "request_content": LearnerImport.docs["POST"]["request_content"],
     }}
 
-    def on_post(self, req, resp, id, iid):
-        self.ctx.call(req, "enrollment", "staff_import_check", id, iid)
-        stream = self._upload(req)
-        head, kind = fileformat.sniff(stream)
-        if kind == "xlsx":
-            with tempfile.NamedTemporaryFile(suffix=".xlsx") as spool:
-                spool.write(head)
-                shutil.copyfileobj(stream, spool, 1 << 20)
-                spool.flush()
-                resp.media = self._send_staff(req, id, iid, fileformat.read_xlsx(spool.name, self.limits))
-        else:
-            resp.media = self._send_staff(req, id, iid, fileformat.read_csv(head, stream, self.limits))
+    CHECK_RPC, ROWS_RPC = "staff_import_check", "import_staff_rows"
+    COLUMNS = staff_rules.IMPORT_COLUMNS
+    records = staticmethod(staff_rules.records)
 
-    def _send_staff(self, req, round_id, iid, rows):
-        totals = {"accepted": 0, "unchanged": 0, "rejected": [], "rejected_total": 0, "rows": 0}
-        import_id = str(uuid.uuid4())
-        failure = None
-        try:
-            for batch, refused in self._batches(staff_rules.records(rows)):
-                sent = None
-                if batch:
-                    sent = _senders().submit(
-                        self.ctx.call, req, "enrollment", "import_staff_rows", round_id, iid,
-                        list(staff_rules.IMPORT_COLUMNS), batch, import_id=import_id,
-                        timeout=_long(self.ctx))
-                self._add(totals, sent, refused)
-        except LecError as exc:
-            failure = exc
-        if failure is not None:
-            if not totals["rows"]:
-                raise failure
-            raise LecError(failure.code, f"{failure.description} (the rows before it were imported; "
-                                         "importing the file again adds only what is missing)",
-                           dict(failure.extra, **totals))
-        return totals
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.parallel = 1  # one batch in flight: a person's post is decided in file order
 
 
 class StaffTemplate:
