@@ -22,7 +22,7 @@ import base64
 import hashlib
 
 from gateway.access import responder_methods
-from services.reporting.render import PRINT_CSS, PRINT_SCRIPT
+from gateway.render import PRINT_CSS, PRINT_SCRIPT
 
 API_PREFIX = "/api/v1"
 CACHEABLE_API_PATHS = frozenset({API_PREFIX + "/openapi.json"})

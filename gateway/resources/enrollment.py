@@ -14,7 +14,7 @@ from gateway.context import json_body, paging
 from services.common import settings
 from services.common.errors import LecError, validation_error
 from services.common.validation import UNSAFE_TEXT, unsafe
-from services.enrollment import fileformat
+from gateway import fileformat
 from services.enrollment.schemas import (
     CarryOverResult, ChecksReport, ExplanationsResult, ExplanationsSet, Headcount, HeadcountSet,
     ImportResult, Learner, LearnerCreate, LearnerSummary, LearnerUpdate, Removal, SchoolHeadcount,

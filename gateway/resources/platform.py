@@ -7,7 +7,7 @@ from gateway.context import json_body, paging
 from gateway.resources import agencies
 from services.common.audit import AuditEntry
 from services.common.errors import validation_error
-from services.common.hierarchy import LEVEL_OF_TYPE
+from services.common.vocabulary import LEVEL_OF_TYPE
 from services.common.settings import SERVICES
 from services.common.validation import page
 from services.registry.agency_schemas import TokenRequest

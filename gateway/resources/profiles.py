@@ -15,7 +15,7 @@ from services.common.errors import LecError
 from services.registry import documents
 from services.registry.profile_schemas import Document, Profile, UnitRejection, Survey
 from services.registry.schemas import OrgUnit as UnitSchema
-from services.reporting import render
+from gateway import render
 from services.reporting.schemas import Table
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}

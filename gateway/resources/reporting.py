@@ -13,7 +13,7 @@ import falcon
 
 from gateway.access import Authenticated, UnitInQuery
 from services.common.errors import LecError, validation_error
-from services.reporting import render
+from gateway import render
 from services.reporting.schemas import Blockers, Budget, Comparison, FormRef, Progress, Summary, Table
 
 JSON = falcon.MEDIA_JSON

@@ -8,9 +8,9 @@ import falcon
 from gateway.access import Authenticated, Resolved, UnitInPath
 from gateway.context import json_body, paging
 from gateway.resources.enrollment import LearnerImport, LearnerPaths, removal_body
-from services.enrollment import staff as staff_rules
+from gateway import staff_file as staff_rules
 from services.enrollment.schemas import ImportResult
-from services.enrollment.staff import Staff, StaffCreate, StaffRemoval, StaffSummary, StaffUpdate
+from services.enrollment.staff_schemas import Staff, StaffCreate, StaffRemoval, StaffSummary, StaffUpdate
 
 
 class StaffPaths(LearnerPaths):

@@ -5,10 +5,7 @@ A unit's ``path`` lists the ids from the root down to the unit itself, as
 gateway and every service can answer without a query.
 """
 
-UNIT_TYPES = ("department", "province", "lao", "school", "cdc", "other_school")
-INSTITUTION_TYPES = ("school", "cdc")
-LEAF_TYPES = ("school", "cdc", "other_school")
-STATUSES = ("pending", "active", "closed")
+from services.common.vocabulary import LEVEL_OF_TYPE  # the words are defined once, there
 
 # which type of unit may sit under which
 PARENT_TYPE = {
@@ -29,17 +26,6 @@ ROLE_OF_TYPE = {
     "cdc": "institution",
 }
 ROLES = ("department", "province", "lao", "institution")
-
-# the levels of the confirmation chain; a round holds one deadline per level
-LEVELS = ("institution", "lao", "province", "department")
-LEVEL_OF_TYPE = {
-    "school": "institution",
-    "cdc": "institution",
-    "other_school": "institution",
-    "lao": "lao",
-    "province": "province",
-    "department": "department",
-}
 
 
 def level_of(unit_type):

@@ -15,8 +15,6 @@ ID number in the events).
 """
 import datetime as dt
 
-import marshmallow as ma
-from marshmallow import fields, validate
 from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +22,7 @@ from services.common import staff as vocabulary
 from services.common.context import require_actor
 from services.common.errors import LecError, conflict, not_found, validation_error
 from services.common.jsonutil import plain
-from services.common.text import FreeText, name_problem, text_problem
+from services.common.text import name_problem, text_problem
 from services.common.validation import load, page
 from services.enrollment import domain
 from services.enrollment.duplicates import Holder, _own_transaction, provinces, rate_limited, take
@@ -32,91 +30,16 @@ from services.enrollment.handlers import as_id, require_active, require_institut
 from services.enrollment.models import staff
 from services.enrollment.outside import unit_ref
 from services.enrollment.sealing import lock_for_edit, seal_state
+from services.enrollment.staff_schemas import (
+    EDITABLE, IMPORT_COLUMNS, StaffCreate, StaffRemoval, StaffUpdate,
+)
 
 PERSON_INDEX = "uq_staff_round_person_active"
 FIELDS = ("id", "round_id", "institution_id", "national_id", "prefix", "first_name", "last_name",
           "position", "employment_type", "qualification", "start_date", "status", "removal_reason",
           "removal_note", "removed_at", "removed_by", "source", "version", "created_at", "created_by",
           "updated_at", "updated_by")
-EDITABLE = ("national_id", "prefix", "first_name", "last_name", "position", "employment_type",
-            "qualification", "start_date")
-IMPORT_COLUMNS = EDITABLE
 EARLIEST_START = dt.date(1950, 1, 1)
-
-
-# -- payloads ------------------------------------------------------------------------------------
-
-NAME = validate.Length(min=1, max=100)
-
-
-class StaffCreate(ma.Schema):
-    national_id = fields.String(required=True, validate=validate.Length(max=32),
-                                metadata={"description": "13-digit Thai personal ID (check digit verified)"})
-    prefix = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
-    first_name = fields.String(required=True, validate=NAME)
-    last_name = fields.String(required=True, validate=NAME)
-    position = fields.String(required=True, validate=validate.OneOf(tuple(vocabulary.POSITIONS)),
-                             metadata={"description": "caregiver_teacher (ครูผู้ดูแลเด็ก), caregiver "
-                                                      "(ผู้ดูแลเด็ก) or teacher (ครู)"})
-    employment_type = fields.String(required=True,
-                                    validate=validate.OneOf(tuple(vocabulary.EMPLOYMENT_TYPES)),
-                                    metadata={"description": ", ".join(vocabulary.EMPLOYMENT_TYPES)})
-    qualification = fields.String(load_default=None, allow_none=True,
-                                  validate=validate.OneOf(tuple(vocabulary.QUALIFICATIONS)),
-                                  metadata={"description": ", ".join(vocabulary.QUALIFICATIONS)})
-    start_date = fields.Date(load_default=None, allow_none=True,
-                             metadata={"description": "first day in the post (not after the census date)"})
-
-
-class StaffUpdate(StaffCreate):
-    """Any subset of the fields; ``version`` (optional) guards against lost updates."""
-    version = fields.Integer(strict=True)
-
-
-class StaffRemoval(ma.Schema):
-    reason = fields.String(required=True, validate=validate.OneOf(vocabulary.REMOVAL_REASONS))
-    note = fields.String(load_default=None, allow_none=True,
-                         validate=[validate.Length(max=500), FreeText()],
-                         metadata={"description": "free text; no national ID"})
-
-
-class Staff(ma.Schema):
-    id = fields.Integer()
-    round_id = fields.Integer()
-    institution_id = fields.Integer()
-    national_id = fields.String()
-    prefix = fields.String(allow_none=True)
-    first_name = fields.String()
-    last_name = fields.String()
-    position = fields.String(validate=validate.OneOf(tuple(vocabulary.POSITIONS)))
-    employment_type = fields.String(validate=validate.OneOf(tuple(vocabulary.EMPLOYMENT_TYPES)))
-    qualification = fields.String(allow_none=True)
-    start_date = fields.Date(allow_none=True)
-    status = fields.String(validate=validate.OneOf(("active", "removed")))
-    removal_reason = fields.String(allow_none=True)
-    removal_note = fields.String(allow_none=True)
-    removed_at = fields.AwareDateTime(allow_none=True)
-    removed_by = fields.Integer(allow_none=True)
-    source = fields.String(validate=validate.OneOf(("manual", "import")))
-    version = fields.Integer()
-    created_at = fields.AwareDateTime()
-    created_by = fields.Integer(allow_none=True)
-    updated_at = fields.AwareDateTime()
-    updated_by = fields.Integer(allow_none=True)
-
-
-class StaffCounts(ma.Schema):
-    total = fields.Integer()
-    by_position = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                              metadata={"description": "position -> active staff"})
-
-
-class StaffSummary(ma.Schema):
-    round_id = fields.Integer()
-    institution_id = fields.Integer()
-    counts = fields.Nested(StaffCounts)
-    removed = fields.Integer()
-    sealed = fields.Boolean()
 
 
 # -- rules ---------------------------------------------------------------------------------------
@@ -515,98 +438,3 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_key=None
     uow.commit()
     return {"accepted": len(added), "unchanged": unchanged,
             "rejected": sorted(rejected, key=lambda r: r["row"]), "rows": len(rows)}
-
-
-# -- the file format -------------------------------------------------------------------------------
-
-ALIASES = {
-    "national_id": ("national_id", "national id number", "citizen_id", "pid", "id_card",
-                    "เลขประจำตัวประชาชน", "เลขบัตรประชาชน", "เลขบัตรประจำตัวประชาชน",
-                    "เลขประจำตัวประชาชน 13 หลัก"),
-    "prefix": ("prefix", "title", "คำนำหน้า", "คำนำหน้าชื่อ"),
-    "first_name": ("first_name", "firstname", "given_name", "ชื่อ"),
-    "last_name": ("last_name", "lastname", "surname", "family_name", "นามสกุล"),
-    "position": ("position", "ตำแหน่ง"),
-    "employment_type": ("employment_type", "employment", "ประเภทการจ้าง", "ประเภทบุคลากร", "สถานะการจ้าง"),
-    "qualification": ("qualification", "วุฒิการศึกษา", "วุฒิ"),
-    "start_date": ("start_date", "วันที่เริ่มปฏิบัติงาน", "วันเริ่มงาน", "วันที่เริ่มงาน"),
-}
-THAI_HEADERS = {"national_id": "เลขประจำตัวประชาชน", "prefix": "คำนำหน้า", "first_name": "ชื่อ",
-                "last_name": "นามสกุล", "position": "ตำแหน่ง", "employment_type": "ประเภทการจ้าง",
-                "qualification": "วุฒิการศึกษา", "start_date": "วันที่เริ่มปฏิบัติงาน"}
-REQUIRED = ("national_id", "first_name", "last_name", "position", "employment_type")
-
-
-def _key(title):
-    import re
-    text = str(title or "").replace("\ufeff", "").strip().casefold()
-    return re.sub(r"[\s_\-]+", " ", text).strip()
-
-
-_BY_TITLE = {_key(alias): field for field, aliases in ALIASES.items() for alias in aliases}
-_TERMS = {}
-for _vocab in (vocabulary.POSITIONS, vocabulary.EMPLOYMENT_TYPES, vocabulary.QUALIFICATIONS):
-    _TERMS[id(_vocab)] = {**{_key(k): k for k in _vocab}, **{_key(v): k for k, v in _vocab.items()}}
-del _vocab
-
-
-def _term(vocab, value):
-    """A cell naming a term in English or Thai -> the term (anything else as it is)."""
-    from services.enrollment.fileformat import text
-    raw = text(value)
-    if raw is None:
-        return None
-    return _TERMS[id(vocab)].get(_key(raw), raw.strip())
-
-
-class Header:
-    """The columns of a staff file."""
-
-    def __init__(self, cells):
-        from services.enrollment.fileformat import invalid_file
-        self.positions = {}
-        errors = []
-        for index, title in enumerate(cells):
-            field = _BY_TITLE.get(_key(title))
-            if field is None:
-                continue
-            if field in self.positions:
-                errors.append(f"{title!s}: a second column for {field}")
-            self.positions[field] = index
-        missing = [f for f in REQUIRED if f not in self.positions]
-        if missing:
-            errors.append(f"missing: {', '.join(missing)}")
-        if errors:
-            raise invalid_file("the header row does not name the staff columns", columns=errors)
-
-    def _cell(self, cells, field):
-        index = self.positions.get(field)
-        if index is None or index >= len(cells):
-            return None
-        value = cells[index]
-        if isinstance(value, str):
-            value = value if value.strip() else None
-        return value
-
-    def values(self, cells):
-        from services.enrollment.fileformat import birth_date, text
-        return [
-            text(self._cell(cells, "national_id")), text(self._cell(cells, "prefix")),
-            text(self._cell(cells, "first_name")), text(self._cell(cells, "last_name")),
-            _term(vocabulary.POSITIONS, self._cell(cells, "position")),
-            _term(vocabulary.EMPLOYMENT_TYPES, self._cell(cells, "employment_type")),
-            _term(vocabulary.QUALIFICATIONS, self._cell(cells, "qualification")),
-            birth_date(self._cell(cells, "start_date")),
-        ]
-
-
-def records(numbered_rows):
-    """``(row_number, values in IMPORT_COLUMNS order)`` for each data row, read as
-    :func:`services.enrollment.fileformat.records` reads learners' files."""
-    from services.enrollment.fileformat import records as file_records
-    return file_records(numbered_rows, Header, "staff")
-
-
-def template_row():
-    return [THAI_HEADERS[c] for c in IMPORT_COLUMNS]
-

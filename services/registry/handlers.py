@@ -7,6 +7,7 @@ from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common import hierarchy, settings
+from services.common.vocabulary import LEAF_TYPES, UNIT_TYPES
 from services.common.context import require_actor
 from services.common.errors import LecError, conflict, forbidden, not_found, validation_error
 from services.common.jsonutil import plain
@@ -130,8 +131,8 @@ def list_children(session, actor, unit_id, type=None, status=None, limit=None, o
             cond.append(or_(org_units.c.name.ilike(pattern, escape="\\"),
                             org_units.c.code.ilike(pattern, escape="\\")))
     if type:
-        if type not in hierarchy.UNIT_TYPES:
-            errors["type"] = [f"one of {', '.join(hierarchy.UNIT_TYPES)}"]
+        if type not in UNIT_TYPES:
+            errors["type"] = [f"one of {', '.join(UNIT_TYPES)}"]
         cond.append(org_units.c.type == type)
     if status:
         if status not in REGISTRY_STATUSES:
@@ -172,8 +173,8 @@ def list_descendants(session, actor, unit_id, q=None, type=None, status=None, li
             cond.append(or_(org_units.c.code.ilike(wanted + "%", escape="\\"),
                             org_units.c.name.ilike("%" + wanted + "%", escape="\\")))
     if type not in (None, ""):
-        if type not in hierarchy.UNIT_TYPES:
-            errors["type"] = [f"one of {', '.join(hierarchy.UNIT_TYPES)}"]
+        if type not in UNIT_TYPES:
+            errors["type"] = [f"one of {', '.join(UNIT_TYPES)}"]
         cond.append(org_units.c.type == type)
     if status not in (None, ""):
         if status not in REGISTRY_STATUSES:
@@ -238,7 +239,7 @@ def create_unit(uow, actor, data):
     if uow.execute(select(org_units.c.id).where(org_units.c.code == data["code"])).first():
         raise conflict(f"code {data['code']} is already used")
     # institutions recorded by an LAO wait for a province or department to verify them
-    status = "pending" if data["type"] in hierarchy.LEAF_TYPES and actor.role == "lao" else "active"
+    status = "pending" if data["type"] in LEAF_TYPES and actor.role == "lao" else "active"
     unit_id = uow.execute(select(func.nextval("org_units_id_seq"))).scalar_one()
     try:
         with uow.session.begin_nested():

@@ -377,7 +377,7 @@ def _form_row(i, unit, lao_name, docs):
 
 
 def survey_form(session, actor, unit_id, today=None):
-    """The CDC survey form as a report table (``services.reporting.render`` prints it):
+    """The CDC survey form as a report table (``gateway.render`` prints it):
     one CDC, or every surveyed CDC beneath an LAO, a province or the department."""
     from services.registry.models import unit_documents
     root = _readable(session, actor, unit_id)

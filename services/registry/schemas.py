@@ -3,7 +3,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from services.common.affiliations import CODES as AFFILIATION_CODES
-from services.common.hierarchy import ROLES, UNIT_TYPES
+from services.common.hierarchy import ROLES
+from services.common.vocabulary import UNIT_TYPES
 from services.common.text import Name
 from services.registry.profile_schemas import REGISTRY_STATUSES
 

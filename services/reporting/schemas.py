@@ -4,7 +4,7 @@ counts) and the reports it returns (documented in the OpenAPI document)."""
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from services.common.hierarchy import STATUSES, UNIT_TYPES
+from services.common.vocabulary import STATUSES, UNIT_TYPES
 from services.common.schemas import Counts
 from services.rounds.schemas import ALL_GRADES
 

@@ -1,5 +1,5 @@
 """Every report as a table with Thai headings: what the CSV, XLSX and print
-views are made of (``services.reporting.render``), and the province report
+views are made of (``gateway.render``), and the province report
 forms of the department's letter of 26 August 2019 (enclosures 2-5).
 
 A table is ``{key, enclosure, title, subtitle: [..], sections: [{name,

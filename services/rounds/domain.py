@@ -2,7 +2,8 @@
 level of the confirmation chain, and a unit's deadline with its extensions."""
 import datetime as dt
 
-from services.common.hierarchy import LEVELS, is_ancestor_or_self
+from services.common.hierarchy import is_ancestor_or_self
+from services.common.vocabulary import LEVELS
 
 # the levels a round closes for; the department confirms until the round is finalised
 DEADLINE_LEVELS = ("institution", "lao", "province")

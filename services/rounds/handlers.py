@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.context import require_actor
 from services.common.errors import conflict, forbidden, not_found, validation_error
-from services.common.hierarchy import LEVELS, is_ancestor_or_self, level_of
+from services.common.hierarchy import is_ancestor_or_self, level_of
+from services.common.vocabulary import LEVELS
 from services.common.jsonutil import plain
 from services.common.validation import load, page
 from services.rounds import domain

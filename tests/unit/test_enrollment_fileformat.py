@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 
 from services.common.errors import LecError
-from services.enrollment import fileformat as ff
+from gateway import fileformat as ff
 from tests import xlsx_bombs as bombs
 
 

@@ -14,7 +14,7 @@ from gateway.middleware import InputRules, dumps, install_media
 from gateway.resources.enrollment import LearnerImport
 from services.common.errors import LecError
 from services.common.validation import as_id, check_input, load, page
-from services.enrollment import fileformat
+from gateway import fileformat
 
 
 class Echo:

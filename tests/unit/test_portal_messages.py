@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from gateway.errors import FALCON_CODES
-from services.common import hierarchy
+from services.common.vocabulary import STATUSES, UNIT_TYPES
 from services.common.errors import HTTP_STATUS
 from services.enrollment.domain import REMOVAL_REASONS
 from services.rounds.schemas import ROUND_STATES
@@ -34,8 +34,8 @@ def test_every_error_code_has_a_thai_and_an_english_message():
 
 def test_grades_unit_types_states_and_reasons_are_named_in_both_languages():
     th, en = catalogues()
-    keys = ([f"grade.{g}" for g in GRADES] + [f"type.{t}" for t in hierarchy.UNIT_TYPES]
-            + [f"state.{s}" for s in (*ROUND_STATES, *hierarchy.STATUSES, "confirmed", "sealing")]
+    keys = ([f"grade.{g}" for g in GRADES] + [f"type.{t}" for t in UNIT_TYPES]
+            + [f"state.{s}" for s in (*ROUND_STATES, *STATUSES, "confirmed", "sealing")]
             + [f"reason.{r}" for r in REMOVAL_REASONS] + ["sex.M", "sex.F"])
     for key in keys:
         assert th.get(key) and en.get(key), key

