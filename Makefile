@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test browser venv migrate bench-import bench-confirm bench-report bench-events bench-load bench-checks clean
+.PHONY: run test test-fast browser venv migrate bench-import bench-confirm bench-report bench-events bench-load bench-checks clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ run: venv
 # CI runs alone: the confirmation tests may restart the whole broker there
 test: venv browser
 	LEC_TEST_BROKER_RESTART=1 LEC_REQUIRE_BROWSER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the tests that need no broker, database or browser: tests/unit, and the gateway over a fake
+# context (tests/fast); tests/fast/guard.py fails any of them that reaches RabbitMQ or PostgreSQL
+test-fast: venv
+	@start=$$(date +%s); $(BIN)/python -m pytest -q -p tests.fast.guard tests/unit tests/fast $(PYTEST_ARGS); \
+	status=$$?; echo "make test-fast: $$(($$(date +%s) - start)) s"; exit $$status
 
 # Debian's Chromium for the browser tests (installed when missing)
 browser:

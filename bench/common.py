@@ -82,6 +82,7 @@ def running_system(env, log_name, keep=False):
     """Every service and the gateway on fresh databases; the databases are
     dropped afterwards unless ``keep``."""
     os.environ.update(env)
+    settings.reload()
     for service in settings.SERVICES:
         url = settings.database_url(service)
         migrate.drop_database(url)

@@ -2,7 +2,6 @@
 with a few LAOs, their schools, CDCs and other-affiliation schools, an
 account for every level, and an open round."""
 import datetime as dt
-import os
 
 import requests
 
@@ -61,11 +60,12 @@ def current_round_dates(today=None):
 
 
 def load(url):
-    admin_user = settings.env("LEC_ADMIN_USERNAME", "admin")
-    admin_password = settings.env("LEC_ADMIN_PASSWORD", "lec-admin-2566")
+    configured = settings.current()
+    admin_user = configured.admin_username or settings.DEV_ADMIN_USERNAME
+    admin_password = configured.admin_password or settings.DEV_ADMIN_PASSWORD
     api = Api(url)
     me = api.login(admin_user, admin_password)
-    logins = [(admin_user, admin_password if not os.environ.get("LEC_ADMIN_PASSWORD") else "(yours)",
+    logins = [(admin_user, "(yours)" if configured.admin_password else admin_password,
                "department (the whole country)")]
     provinces = api.get(f"/org-units/{me['org_unit_id']}/children", type="province", limit=1000)["items"]
     province = next((p for p in provinces if p["code"] == PROVINCE["code"]), None)

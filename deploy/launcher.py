@@ -208,8 +208,9 @@ class System:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Run the whole LEC system in the foreground.")
-    parser.add_argument("--port", type=int, default=settings.env_int("PORT", 8000))
-    parser.add_argument("--host", default=settings.env("HOST", "127.0.0.1"))
+    configured = settings.current()
+    parser.add_argument("--port", type=int, default=configured.port)
+    parser.add_argument("--host", default=configured.host)
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo data")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -219,7 +220,7 @@ def main(argv=None):
     infra.ensure_postgres(allow_embedded=True, data_dir=ROOT / ".lec" / "pgdata")
 
     system = System(port=args.port, host=args.host, echo=True)
-    max_heartbeat_age = settings.env_float("LEC_HEARTBEAT_MAX_AGE", 60)
+    max_heartbeat_age = configured.heartbeat_max_age
     stopping = threading.Event()
 
     def on_signal(signum, frame):

@@ -5,11 +5,11 @@ Every resource declares a :class:`Policy` for each HTTP method it answers
 applies it before any responder runs, and :func:`check_policies` refuses to
 build the app when a responder has none, so no route can forget it.
 
-The unit a request is about is looked up through :class:`UnitDirectory`, a
-cache of the registry's units that the registry's ``unit_changed`` events
-invalidate. Outside the caller's subtree a unit does not exist (404).
+The unit a request is about is looked up through the one unit directory
+(:class:`services.common.units.UnitDirectory`), which the registry's
+``unit_changed`` events keep current. Outside the caller's subtree a unit does
+not exist (404).
 """
-import collections
 import logging
 import threading
 import time
@@ -20,6 +20,7 @@ from nameko.standalone.events import get_event_exchange
 from gateway.auth import AGENCY, bearer, verify_subject
 from services.common.context import Actor
 from services.common.errors import LecError, forbidden, not_found, validation_error
+from services.common.units import TtlCache
 from services.common.validation import as_id
 
 log = logging.getLogger(__name__)
@@ -30,84 +31,13 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 GATEWAY = Actor.system("gateway")
 
 
-# -- the caches of org units and account states -------------------------------------
-
-class TtlCache:
-    """A bounded map whose entries expire: least recently used out first. An
-    expired entry stays until replaced, for whoever wants the last word."""
-
-    def __init__(self, ttl, size):
-        self.ttl = ttl
-        self.size = size
-        self._entries = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def lookup(self, key, now):
-        """(fresh, entry): whether the key holds a live value, and its entry (expires_at, value)."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] > now:
-                self._entries.move_to_end(key)
-                return True, entry
-            return False, entry
-
-    def store(self, items, now):
-        with self._lock:
-            for key, value in items:
-                self._entries[key] = (now + self.ttl, value)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def drop(self, key):
-        with self._lock:
-            self._entries.pop(key, None)
-
-    def clear(self):
-        with self._lock:
-            self._entries.clear()
-
-
-class UnitDirectory:
-    """unit id -> registry record (id, type, status, path ...), cached."""
-
-    def __init__(self, rpc, ttl=300.0, size=100_000):
-        self.rpc = rpc
-        self._cache = TtlCache(ttl, size)
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, unit_id):
-        return self.get_many([unit_id]).get(unit_id)
-
-    def get_many(self, ids):
-        now = time.monotonic()
-        found, missing = {}, []
-        for unit_id in ids:
-            fresh, entry = self._cache.lookup(unit_id, now)
-            if fresh:
-                found[unit_id] = entry[1]
-                self.hits += 1
-            else:
-                missing.append(unit_id)
-        if missing:
-            self.misses += len(missing)
-            units = self.rpc.call("registry", "get_units", missing, actor=GATEWAY)
-            self._cache.store([(unit["id"], unit) for unit in units], now)
-            found.update((unit["id"], unit) for unit in units)
-        return found
-
-    def invalidate(self, unit_id):
-        self._cache.drop(unit_id)
-
-    def clear(self):
-        self._cache.clear()
-
+# -- keeping the caches of org units and account states honest ------------------------
 
 class RegistryEvents:
     """The registry's ``unit_changed`` and ``user_changed`` events keep the
-    gateway's caches honest: a changed unit or account is dropped at once, and
-    both caches are emptied whenever events may have been missed (a lost
-    connection)."""
+    gateway's caches honest: a changed unit is replaced and a changed account
+    dropped at once, and both caches are emptied whenever events may have been
+    missed (a lost connection)."""
 
     def __init__(self, units, tokens):
         self.units = units
@@ -146,9 +76,7 @@ class RegistryEvents:
 
     def _on_event(self, body, message):
         try:
-            unit = (body or {}).get("unit") or {}
-            if "id" in unit:
-                self.units.invalidate(unit["id"])
+            self.units.on_unit_changed(body)
             user = (body or {}).get("user") or {}
             if "id" in user:
                 self.tokens.invalidate(user["id"])
@@ -240,13 +168,6 @@ class TokenStates:
 
 # -- policies ------------------------------------------------------------------------
 
-def _int(value, name):
-    try:
-        return as_id(value, name)  # within bigint, or validation_error
-    except (TypeError, ValueError):
-        raise validation_error({name: ["must be an integer"]})
-
-
 class Policy:
     public = False
     roles = None
@@ -276,7 +197,7 @@ class Authenticated(Policy):
 
 def require_unit(ctx, actor, unit_id, what="org unit"):
     unit = ctx.units.get(unit_id)
-    if unit is None or not actor.can_read(unit["path"]):
+    if unit is None or not actor.can_read(unit.path):
         raise not_found(what)
     return unit
 
@@ -292,9 +213,9 @@ class UnitInPath(Policy):
 
     def authorise(self, req, params, ctx):
         actor = req.context.actor
-        unit = require_unit(ctx, actor, _int(params.get(self.param), self.param))
+        unit = require_unit(ctx, actor, as_id(params.get(self.param), self.param))
         self.check_role(actor)
-        if self.strict and unit["path"] == actor.path:
+        if self.strict and unit.path == actor.path:
             raise forbidden("this is done by a user of a unit above")
         req.context.unit = unit
 
@@ -314,7 +235,7 @@ class UnitInQuery(Policy):
         if raw in (None, ""):
             req.context.unit = ctx.units.get(actor.org_unit_id) if self.default_own else None
             return
-        req.context.unit = require_unit(ctx, actor, _int(raw, self.param))
+        req.context.unit = require_unit(ctx, actor, as_id(raw, self.param))
 
 
 class UnitInBody(Policy):

@@ -1,25 +1,30 @@
-"""Gateway settings, from the environment."""
+"""Gateway settings, from the process's settings (services.common.settings)."""
 from dataclasses import dataclass, field
 
 from gateway.auth import KeyRing
 from services.common import settings
 
 
+def _setting(name):
+    """A field whose default is the setting ``name`` of this process."""
+    return field(default_factory=lambda: getattr(settings.current(), name))
+
+
 @dataclass
 class GatewayConfig:
-    amqp_uri: str = field(default_factory=settings.amqp_uri)
-    rpc_timeout: float = field(default_factory=settings.rpc_timeout)
+    amqp_uri: str = _setting("amqp_uri")
+    rpc_timeout: float = _setting("rpc_timeout")
     # the signing key of tokens and the previous one still accepted (gateway.auth.KeyRing)
     keys: KeyRing = field(default_factory=KeyRing.from_settings)
-    token_ttl: int = field(default_factory=settings.token_ttl)
+    token_ttl: int = _setting("token_ttl")
     # proxies in front of the gateway that append the client's address to X-Forwarded-For
-    trusted_proxies: int = field(default_factory=lambda: settings.env_int("LEC_TRUSTED_PROXIES", 0))
-    max_body: int = field(default_factory=lambda: settings.env_int("LEC_MAX_BODY", 1024 * 1024))
-    max_upload: int = field(default_factory=lambda: settings.env_int("LEC_MAX_UPLOAD", 512 * 1024 * 1024))
-    unit_cache_ttl: float = field(default_factory=lambda: settings.env_float("LEC_UNIT_CACHE_TTL", 300))
-    unit_cache_size: int = field(default_factory=lambda: settings.env_int("LEC_UNIT_CACHE_SIZE", 100_000))
-    token_state_ttl: float = field(default_factory=lambda: settings.env_float("LEC_TOKEN_STATE_TTL", 60))
+    trusted_proxies: int = _setting("trusted_proxies")
+    max_body: int = _setting("max_body")
+    max_upload: int = _setting("max_upload")
+    unit_cache_ttl: float = _setting("unit_cache_ttl")
+    unit_cache_size: int = _setting("unit_cache_size")
+    token_state_ttl: float = _setting("token_state_ttl")
     # operators' routes (/readyz, /metrics): the bearer they require; unset: open (development only)
-    ops_token: str = field(default_factory=lambda: settings.env("LEC_OPS_TOKEN", ""))
-    ready_cache_ttl: float = field(default_factory=lambda: settings.env_float("LEC_READY_CACHE_SECONDS", 5))
+    ops_token: str = _setting("ops_token")
+    ready_cache_ttl: float = _setting("ready_cache_seconds")
     listen_events: bool = True

@@ -1,13 +1,16 @@
 """What every resource receives: settings, RPC client and the unit directory."""
-from gateway.access import TokenStates, UnitDirectory
+from gateway.access import GATEWAY, TokenStates
 from gateway.rpc import RpcClient
+from services.common.units import MemoryStore, UnitDirectory
 
 
 class AppContext:
     def __init__(self, config, rpc=None, units=None):
         self.config = config
         self.rpc = rpc or RpcClient(config.amqp_uri, config.rpc_timeout)
-        self.units = units or UnitDirectory(self.rpc, config.unit_cache_ttl, config.unit_cache_size)
+        self.units = units or UnitDirectory(
+            fetch=lambda ids: self.rpc.call("registry", "get_units", ids, actor=GATEWAY),
+            ttl=config.unit_cache_ttl, store=MemoryStore(config.unit_cache_size))
         self.tokens = TokenStates(self.rpc, config.token_state_ttl)
 
     def call(self, req, service, method, *args, timeout=None, **kwargs):

@@ -23,6 +23,7 @@ import zlib
 from dataclasses import dataclass
 from xml.parsers import expat
 
+from services.common import settings
 from services.common.errors import LecError
 from services.common.text import spreadsheet_row
 
@@ -250,15 +251,15 @@ class Limits:
 
     @classmethod
     def from_env(cls):
-        from services.common.settings import env_float, env_int
-        return cls(rows=env_int("LEC_IMPORT_MAX_ROWS", cls.rows),
-                   columns=env_int("LEC_IMPORT_MAX_COLUMNS", cls.columns),
-                   cell_chars=env_int("LEC_IMPORT_MAX_CELL_CHARS", cls.cell_chars),
-                   row_bytes=env_int("LEC_IMPORT_MAX_ROW_BYTES", cls.row_bytes),
-                   shared_strings=env_int("LEC_XLSX_MAX_SHARED_STRINGS", cls.shared_strings),
-                   shared_chars=env_int("LEC_XLSX_MAX_SHARED_CHARS", cls.shared_chars),
-                   xml_bytes=env_int("LEC_XLSX_MAX_XML_BYTES", cls.xml_bytes),
-                   seconds=env_float("LEC_XLSX_MAX_SECONDS", cls.seconds))
+        configured = settings.current()
+        return cls(rows=configured.import_max_rows,
+                   columns=configured.import_max_columns,
+                   cell_chars=configured.import_max_cell_chars,
+                   row_bytes=configured.import_max_row_bytes,
+                   shared_strings=configured.xlsx_max_shared_strings,
+                   shared_chars=configured.xlsx_max_shared_chars,
+                   xml_bytes=configured.xlsx_max_xml_bytes,
+                   seconds=configured.xlsx_max_seconds)
 
 
 LIMITS = Limits()

@@ -2,35 +2,39 @@
 import os
 
 from gateway import httperrors
+from services.common import settings
 
 # errors gunicorn answers itself come as JSON too, and no answer carries a Server
 # banner (workers inherit both)
 httperrors.install()
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+configured = settings.current()
+bind = f"{configured.host}:{configured.port}"
 worker_class = "gthread"
-workers = int(os.environ.get("LEC_GATEWAY_WORKERS", "2"))
-threads = int(os.environ.get("LEC_GATEWAY_THREADS", "8"))
-timeout = int(os.environ.get("LEC_GATEWAY_TIMEOUT", "600"))
+workers = configured.gateway_workers
+threads = configured.gateway_threads
+timeout = configured.gateway_timeout
 graceful_timeout = 10
-keepalive = int(os.environ.get("LEC_GATEWAY_KEEPALIVE", "30"))  # idle keep-alive seconds
+keepalive = configured.gateway_keepalive  # idle keep-alive seconds
 preload_app = False  # proxies and listener threads must be made after fork
-accesslog = os.environ.get("LEC_ACCESS_LOG", "-") or None
+accesslog = configured.access_log or None
 # gunicorn's default line without the query string: searches (?q=) may hold a child's ID number
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
-loglevel = os.environ.get("LEC_LOG_LEVEL", "info").lower()
-max_requests = int(os.environ.get("LEC_GATEWAY_MAX_REQUESTS", "0"))
+loglevel = configured.log_level.lower()
+max_requests = configured.gateway_max_requests
 
 
 def on_starting(server):
     """Per-worker metrics are aggregated through files in a fresh directory."""
     import shutil
     import tempfile
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    path = settings.current().prometheus_multiproc_dir
     if not path:
         path = tempfile.mkdtemp(prefix="lec-metrics-")
+        # the workers inherit it: prometheus_client and gateway.metrics read it there
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+        settings.reload()
     else:
         shutil.rmtree(path, ignore_errors=True)
         os.makedirs(path, exist_ok=True)

@@ -6,7 +6,6 @@ mode (``PROMETHEUS_MULTIPROC_DIR``, set up by gunicorn_conf.py); a scrape of
 the health check that ``/readyz`` shares (at most one every
 ``LEC_READY_CACHE_SECONDS``). Operators only (see gateway/resources/health.py).
 """
-import os
 import time
 
 import falcon
@@ -48,7 +47,7 @@ class Metrics:
         self.health = health
 
     def on_get(self, req, resp):
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if settings.current().prometheus_multiproc_dir:
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
         else:

@@ -62,7 +62,7 @@ class BodyLimit:
 
 def json_max_depth():
     """How deep a JSON body may nest (``LEC_JSON_MAX_DEPTH``, default 32)."""
-    return settings.env_int("LEC_JSON_MAX_DEPTH", 32)
+    return settings.current().json_max_depth
 
 
 def _no_constant(name):

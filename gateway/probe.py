@@ -6,16 +6,18 @@
 orchestrator could only carry written out in the manifest. The gateway is found
 at ``http://127.0.0.1:$PORT`` (``PORT`` defaults to 8000).
 """
-import os
 import sys
 import urllib.error
 import urllib.request
 
+from services.common import settings
+
 
 def main(path="/readyz"):
-    url = f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}{path}"
+    configured = settings.current()
+    url = f"http://127.0.0.1:{configured.port}{path}"
     request = urllib.request.Request(url)
-    token = os.environ.get("LEC_OPS_TOKEN")
+    token = configured.ops_token
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:

@@ -299,8 +299,3 @@ def render(table, media_type):
     if media_type == HTML:
         return to_html(table).encode("utf-8"), "text/html; charset=utf-8"
     raise ValueError(media_type)
-
-
-def filename(table, round_brief, unit, media_type):
-    return f"lec-{table['key']}-{round_brief['academic_year']}-{round_brief['number']}-{unit['code']}." \
-           f"{EXTENSIONS[media_type]}"

@@ -1,6 +1,9 @@
 """RPC from gunicorn threads: one nameko ``ClusterRpcProxy`` per thread
 (a proxy shared between threads deadlocks), created lazily after fork, with a
-timeout on every call. The acting user and request id travel as context data."""
+timeout on every call. The acting user and request id travel as context data:
+each thread's proxies are given one ``context_data`` mapping of that thread,
+which nameko keeps (it copies it into the headers of every message it sends),
+so the mapping is filled anew before each call."""
 import logging
 import socket
 import threading
@@ -23,13 +26,20 @@ class RpcClient:
         self.timeout = timeout
         self._local = threading.local()
 
+    def _context_data(self):
+        """This thread's context data, shared by all of its proxies."""
+        data = getattr(self._local, "context_data", None)
+        if data is None:
+            data = self._local.context_data = {}
+        return data
+
     def _proxy(self, timeout):
         key = timeout or self.timeout
         proxies = getattr(self._local, "proxies", None)
         if proxies is None:
             proxies = self._local.proxies = {}
         if key not in proxies:
-            holder = ClusterRpcProxy(self.config, timeout=key)
+            holder = ClusterRpcProxy(self.config, context_data=self._context_data(), timeout=key)
             proxies[key] = (holder, holder.start())
         return proxies[key]
 
@@ -44,15 +54,15 @@ class RpcClient:
 
     def call(self, service, method, *args, actor=None, request_id=None, timeout=None, **kwargs):
         try:
-            holder, proxy = self._proxy(timeout)
+            _, proxy = self._proxy(timeout)
         except (OSError, AMQPError, KombuError) as exc:
             raise LecError("service_unavailable", f"message broker unavailable: {exc}")
-        data = {}
+        data = self._context_data()
+        data.clear()
         if actor is not None:
             data[ACTOR_KEY] = actor.to_json()
         if request_id:
             data[REQUEST_ID_KEY] = request_id
-        holder._worker_ctx.data = data
         try:
             return getattr(getattr(proxy, service), method)(*args, **kwargs)
         except LecError:

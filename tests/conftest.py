@@ -66,11 +66,30 @@ def lec_env():
         "LEC_ACCESS_LOG": "",
     }
     os.environ.update(env)
+    settings.reload()
     for service in settings.SERVICES:
         url = settings.database_url(service)
         migrate.drop_database(url)
         migrate.migrate(service, url)
     return env
+
+
+@pytest.fixture(autouse=True)
+def settings_follow_the_environment(monkeypatch):
+    """A process reads its settings once (``settings.current()``); a test that
+    changes the environment with ``monkeypatch.setenv``/``delenv`` has them read
+    again after each change, and the next test starts from the environment restored."""
+    from services.common import settings
+
+    for name in ("setenv", "delenv"):
+        def changed(*args, _change=getattr(monkeypatch, name), **kwargs):
+            _change(*args, **kwargs)
+            settings.reload()
+        setattr(monkeypatch, name, changed)
+    settings.reload()
+    yield
+    monkeypatch.undo()
+    settings.reload()
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,7 @@ from bench.report.run import copy_rows, percentile, say, time_ms
 from services.common import migrate, settings
 from services.common.context import Actor
 from services.common.db import make_engine
+from services.common.values import Round, Unit
 from services.enrollment import checks, review
 from services.enrollment.models import check_findings, learners
 
@@ -75,15 +76,16 @@ def db_url():
     explicit = os.environ.get("BENCH_CHECKS_DB_URL")
     if explicit:
         return settings.normalise_db_url(explicit)
-    base = settings.env("LEC_PG_URL", settings.DEFAULT_PG_URL).rstrip("/")
+    base = settings.current().pg_url.rstrip("/")
     return settings.normalise_db_url(f"{base}/{settings.db_prefix()}benchchecks")
 
 
 class Uow:
-    """What ``review.report`` needs of a unit of work."""
+    """What ``review.report_of`` needs of a unit of work."""
 
-    def __init__(self, session):
+    def __init__(self, session, actor):
         self.session = session
+        self.actor = actor
 
     def commit(self):
         self.session.commit()
@@ -210,8 +212,7 @@ def load(engine, scale, seed):
 
 
 def unit_dict(row):
-    return {"id": row[0], "code": row[1], "name": row[2], "type": row[3], "parent_id": row[4], "path": row[5],
-            "status": row[6]}
+    return Unit(id=row[0], code=row[1], name=row[2], type=row[3], parent_id=row[4], path=row[5], status=row[6])
 
 
 # -- measuring -------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def baseline(Session, rules, rows):
     severity = {code: rule["severity"] for code, rule in rules.checks["rules"].items()}
     with Session() as session:
         for start in range(0, len(checked), BATCH):
-            batch = {u["id"]: u for u in checked[start:start + BATCH]}
+            batch = {u.id: u for u in checked[start:start + BATCH]}
             keys = {f[:4]: f[1] for f in checks.compute(session, rules, batch)}  # as refresh stores them
             for code in keys.values():
                 totals["errors" if severity[code] == "error" else "queries"] += 1
@@ -251,11 +252,11 @@ def timed_reports(Session, rules, pool, samples, rng, by_lao):
     actor = Actor.system("bench")
     times = []
     with Session() as session:
-        uow = Uow(session)
+        uow = Uow(session, actor)
         for _ in range(samples):
             unit = unit_dict(rng.choice(pool))
-            below = by_lao.get(unit["id"], {}) if unit["type"] == "lao" else {}
-            ms, report = time_ms(lambda: review.report(uow, actor, rules, unit, below))
+            below = by_lao.get(unit.id, {}) if unit.type == "lao" else {}
+            ms, report = time_ms(lambda: review.report_of(uow, rules, unit, below))
             times.append(ms)
     return times, report
 
@@ -266,7 +267,7 @@ def timed_tallies(Session, rules, pool, samples, rng, children_of):
         for _ in range(samples):
             unit = rng.choice(pool)
             scope = {c[0]: c[5] for c in children_of[unit[0]]}
-            ms, _ = time_ms(lambda: review.check_tallies(session, rules.id, scope))
+            ms, _ = time_ms(lambda: review.tallies_of(session, rules.id, scope))
             times.append(ms)
     return times
 
@@ -301,7 +302,7 @@ def main(argv=None):
         say(f"  {', '.join(f'{v:,} {k}' for k, v in kinds.items())}; active learners: "
             f"round 1 {by_round.get(1, 0):,}, round 2 {by_round.get(2, 0):,} "
             f"(loaded in {time.perf_counter() - started:.1f}s)")
-        rules = checks.RoundRules(ROUND_2, ROUND_1)
+        rules = checks.RoundRules(Round.from_record(ROUND_2), Round.from_record(ROUND_1))
 
         queued, done, seconds = full_refresh(Session, rules)
         say(f"(a) full refresh (seed + refresh_queued batches of {BATCH}): {done:,} units "

@@ -82,6 +82,7 @@ class Bench:
                "LEC_ADMIN_USERNAME": "bench", "LEC_ADMIN_PASSWORD": PASSWORD, "LEC_JWT_SECRET": SECRET,
                "LEC_LOG_LEVEL": "WARNING", "LEC_ACCESS_LOG": "", "LEC_TOKEN_TTL": "86400"}
         os.environ.update(env)
+        settings.reload()
         for service in settings.SERVICES:
             url = settings.database_url(service)
             migrate.drop_database(url)

@@ -36,7 +36,7 @@ from sqlalchemy.orm import sessionmaker
 
 from services.common import migrate, settings
 from services.common.context import Actor
-from services.common.db import make_engine
+from services.common.db import UnitOfWork, make_engine
 from services.enrollment import models as enrollment_models
 from services.reporting import queries, rebuild
 
@@ -61,7 +61,7 @@ def db_url():
     explicit = os.environ.get("BENCH_REPORT_DB_URL")
     if explicit:
         return settings.normalise_db_url(explicit)
-    base = settings.env("LEC_PG_URL", settings.DEFAULT_PG_URL).rstrip("/")
+    base = settings.current().pg_url.rstrip("/")
     return settings.normalise_db_url(f"{base}/{settings.db_prefix()}benchreport")
 
 
@@ -138,9 +138,10 @@ def load(engine, scale, seed):
                     "2026-11-05T10:00:00+07:00", '{"total": 0, "by_grade": {}}') for u in confirmed])
     started = time.perf_counter()
     with sessionmaker(engine)() as session:
-        rebuild.recount_units(session)
-        rebuild.recount(session, ROUND_ID)
-        session.commit()
+        uow = UnitOfWork(session)
+        rebuild.recount_units(uow)
+        rebuild.recount(uow, ROUND_ID)
+        uow.commit()
     say(f"  aggregates recounted (as a rebuild does) in {time.perf_counter() - started:.1f}s")
     return units
 
@@ -201,13 +202,14 @@ def measure(engine, units, samples, seed):
               ("LAO", by_type["lao"]), ("institution", by_type["school"] + by_type["cdc"])]
     results = []
     with Session() as session:
+        uow = UnitOfWork(session, actor=Actor.system("bench"))
         for name, pool in levels:
             picks = [rng.choice(pool) for _ in range(samples)]
             full, same, theirs = [], [], []
             for unit in picks:
-                ms, report = time_ms(lambda: queries.summary(session, Actor.system("bench"), ROUND_ID, unit[0]))
+                ms, report = time_ms(lambda: queries.summary(uow, ROUND_ID, unit[0]))
                 full.append(ms)
-                ms, cube = time_ms(lambda: queries.learner_cube(session, ROUND_ID, unit[0]))
+                ms, cube = time_ms(lambda: queries.learner_cube(uow, ROUND_ID, unit[0]))
                 same.append(ms)
                 ms, rows = time_ms(lambda: session.execute(text(BASELINE),
                                                            {"r": ROUND_ID, "prefix": unit[5] + "%"}).all())

@@ -21,7 +21,7 @@ class OwnUnitInPath(UnitInPath):
 
     def authorise(self, req, params, ctx):
         super().authorise(req, params, ctx)
-        if req.context.unit["id"] != req.context.actor.org_unit_id:
+        if req.context.unit.id != req.context.actor.org_unit_id:
             raise forbidden("a unit is confirmed only by a user of that unit")
 
 
@@ -37,7 +37,7 @@ class UnitInPathOrAbove(UnitInPath):
             if getattr(exc, "code", None) != "not_found":
                 raise
             unit = ctx.units.get(int(params.get(self.param)))
-            if unit is None or not hierarchy.is_strict_ancestor(unit["path"], actor.path):
+            if unit is None or not hierarchy.is_strict_ancestor(unit.path, actor.path):
                 raise not_found("org unit")
             req.context.unit = unit
 
@@ -75,7 +75,7 @@ class Confirmation:
         self.ctx = ctx
 
     def on_get(self, req, resp, id, unit_id):
-        if req.context.actor.can_read(req.context.unit["path"]):
+        if req.context.actor.can_read(req.context.unit.path):
             resp.media = self.ctx.call(req, "confirmation", "status", id, unit_id)
         else:
             resp.media = self.ctx.call(req, "confirmation", "upward_status", id, unit_id)
@@ -169,7 +169,7 @@ class RevocationRequests:
     def on_get(self, req, resp, id):
         unit = req.context.unit
         resp.media = self.ctx.call(req, "confirmation", "list_revocation_requests", id,
-                                   org_unit_id=unit["id"] if unit else None,
+                                   org_unit_id=unit.id if unit else None,
                                    state=req.get_param("state"), **paging(req))
 
 

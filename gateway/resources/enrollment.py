@@ -98,7 +98,7 @@ class RoundLearners:
         self.ctx = ctx
 
     def on_get(self, req, resp, id):
-        resp.media = self.ctx.call(req, "enrollment", "list_learners", id, req.context.unit["id"],
+        resp.media = self.ctx.call(req, "enrollment", "list_learners", id, req.context.unit.id,
                                    q=req.get_param("q"), grade=req.get_param("grade"),
                                    status=req.get_param("status"), sort=req.get_param("sort"),
                                    **paging(req))
@@ -225,13 +225,13 @@ def _senders():
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=settings.env_int("LEC_IMPORT_SENDERS", 8),
+            _pool = ThreadPoolExecutor(max_workers=settings.current().import_senders,
                                        thread_name_prefix="import-sender")
         return _pool
 
 
 def _long(ctx):
-    return max(ctx.config.rpc_timeout, settings.env_float("LEC_IMPORT_RPC_TIMEOUT", 120))
+    return max(ctx.config.rpc_timeout, settings.current().import_rpc_timeout)
 
 
 class LearnerImport:
@@ -250,12 +250,13 @@ class LearnerImport:
     def __init__(self, ctx):
         self.ctx = ctx
         self.max_body = ctx.config.max_upload
-        self.batch = settings.env_int("LEC_IMPORT_BATCH", 5000)
+        configured = settings.current()
+        self.batch = configured.import_batch
         # a batch is one RPC message: well under the broker's message size limit
         # (RabbitMQ's default is 16 MiB), whatever its rows hold
-        self.batch_bytes = settings.env_int("LEC_IMPORT_BATCH_BYTES", 4 << 20)
-        self.max_reported = settings.env_int("LEC_IMPORT_MAX_REPORTED", 10_000)
-        self.parallel = max(1, settings.env_int("LEC_IMPORT_PARALLEL", 2))
+        self.batch_bytes = configured.import_batch_bytes
+        self.max_reported = configured.import_max_reported
+        self.parallel = max(1, configured.import_parallel)
         self.limits = fileformat.Limits.from_env()
 
     # what a file holds: the enrollment RPCs that check and store it, its columns, its reader
@@ -462,7 +463,7 @@ class Checks:
         self.ctx = ctx
 
     def on_get(self, req, resp, id):
-        resp.media = self.ctx.call(req, "enrollment", "checks", id, req.context.unit["id"])
+        resp.media = self.ctx.call(req, "enrollment", "checks", id, req.context.unit.id)
 
 
 class Explanations:

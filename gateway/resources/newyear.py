@@ -21,7 +21,7 @@ class Promote:
 
     def on_post(self, req, resp, id, iid):
         dry_run = req.get_param_as_bool("dry_run", default=False)
-        timeout = max(self.ctx.config.rpc_timeout, settings.env_float("LEC_IMPORT_RPC_TIMEOUT", 120))
+        timeout = max(self.ctx.config.rpc_timeout, settings.current().import_rpc_timeout)
         resp.media = self.ctx.call(req, "enrollment", "promote", id, iid, dry_run=dry_run, timeout=timeout)
 
 

@@ -7,7 +7,6 @@ from gateway.context import json_body, paging
 from gateway.resources import agencies
 from services.common.audit import AuditEntry
 from services.common.errors import validation_error
-from services.common.vocabulary import LEVEL_OF_TYPE
 from services.common.settings import SERVICES
 from services.common.validation import page
 from services.registry.agency_schemas import TokenRequest
@@ -109,7 +108,10 @@ class Me:
             resp.media = agencies.agency_me(self.ctx, actor)
             return
         user = self.ctx.call(req, "registry", "get_user", actor.user_id)
-        user["org_unit"] = self.ctx.units.get(actor.org_unit_id)
+        # the registry's whole record of the unit (the directory keeps only the fields of a Unit)
+        records = self.ctx.units.fetch([actor.org_unit_id])
+        self.ctx.units.remember(records)
+        user["org_unit"] = records[0] if records else None
         resp.media = user
 
 
@@ -187,8 +189,8 @@ class AuditLog:
         if actor.role == "department" and req.get_param("org_unit_id") in (None, ""):
             return None
         unit = req.context.unit
-        below = self.ctx.call(req, "registry", "subtree", unit["id"])
-        return {"path": unit["path"], "unit_ids": [unit["id"]] + [u["id"] for u in below]}
+        below = self.ctx.call(req, "registry", "subtree", unit.id)
+        return {"path": unit.path, "unit_ids": [unit.id] + [u["id"] for u in below]}
 
     def on_get(self, req, resp):
         filters = {k: req.get_param(k) for k in self.FILTERS if req.get_param(k) not in (None, "")}
@@ -338,7 +340,7 @@ class Users:
     def on_get(self, req, resp):
         unit = req.context.unit
         resp.media = self.ctx.call(req, "registry", "list_users",
-                                   org_unit_id=unit["id"] if unit else None, q=req.get_param("q"),
+                                   org_unit_id=unit.id if unit else None, q=req.get_param("q"),
                                    **paging(req))
 
 
@@ -414,8 +416,8 @@ class RoundWindow:
 
     def on_get(self, req, resp, id):
         unit = req.context.unit
-        level = req.get_param("level") or LEVEL_OF_TYPE.get(unit.get("type"), "institution")
-        resp.media = self.ctx.call(req, "rounds", "window", id, unit["path"], level)
+        level = req.get_param("level") or unit.level
+        resp.media = self.ctx.call(req, "rounds", "window", id, unit.path, level)
 
 
 ROUTES = [

@@ -12,14 +12,13 @@ from gateway.access import UnitInPath
 from gateway.context import json_body
 from gateway.resources.reporting import EXPORTS, negotiate
 from services.common.errors import LecError
-from services.registry import documents
-from services.registry.profile_schemas import Document, Profile, UnitRejection, Survey
+from services.registry.profile_schemas import CONTENT_TYPES, Document, Profile, Survey, UnitRejection, max_bytes
 from services.registry.schemas import OrgUnit as UnitSchema
 from gateway import render
 from services.reporting.schemas import Table
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-FILES = {media: BINARY for media in documents.CONTENT_TYPES}
+FILES = {media: BINARY for media in CONTENT_TYPES}
 
 
 class OrgUnitDetail(UnitSchema):
@@ -81,17 +80,17 @@ class OrgUnitDocuments:
     def __init__(self, ctx):
         self.ctx = ctx
         # the gateway's body limit for this resource: the documents' own, and a little
-        self.max_body = documents.max_bytes() + 1
+        self.max_body = max_bytes() + 1
 
     def on_get(self, req, resp, id):
         resp.media = self.ctx.call(req, "registry", "list_documents", id)
 
     def on_post(self, req, resp, id):
         content_type = (req.content_type or "").split(";")[0].strip().lower()
-        if content_type not in documents.CONTENT_TYPES:
+        if content_type not in CONTENT_TYPES:
             raise LecError("unsupported_media_type", "send a PDF (application/pdf), a JPEG (image/jpeg) "
                                                      "or a PNG (image/png) as the request body")
-        limit = documents.max_bytes()
+        limit = max_bytes()
         stream = req.stream if req.content_length is None else req.bounded_stream
         content = stream.read(limit + 1)
         if len(content) > limit:

@@ -51,7 +51,7 @@ def send_table(resp, table, media_type, round_id, unit):
     body, content_type = render.render(table, media_type)
     resp.data = body
     resp.content_type = content_type
-    name = f"lec-{table['key']}-round{round_id}-{unit['code']}.{render.EXTENSIONS[media_type]}"
+    name = f"lec-{table['key']}-round{round_id}-{unit.code}.{render.EXTENSIONS[media_type]}"
     disposition = "inline" if media_type == render.HTML else "attachment"
     resp.set_header("Content-Disposition", f'{disposition}; filename="{name}"')
 
@@ -71,9 +71,9 @@ class Report:
         unit = req.context.unit
         media_type = negotiate(req)
         if media_type is None:
-            resp.media = self.ctx.call(req, "reporting", self.name, id, unit["id"], **self.options(req))
+            resp.media = self.ctx.call(req, "reporting", self.name, id, unit.id, **self.options(req))
             return
-        table = self.ctx.call(req, "reporting", "table", self.name, id, unit["id"], self.options(req))
+        table = self.ctx.call(req, "reporting", "table", self.name, id, unit.id, self.options(req))
         send_table(resp, table, media_type, id, unit)
 
 
@@ -100,18 +100,18 @@ class ProgressReport(Report):
             super().on_get(req, resp, id)
             return
         unit = req.context.unit
-        report = self.ctx.call(req, "reporting", "progress", id, unit["id"])
+        report = self.ctx.call(req, "reporting", "progress", id, unit.id)
         ids = [item["unit"]["id"] for item in report.get("items") or []]
         try:
-            tallies = self.ctx.call(req, "enrollment", "check_tallies", id, ids + [unit["id"]])
+            tallies = self.ctx.call(req, "enrollment", "check_tallies", id, ids + [unit.id])
         except Exception as exc:  # the report stands without its checks column
-            log.warning("progress report of unit %s without checks: %s", unit["id"],
+            log.warning("progress report of unit %s without checks: %s", unit.id,
                         getattr(exc, "description", None) or exc)
             tallies = None
         if tallies is not None:
             for item in report.get("items") or []:
                 item["checks"] = _check_tally(tallies.get(str(item["unit"]["id"])))
-            report["checks"] = _check_tally(tallies.get(str(unit["id"])))
+            report["checks"] = _check_tally(tallies.get(str(unit.id)))
         resp.media = report
 
 
@@ -137,7 +137,7 @@ class BudgetReport(Report):
             raise validation_error({"preview": ["true or false"]})
         if negotiate(req) is None:
             unit = req.context.unit
-            resp.media = self.ctx.call(req, "reporting", "budget", id, unit["id"],
+            resp.media = self.ctx.call(req, "reporting", "budget", id, unit.id,
                                        limit=req.get_param("limit"), offset=req.get_param("offset"),
                                        **({"preview": True} if preview == "true" else {}))
             return
@@ -187,7 +187,7 @@ class Form:
     def on_get(self, req, resp, id, enclosure):
         unit = req.context.unit
         media_type = negotiate(req)
-        table = self.ctx.call(req, "reporting", "form", id, unit["id"], enclosure)
+        table = self.ctx.call(req, "reporting", "form", id, unit.id, enclosure)
         if media_type is None:
             resp.media = table
         else:
@@ -213,7 +213,7 @@ class RoundBlockers:
 
     def on_get(self, req, resp, id):
         unit = req.context.unit
-        resp.media = self.ctx.call(req, "reporting", "blockers", id, unit["id"],
+        resp.media = self.ctx.call(req, "reporting", "blockers", id, unit.id,
                                    limit=req.get_param("limit"), offset=req.get_param("offset"))
 
 

@@ -30,7 +30,7 @@ class Transfers:
         self.ctx = ctx
 
     def on_get(self, req, resp, id):
-        resp.media = self.ctx.call(req, "enrollment", "list_transfers", id, req.context.unit["id"],
+        resp.media = self.ctx.call(req, "enrollment", "list_transfers", id, req.context.unit.id,
                                    direction=req.get_param("direction"), state=req.get_param("state"),
                                    **paging(req))
 

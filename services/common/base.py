@@ -3,6 +3,7 @@ and reports its outbox backlog and failed events (for ``/readyz``), and a
 heartbeat file for per-process liveness probes, and the reading of its audit log."""
 import logging
 import socket
+from typing import Any
 
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
@@ -66,6 +67,8 @@ class ProductionCheck(DependencyProvider):
 
 
 class HealthMixin:
+    db: Any  # the service's Database dependency
+    name: str  # the service's name
     # a sign of life of this very process (LEC_HEARTBEAT_FILE), for liveness probes
     heartbeat = Heartbeat()
     production_check = ProductionCheck()

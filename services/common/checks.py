@@ -14,6 +14,7 @@ Messages are templates: ``{name}`` takes a value of the finding (``age``,
 """
 import hashlib
 import json
+from typing import Any, Dict, Tuple
 
 SEVERITIES = ("error", "query")
 
@@ -27,7 +28,7 @@ GRADE_AGES = {
 
 # code -> default rule. ``applies_to``: the level whose confirmation the rule
 # concerns ("institution": schools and CDCs; "lao").
-DEFAULT_RULES = {
+DEFAULT_RULES: Dict[str, Dict[str, Any]] = {
     "age_grade_implausible": {
         "severity": "error", "enabled": True, "applies_to": "institution",
         "params": {"years": 2},
@@ -91,7 +92,7 @@ DEFAULT_RULES = {
     },
 }
 
-PARAM_LIMITS = {"years": (0, 20), "share": (0.0, 10.0), "min_change": (0, 100_000),
+PARAM_LIMITS: Dict[str, Tuple[Any, Any]] = {"years": (0, 20), "share": (0.0, 10.0), "min_change": (0, 100_000),
                 "min_removed": (0, 100_000)}
 
 

@@ -108,11 +108,12 @@ class UnitOfWork:
     """A transaction: commit applies the change, its audit rows and its events
     together; leaving the block without commit rolls everything back."""
 
-    def __init__(self, session, actor=None, request_id=None, on_events=None):
+    def __init__(self, session, actor=None, request_id=None, on_events=None, sessions=None):
         self.session = session
         self.actor = actor
         self.request_id = request_id
         self._on_events = on_events
+        self._sessions = sessions
         self._emitted = False
         self.events = []
 
@@ -170,6 +171,20 @@ class UnitOfWork:
             self._on_events()
         self._emitted = False
 
+    def rollback(self):
+        """Undo what the current transaction did (its events too); the next
+        statement starts the next transaction."""
+        self.session.rollback()
+        self._emitted = False
+
+    def fork(self):
+        """A second unit of work of the same caller, on a connection of its own:
+        for the rare use case that keeps a row locked in this one while steps
+        commit in the other (an approval holding its request while each
+        revocation commits)."""
+        return UnitOfWork(self._sessions(), self.actor, self.request_id, self._on_events,
+                          self._sessions)
+
 
 class DbHandle:
     """What a service worker sees as ``self.db``."""
@@ -185,7 +200,7 @@ class DbHandle:
 
     def uow(self):
         return UnitOfWork(self._provider.Session(), self.actor, self.request_id,
-                          self._provider.wake_relay)
+                          self._provider.wake_relay, self._provider.Session)
 
     @contextmanager
     def session(self):
@@ -218,7 +233,7 @@ class Database(DependencyProvider):
         url = config.get(f"{self.service_name.upper()}_DB_URL") or settings.database_url(self.service_name)
         workers = int(config.get("max_workers", 10))
         # a few connections kept open; bursts borrow more and give them back
-        self.engine = make_engine(url, pool_size=settings.env_int("LEC_DB_POOL_SIZE", 4),
+        self.engine = make_engine(url, pool_size=settings.current().db_pool_size,
                                   max_overflow=workers + 4)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         if self.relay_enabled:

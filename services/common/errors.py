@@ -121,7 +121,7 @@ def conflict(description, **extra):
 
 def validation_error(errors, description="the request is not valid"):
     """``errors`` maps a field name to a list of messages."""
-    normalised = {}
+    normalised: dict = {}
     for field, messages in (errors or {}).items():
         if isinstance(messages, (list, tuple)):
             normalised[str(field)] = [m if isinstance(m, (str, dict)) else str(m) for m in messages]

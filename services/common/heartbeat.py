@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def heartbeat_path(service, template=None):
     """The file of ``service``'s heartbeat: ``template`` (``LEC_HEARTBEAT_FILE`` by
     default) with ``{service}`` replaced; None when heartbeats are off."""
-    template = template if template is not None else settings.env("LEC_HEARTBEAT_FILE")
+    template = template if template is not None else settings.current().heartbeat_file
     return template.replace("{service}", service) if template else None
 
 
@@ -54,7 +54,7 @@ class Heartbeat(DependencyProvider):
     def setup(self):
         self.service = self.container.service_name
         self.path = heartbeat_path(self.service)
-        self.interval = settings.env_float("LEC_HEARTBEAT_INTERVAL", 5.0)
+        self.interval = settings.current().heartbeat_interval
         self._thread = None
 
     def start(self):

@@ -12,6 +12,7 @@ The decorated method takes ``(self, uow, event)``.
 import functools
 import logging
 import traceback
+from typing import Any
 
 import eventlet
 from nameko.events import event_handler
@@ -38,7 +39,7 @@ def handles(source_service, event_type, **kwargs):
         def wrapper(self, event):
             return process_event(self.db, handler_name, event, lambda uow: fn(self, uow, event))
 
-        wrapper.lec_handler = handler_name
+        setattr(wrapper, "lec_handler", handler_name)  # how the retry timer recognises it
         return event_handler(source_service, event_type, requeue_on_error=True, **kwargs)(wrapper)
 
     return decorator
@@ -97,8 +98,9 @@ def record_failure(db, handler_name, event, exc):
 
 class EventRetryMixin:
     """Adds a timer that re-runs failed events whose backoff has passed."""
+    db: Any  # the service's Database dependency
 
-    @timer(interval=settings.env_float("LEC_EVENT_RETRY_INTERVAL", 5))
+    @timer(interval=settings.current().event_retry_interval)
     def retry_failed_events(self):
         with self.db.session() as session:
             rows = session.execute(

@@ -106,9 +106,10 @@ class OutboxRelay:
         self.service_name = service_name
         self.exchange = get_event_exchange(service_name, config or {})
         self.amqp_uri = amqp_uri
-        self.poll_interval = poll_interval or settings.env_float("LEC_OUTBOX_POLL", 1.0)
-        self.batch_size = batch_size or settings.env_int("LEC_OUTBOX_BATCH", 1000)
-        self.retention_hours = settings.env_float("LEC_OUTBOX_RETENTION_HOURS", 72)
+        configured = settings.current()
+        self.poll_interval = poll_interval or configured.outbox_poll
+        self.batch_size = batch_size or configured.outbox_batch
+        self.retention_hours = configured.outbox_retention_hours
         self._wake = threading.Event()
         self._stopped = False
         self._last_cleanup = 0.0

@@ -52,7 +52,7 @@ def check_input(data, max_depth=None):
     problem = _problem(data)
     if problem:
         raise validation_error({"_schema": [problem]})
-    stack = [(data, (), 1)]
+    stack: list = [(data, (), 1)]
     while stack:
         container, path, depth = stack.pop()
         if not isinstance(container, (dict, list, tuple)):
@@ -122,7 +122,7 @@ def _bounded(value, name, default, low, high, errors):
 def page(limit, offset):
     """List paging of the contract: ``limit`` 1..1000 (default 50), ``offset``
     0..1,000,000,000 (default 0)."""
-    errors = {}
+    errors: dict = {}
     limit = _bounded(limit, "limit", 50, 1, MAX_LIMIT, errors)
     offset = _bounded(offset, "offset", 0, 0, MAX_OFFSET, errors)
     if errors:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from services.common.context import require_actor
 from services.common.errors import forbidden, validation_error
 from services.common.jsonutil import BANGKOK, plain
+from services.common.validation import as_id
 from services.confirmation import domain
 from services.confirmation.models import confirmations
 
@@ -80,25 +81,21 @@ def _item(round_id, row):
     }
 
 
-def confirmed_counts(db, round_id, after=None, limit=None):
+def confirmed_counts(uow, round_id, after=None, limit=None):
     """``{items, next_cursor, has_more}``: the page after ``after`` in feed order. Agency
     clients and department users read every unit; province users their subtree."""
-    actor = require_actor(db.actor)
+    actor = require_actor(uow.actor)
     if not (actor.is_system or actor.role in READERS):
         raise forbidden("the confirmed-counts feed is for agency clients, department and province users")
-    try:
-        round_id = int(round_id)
-    except (TypeError, ValueError):
-        raise validation_error({"round_id": ["must be an integer"]})
+    round_id = as_id(round_id, "round_id")
     position, limit = decode_cursor(round_id, after), _limit(limit)
     cond = [C.round_id == round_id, C.feed_seq.isnot(None), C.feed_seq > position]
     if actor.role == "province":
         cond.append(C.unit_path.startswith(actor.path, autoescape=True))
-    with db.session() as session:
-        rows = session.execute(
-            select(C.unit_id, C.unit_code, C.unit_type, C.unit_path, C.state, C.counts, C.seal_digest,
-                   C.confirmed_at, C.revoked_at, C.version, C.feed_seq)
-            .where(*cond).order_by(C.feed_seq).limit(limit + 1)).all()
+    rows = uow.execute(
+        select(C.unit_id, C.unit_code, C.unit_type, C.unit_path, C.state, C.counts, C.seal_digest,
+               C.confirmed_at, C.revoked_at, C.version, C.feed_seq)
+        .where(*cond).order_by(C.feed_seq).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     items = [_item(round_id, r) for r in rows]

@@ -11,11 +11,8 @@ from services.common.tables import add_common_tables
 metadata = MetaData()
 common = add_common_tables(metadata)
 
-STATES = ("open", "sealing", "confirmed", "unsealing")
-
-# ``state``: open -> sealing (saga running: enrollment seal, then record) -> confirmed
-#            confirmed -> unsealing (revocation recorded, enrollment unseal pending) -> open
-# A saga in flight has its id, the process that runs it and when it started.
+# ``state``: the state machine of services.confirmation.domain.Confirmation (open, sealing,
+# confirmed, unsealing). A saga in flight has its id, the process that runs it and when it started.
 confirmations = Table(
     "confirmations", metadata,
     Column("round_id", BigInteger, nullable=False),
@@ -78,8 +75,6 @@ idempotency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("user_id", "key", name="pk_idempotency_keys"),
 )
-
-REQUEST_STATES = ("pending", "approved", "declined", "withdrawn")
 
 # A unit's request that a confirmation above it be reopened (it cannot revoke
 # itself). ``routed_to`` is the lowest ancestor able to act when it was made (or

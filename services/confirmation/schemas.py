@@ -1,7 +1,7 @@
 """Confirmation payloads: requests, the status view and the events for agencies.
 
 The event schemas are the source of the payload schemas in ``deploy/asyncapi.yaml``
-(``python -m services.confirmation.asyncapi`` writes it; the tests check the file
+(``python -m deploy.asyncapi`` writes it; the tests check the file
 is current and that dispatched events validate against it).
 """
 import marshmallow as ma

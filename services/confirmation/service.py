@@ -1,5 +1,6 @@
 """Confirmation service: the hierarchical confirm/revoke chain, sealed counts,
 and the confirmed-count events for agencies (see handlers.py for the saga)."""
+from nameko.events import BROADCAST, event_handler
 from nameko.timer import timer
 
 from services.common import settings
@@ -7,6 +8,7 @@ from services.common.base import HealthMixin, rpc
 from services.common.db import Database
 from services.common.rpc import ServiceRpc
 from services.confirmation import feed, handlers, requests
+from services.confirmation.ports import Ports, unit_changed
 
 
 class ConfirmationService(HealthMixin):
@@ -16,89 +18,113 @@ class ConfirmationService(HealthMixin):
     rounds = ServiceRpc("rounds")
     enrollment = ServiceRpc("enrollment")
 
-    def _ports(self):
-        return handlers.Ports(self.registry, self.rounds, self.enrollment)
+    @property
+    def ports(self):
+        return Ports(self.registry, self.rounds, self.enrollment)
 
     @rpc
     def confirm(self, round_id, unit_id, idempotency_key=None, data=None):
-        return handlers.confirm(self.db, self._ports(), round_id, unit_id, idempotency_key, data)
+        with self.db.uow() as uow:
+            return handlers.confirm(uow, self.ports, round_id, unit_id, idempotency_key, data)
 
     @rpc
     def revoke(self, round_id, unit_id, reason, idempotency_key=None):
-        return handlers.revoke(self.db, self._ports(), round_id, unit_id, reason, idempotency_key)
+        with self.db.uow() as uow:
+            return handlers.revoke(uow, self.ports, round_id, unit_id, reason, idempotency_key)
 
     @rpc
     def status(self, round_id, unit_id):
-        return handlers.status(self.db, self._ports(), round_id, unit_id)
+        with self.db.uow() as uow:
+            return handlers.status(uow, self.ports, round_id, unit_id)
 
     @rpc
     def states(self, round_id, unit_ids):
-        return handlers.states(self.db, round_id, unit_ids)
+        with self.db.uow() as uow:
+            return handlers.states(uow, round_id, unit_ids)
 
     @rpc
     def history(self, round_id, unit_id):
-        return handlers.history(self.db, round_id, unit_id)
+        with self.db.uow() as uow:
+            return handlers.history(uow, round_id, unit_id)
 
     # -- revocation requests and seeing upward (requests.py)
     @rpc
     def create_revocation_request(self, round_id, data):
-        return requests.create(self.db, self._ports(), round_id, data)
+        with self.db.uow() as uow:
+            return requests.create(uow, self.ports, round_id, data)
 
     @rpc
     def list_revocation_requests(self, round_id, org_unit_id=None, state=None, limit=None, offset=None):
-        return requests.list_requests(self.db, self._ports(), round_id, org_unit_id, state, limit, offset)
+        with self.db.uow() as uow:
+            return requests.list_requests(uow, self.ports, round_id, org_unit_id, state, limit, offset)
 
     @rpc
     def get_revocation_request(self, round_id, request_id):
-        return requests.get_request(self.db, round_id, request_id)
+        with self.db.uow() as uow:
+            return requests.get_request(uow, round_id, request_id)
 
     @rpc
     def approve_revocation_request(self, round_id, request_id, data=None):
-        return requests.approve(self.db, self._ports(), round_id, request_id, data)
+        with self.db.uow() as uow:
+            return requests.approve(uow, self.ports, round_id, request_id, data)
 
     @rpc
     def decline_revocation_request(self, round_id, request_id, data):
-        return requests.decline(self.db, self._ports(), round_id, request_id, data)
+        with self.db.uow() as uow:
+            return requests.decline(uow, self.ports, round_id, request_id, data)
 
     @rpc
     def withdraw_revocation_request(self, round_id, request_id):
-        return requests.withdraw(self.db, round_id, request_id)
+        with self.db.uow() as uow:
+            return requests.withdraw(uow, round_id, request_id)
 
     @rpc
     def revocation_request_notices(self, round_id=None):
         """The acting user's notices: requests its unit can answer, answers to its own."""
-        return requests.notices(self.db, round_id)
+        with self.db.uow() as uow:
+            return requests.notices(uow, round_id)
 
     @rpc
     def revocation_request_counts(self, round_id, unit_ids):
         """``{str(unit_id): n}`` pending requests about each unit or a unit below it."""
-        return requests.counts(self.db, self._ports(), round_id, unit_ids)
+        with self.db.uow() as uow:
+            return requests.counts(uow, self.ports, round_id, unit_ids)
 
     @rpc
     def upward_status(self, round_id, unit_id):
         """The reduced view (state, when, by whom) of a unit above the caller's."""
-        return requests.upward_status(self.db, self._ports(), round_id, unit_id)
+        with self.db.uow() as uow:
+            return requests.upward_status(uow, self.ports, round_id, unit_id)
 
     @rpc
     def ancestors(self, round_id, unit_id):
-        return requests.ancestors(self.db, self._ports(), round_id, unit_id)
+        with self.db.uow() as uow:
+            return requests.ancestors(uow, self.ports, round_id, unit_id)
 
     @rpc
     def confirmed_counts(self, round_id, after=None, limit=None):
         """The change feed of confirmed counts (feed.py): agencies, department, provinces."""
-        return feed.confirmed_counts(self.db, round_id, after, limit)
+        with self.db.uow() as uow:
+            return feed.confirmed_counts(uow, round_id, after, limit)
 
     @rpc
     def ping(self):
         """A bare round trip (the benchmark's baseline)."""
         return "pong"
 
-    @timer(interval=settings.env_float("LEC_CONFIRM_RECONCILE_INTERVAL", 5.0))
+    @event_handler("registry", "unit_changed", handler_type=BROADCAST, reliable_delivery=False)
+    def on_unit_changed(self, body):
+        """Every process keeps its unit directory fresh with the registry's changes."""
+        unit_changed(body)
+
+    @timer(interval=settings.current().confirm_reconcile_interval)
     def reconcile(self):
         """Unwind half-done sagas whose process is gone or that timed out."""
-        handlers.reconcile(self.db, self._ports())
+        with self.db.uow() as uow:
+            handlers.reconcile(uow, self.ports)
 
-    @timer(interval=settings.env_float("LEC_CONFIRM_VERIFY_INTERVAL", 60.0))
+    @timer(interval=settings.current().confirm_verify_interval)
     def verify_seals(self):
         """Cross-check recent confirmations against enrollment's seals."""
-        handlers.verify_seals(self.db, self._ports())
+        with self.db.uow() as uow:
+            handlers.verify_seals(uow, self.ports)

@@ -33,12 +33,13 @@ from services.common.errors import LecError, validation_error
 from services.common.hierarchy import path_ids
 from services.common.jsonutil import plain
 from services.common.text import text_problem
+from services.common.values import Unit
+from services.common.vocabulary import INSTITUTION_TYPES as INSTITUTIONS
 from services.enrollment import domain
 from services.enrollment.models import (
     check_dirty, check_explanations, check_findings, check_state, headcounts, learners, units,
 )
 
-INSTITUTIONS = domain.INSTITUTION_TYPES
 CHECKED_TYPES = INSTITUTIONS + ("lao",)
 LOCK_SPACE = 0x434B  # pg_advisory_xact_lock(LOCK_SPACE, unit id): one refresh of a unit at a time
 GRADE_TH = {"k1": "อ.1", "k2": "อ.2", "k3": "อ.3", "p1": "ป.1", "p2": "ป.2", "p3": "ป.3", "p4": "ป.4",
@@ -53,24 +54,15 @@ class RoundRules:
 
     def __init__(self, round_, previous=None):
         self.round = round_
-        self.id = int(round_["id"])
-        self.census, _ = domain.round_rules(round_)
-        self.checks = rulebook.rules_of(round_.get("settings"))
-        self.previous_id = int(previous["id"]) if previous else None
+        self.id = round_.id
+        self.census = round_.census_date
+        self.checks = rulebook.rules_of(round_.settings)
+        self.previous_id = previous.id if previous else None
         self.hash = rulebook.rules_hash({"checks": self.checks, "previous": self.previous_id}, self.census)
 
     def rule(self, code):
         rule = self.checks["rules"][code]
         return rule if rule["enabled"] else None
-
-
-def previous_round(rounds_rpc, round_):
-    """Round 1 of the same academic year for round 2; round 2 of the year
-    before for round 1 (None when there is none)."""
-    year, number = int(round_["academic_year"]), int(round_["number"])
-    want_year, want_number = (year, 1) if number == 2 else (year - 1, 2)
-    found = rounds_rpc.list_rounds(limit=10, offset=0, academic_year=want_year)["items"]
-    return next((r for r in found if int(r["number"]) == want_number), None)
 
 
 # -- the queue --------------------------------------------------------------------------------
@@ -84,9 +76,9 @@ def mark(session, round_id, unit_ids):
 
 def mark_edit(session, round_id, unit):
     """A change of a unit's data: the unit and, for an institution, its LAO."""
-    ids = [unit["id"]]
-    if unit.get("type") in INSTITUTIONS and unit.get("parent_id"):
-        ids.append(unit["parent_id"])
+    ids = [unit.id]
+    if unit.type in INSTITUTIONS and unit.parent_id:
+        ids.append(unit.parent_id)
     mark(session, round_id, ids)
 
 
@@ -199,7 +191,7 @@ def _lao_totals(session, round_id, laos):
     """LAO id -> its institutions' active learners plus its other schools' headcounts."""
     if round_id is None or not laos:
         return {}
-    lao_ids = [u["id"] for u in laos]
+    lao_ids = [u.id for u in laos]
     result = {i: 0 for i in lao_ids}
     owner = dict(session.execute(select(units.c.id, units.c.parent_id).where(
         units.c.parent_id.in_(lao_ids), units.c.type.in_(INSTITUTIONS))).all())
@@ -263,7 +255,7 @@ def _headcount_findings(session, rules, laos, found):
     if not laos or not (missing or moved):
         return
     schools = session.execute(select(units.c.id, units.c.code, units.c.name, units.c.parent_id).where(
-        units.c.parent_id.in_([u["id"] for u in laos]), units.c.type == "other_school",
+        units.c.parent_id.in_([u.id for u in laos]), units.c.type == "other_school",
         units.c.status == "active")).all()
     if not schools:
         return
@@ -296,9 +288,9 @@ def compute(session, rules, batch):
     """The findings of a batch of units (``{id: unit}``, institutions and LAOs):
     ``[(unit_id, code, learner_id, subject_id, facts)]``."""
     found = []
-    inst = [i for i, u in batch.items() if u["type"] in INSTITUTIONS and u["status"] == "active"]
-    schools = [i for i in inst if batch[i]["type"] == "school"]
-    laos = [u for u in batch.values() if u["type"] == "lao" and u["status"] == "active"]
+    inst = [i for i, u in batch.items() if u.is_institution and u.active]
+    schools = [i for i in inst if batch[i].type == "school"]
+    laos = [u for u in batch.values() if u.type == "lao" and u.active]
     _age_findings(session, rules, schools, found)
     now = _institution_totals(session, rules.id, inst)
     if rules.rule("no_active_learners"):
@@ -306,7 +298,7 @@ def compute(session, rules, batch):
     total_rule = rules.rule("total_changed")
     if total_rule and rules.previous_id is not None:
         _total_findings(found, total_rule, now, _institution_totals(session, rules.previous_id, inst), inst)
-        lao_ids = [u["id"] for u in laos]
+        lao_ids = [u.id for u in laos]
         _total_findings(found, total_rule, _lao_totals(session, rules.id, laos),
                         _lao_totals(session, rules.previous_id, laos), lao_ids)
     _removal_findings(session, rules, inst, found)
@@ -344,12 +336,12 @@ def refresh(session, rules, batch, queue_ids=None):
     for unit_id, code, learner_id, subject_id, facts in found:
         rows[(unit_id, code, learner_id, subject_id)] = {
             "round_id": rules.id, "unit_id": unit_id, "code": code, "learner_id": learner_id,
-            "subject_id": subject_id, "unit_path": batch[unit_id]["path"], "severity": severities[code],
+            "subject_id": subject_id, "unit_path": batch[unit_id].path, "severity": severities[code],
             "facts": facts}
     if rows:
         session.execute(insert(check_findings), list(rows.values()))
     tally = _tally(session, rules.id, ids)
-    state_rows = [{"round_id": rules.id, "unit_id": i, "unit_path": batch[i]["path"], "rules_hash": rules.hash,
+    state_rows = [{"round_id": rules.id, "unit_id": i, "unit_path": batch[i].path, "rules_hash": rules.hash,
                    **tally.get(i, {"errors": 0, "queries": 0, "unexplained": 0})} for i in ids]
     stmt = pg_insert(check_state).values(state_rows)
     session.execute(stmt.on_conflict_do_update(
@@ -403,7 +395,7 @@ def refresh_queued(session, rules, limit, prefix=None):
 
 def _units(session, ids):
     rows = session.execute(select(units).where(units.c.id.in_(list(ids)), units.c.type.in_(CHECKED_TYPES)))
-    return {r.id: dict(r._mapping) for r in rows}
+    return {r.id: Unit.from_record(r._mapping) for r in rows}
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -477,15 +469,15 @@ def items_of(session, actor, rules, unit_ids):
 def tallies_by_child(session, round_id, rules_hash, unit):
     """``{child id: {errors, queries, unexplained, units}}`` of the unit's subtree
     from the stored tallies (active units only)."""
-    depth = len(path_ids(unit["path"]))
+    depth = len(path_ids(unit.path))
     child = func.split_part(check_state.c.unit_path, "/", depth + 2)
     rows = session.execute(
         select(child.label("child"), func.sum(check_state.c.errors), func.sum(check_state.c.queries),
                func.sum(check_state.c.unexplained), func.count())
         .select_from(check_state.join(units, and_(units.c.id == check_state.c.unit_id,
                                                   units.c.status == "active")))
-        .where(check_state.c.round_id == round_id, check_state.c.unit_path.like(unit["path"] + "%"),
-               check_state.c.unit_id != unit["id"])
+        .where(check_state.c.round_id == round_id, check_state.c.unit_path.like(unit.path + "%"),
+               check_state.c.unit_id != unit.id)
         .group_by(child)).all()
     return {int(c): {"errors": int(e), "queries": int(q), "unexplained": int(x), "units": int(n)}
             for c, e, q, x, n in rows if c}
@@ -549,21 +541,21 @@ def explain(session, actor, rules, unit, items, audit):
     current = {(r.code, r.learner_id, r.subject_id): r.severity for r in session.execute(
         select(check_findings.c.code, check_findings.c.learner_id, check_findings.c.subject_id,
                check_findings.c.severity)
-        .where(check_findings.c.round_id == rules.id, check_findings.c.unit_id == unit["id"]))}
+        .where(check_findings.c.round_id == rules.id, check_findings.c.unit_id == unit.id))}
     for n, key in enumerate(wanted):
         if current.get(key) != "query":
             what = "an error cannot be explained away: correct the data" if current.get(key) == "error" \
                 else "the unit has no such query now"
             raise LecError("validation_error", what, {"errors": {"items": [f"{key[0]}: {what}"]}})
     for (code, learner_id, subject_id), words in wanted.items():
-        where = and_(check_explanations.c.round_id == rules.id, check_explanations.c.unit_id == unit["id"],
+        where = and_(check_explanations.c.round_id == rules.id, check_explanations.c.unit_id == unit.id,
                      check_explanations.c.code == code, check_explanations.c.learner_id == learner_id,
                      check_explanations.c.subject_id == subject_id)
         if not words:
             session.execute(delete(check_explanations).where(where))
             continue
         stmt = pg_insert(check_explanations).values(
-            round_id=rules.id, unit_id=unit["id"], code=code, learner_id=learner_id, subject_id=subject_id,
+            round_id=rules.id, unit_id=unit.id, code=code, learner_id=learner_id, subject_id=subject_id,
             text=words, updated_by=actor.user_id)
         session.execute(stmt.on_conflict_do_update(
             index_elements=[check_explanations.c.round_id, check_explanations.c.unit_id,
@@ -571,9 +563,9 @@ def explain(session, actor, rules, unit, items, audit):
                             check_explanations.c.subject_id],
             set_={"text": stmt.excluded.text, "updated_by": stmt.excluded.updated_by,
                   "updated_at": func.now()}))
-    audit({"round_id": rules.id, "unit_id": unit["id"],
+    audit({"round_id": rules.id, "unit_id": unit.id,
            "items": [{"code": k[0], "learner_id": k[1] or None, "subject_id": k[2] or None,
                       "withdrawn": not w} for k, w in wanted.items()]})
-    mark(session, rules.id, [unit["id"]])
+    mark(session, rules.id, [unit.id])
     return len(wanted)
 

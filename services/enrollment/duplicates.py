@@ -24,11 +24,12 @@ from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from services.common import settings
+from services.common.context import require_actor
 from services.common.db import UnitOfWork
 from services.common.errors import LecError
 from services.enrollment import domain
 from services.enrollment.models import duplicate_probes
-from services.enrollment.outside import cached_units
+from services.enrollment.ports import stored_units
 
 # the active record holding a person in a round
 Holder = namedtuple("Holder", "learner_id institution_id institution_path")
@@ -38,8 +39,8 @@ _PROBE_LOCK = 0x4C454450  # advisory lock class of the probe counter, one lock p
 
 def limits():
     """``(refusals, seconds)``: how many duplicates held elsewhere an account is told about per window."""
-    return (settings.env_int("LEC_DUPLICATE_PROBE_LIMIT", 30),
-            settings.env_int("LEC_DUPLICATE_PROBE_WINDOW", 600))
+    return (settings.current().duplicate_probe_limit,
+            settings.current().duplicate_probe_window)
 
 
 def take(session, user_id, wanted):
@@ -65,20 +66,19 @@ def take(session, user_id, wanted):
     return granted, max(1, math.ceil((oldest + dt.timedelta(seconds=window) - now).total_seconds()))
 
 
-def provinces(session, actor, unit, holders, lookup=None):
-    """id -> unit of the provinces of the holders the caller may not read:
-    from ``lookup`` (ids -> units, fetching what enrollment does not know yet)
-    or, without it or when it fails, from enrollment's table of units."""
+def provinces(uow, ports, unit, holders):
+    """id -> unit of the provinces of the holders the caller may not read: from
+    the ports (fetching what enrollment does not know yet) or, when the registry
+    cannot answer, from enrollment's table of units as it is."""
+    actor = require_actor(uow.actor)
     ids = {domain.province_of(h.institution_path) for h in holders
-           if h.institution_id != unit["id"] and not actor.can_read(h.institution_path)} - {None}
+           if h.institution_id != unit.id and not actor.can_read(h.institution_path)} - {None}
     if not ids:
         return {}
-    if lookup is not None:
-        try:
-            return lookup(ids)
-        except LecError:
-            pass
-    return cached_units(session, ids)
+    try:
+        return ports.units(ids)
+    except LecError:
+        return stored_units(uow.session, ids)
 
 
 @contextmanager
@@ -94,7 +94,7 @@ def rate_limited(retry_after):
                        f"try again in {retry_after} seconds"}
 
 
-def refuse(uow, actor, unit, round_id, refusals, attempt, lookup=None, counted=True):
+def refuse(uow, ports, unit, round_id, refusals, attempt, counted=True):
     """The answers to ``refusals`` (``[(row, Holder)]``, ``row`` None for a
     single change), in their order: ``{code: "duplicate_learner", message,
     held_by | held_in}``, or ``{code: "rate_limited", message, retry_after}``
@@ -102,36 +102,37 @@ def refuse(uow, actor, unit, round_id, refusals, attempt, lookup=None, counted=T
     (``counted``). Writes the audit row and the count in a transaction of its own."""
     if not refusals:
         return []
+    actor = require_actor(uow.actor)
     holders = [h for _, h in refusals]
-    places = provinces(uow.session, actor, unit, holders, lookup)
-    foreign = sum(1 for h in holders if h.institution_id != unit["id"])
+    places = provinces(uow, ports, unit, holders)
+    foreign = sum(1 for h in holders if h.institution_id != unit.id)
     answers, told = [], 0
     with _own_transaction(uow) as side:
         granted, retry_after = foreign, None
         if counted and foreign and not actor.is_system:
             granted, retry_after = take(side.session, actor.user_id, foreign)
         for row, holder in refusals:
-            if holder.institution_id != unit["id"]:
+            if holder.institution_id != unit.id:
                 told += 1
                 if told > granted:
                     answers.append(rate_limited(retry_after))
                     continue
             extra = domain.holder_extra(actor, unit, holder.institution_id, holder.institution_path, places)
-            if row is None and attempt == "add" and holder.institution_id != unit["id"]:
+            if row is None and attempt == "add" and holder.institution_id != unit.id:
                 extra["transfer"] = {"possible": True}  # the caller may ask the holder for the child
             answers.append({"code": "duplicate_learner",
-                            "message": domain.duplicate_message(extra, unit["id"]), **extra})
+                            "message": domain.duplicate_message(extra, unit.id), **extra})
         side.audit("refuse_duplicate", "learner" if len(refusals) == 1 else "learners",
                    holders[0].learner_id if len(refusals) == 1 else None, {
-                       "round_id": round_id, "institution_id": unit["id"], "attempt": attempt,
+                       "round_id": round_id, "institution_id": unit.id, "attempt": attempt,
                        "refusals": [{"row": row, "learner_id": h.learner_id, "held_by": h.institution_id,
                                      "answer": a["code"]} for (row, h), a in zip(refusals, answers)]})
         side.commit()
     return answers
 
 
-def refuse_one(uow, actor, unit, round_id, holder, attempt, lookup=None):
+def refuse_one(uow, ports, unit, round_id, holder, attempt):
     """Refuse a single change: raises ``duplicate_learner`` or ``rate_limited``."""
-    answer = dict(refuse(uow, actor, unit, round_id, [(None, holder)], attempt, lookup)[0])
+    answer = dict(refuse(uow, ports, unit, round_id, [(None, holder)], attempt)[0])
     code, message = answer.pop("code"), answer.pop("message")
     raise LecError(code, message, answer)

@@ -13,12 +13,12 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.common.errors import LecError, conflict, not_found
+from services.common.context import require_actor
 from services.common.validation import load
 from services.enrollment import domain
 from services.enrollment.duplicates import Holder, provinces, refuse
-from services.enrollment.handlers import acting, check_edit, learner_event
+from services.enrollment.handlers import check_edit, edit_context, learner_event
 from services.enrollment.models import learners
-from services.enrollment.outside import unit_ref
 from services.enrollment.schemas import LearnerCreate
 from services.enrollment.sealing import lock_for_edit, seal_state
 
@@ -79,15 +79,16 @@ def _same(record, clean):
     return all(record._mapping[k] == clean[k] for k in COMPARED)
 
 
-def check(session, actor, unit, round_, window):
+def check(uow, ports, round_id, institution_id):
     """May the caller import into the institution now? (Asked before reading a file.)"""
-    check_edit(actor, unit, window)
-    if seal_state(session, round_["id"], [unit["id"]])[str(unit["id"])]["sealed"]:
+    unit, round_, window = edit_context(ports, round_id, institution_id)
+    check_edit(uow.actor, unit, window)
+    if seal_state(uow, round_.id, [unit.id])[str(unit.id)]["sealed"]:
         raise LecError("unit_confirmed", "the institution's data are confirmed for this round")
-    return {"round_id": round_["id"], "institution": unit_ref(unit), "open": True}
+    return {"round_id": round_.id, "institution": unit.ref(), "open": True}
 
 
-def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None, units=None):
+def import_rows(uow, ports, round_id, institution_id, columns, rows, import_id=None):
     """Validate a batch of rows, insert the valid new learners, report the rest.
 
     A row whose learner is already active here with the same details is
@@ -96,15 +97,17 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None,
     a learner that an earlier row of the same import (``import_id``, shared by
     the batches of one file) added: the rejection names that row. What a
     refusal says of another institution holding the learner, and how many such
-    refusals an account is told about, follow ``services.enrollment.duplicates``
-    (``units`` looks up units enrollment does not know yet).
+    refusals an account is told about, follow ``services.enrollment.duplicates``.
     """
-    check_edit(actor, unit, window)
+    import_id = import_key(import_id)
+    unit, round_, window = edit_context(ports, round_id, institution_id)
+    check_edit(uow.actor, unit, window)
+    actor = require_actor(uow.actor)
     unknown = [c for c in columns if c not in IMPORT_COLUMNS]
     if unknown:
         raise LecError("validation_error", "unknown import columns",
                        {"errors": {"columns": [f"unknown: {', '.join(unknown)}"]}})
-    round_id = round_["id"]
+    round_id = round_.id
     lock_for_edit(uow, round_id, unit)
     rejected, good = [], {}
     schema = LearnerCreate()
@@ -112,7 +115,7 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None,
         row_number, values = int(entry[0]), entry[1:]
         raw = {c: (v if v not in ("", None) else None) for c, v in zip(columns, values)}
         try:
-            clean, _ = domain.check_learner(load(schema, raw), unit["type"], round_)
+            clean, _ = domain.check_learner(load(schema, raw), unit.type, round_)
         except LecError as exc:
             rejected.append(rejection(row_number, exc))
             continue
@@ -126,7 +129,6 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None,
     unchanged = _settle(uow.session, round_id, unit, good, rejected, import_id, refused)
     inserted = []
     if good:
-        actor = acting(actor)
         # in ID order, so that concurrent imports wait on each other without deadlock
         ordered = [good[number] for number in sorted(good)]
         params = {c: [clean[c] for _, clean in ordered]
@@ -134,18 +136,17 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_id=None,
                             "birth_date", "nationality", "grade")}
         inserted = uow.execute(_INSERT_BATCH, dict(
             params, import_row=[row_number for row_number, _ in ordered], import_id=import_id,
-            round_id=round_id, institution_id=unit["id"], institution_path=unit["path"],
+            round_id=round_id, institution_id=unit.id, institution_path=unit.path,
             user_id=actor.user_id or None)).all()
         for row in inserted:
             good.pop(row.id_number)
         # lost a race to a concurrent change: settle them as above
         unchanged += _settle(uow.session, round_id, unit, good, rejected, import_id, refused)
-    rejected += _refused_rows(uow, acting(actor), unit, round_id, refused, units)
+    rejected += _refused_rows(uow, ports, unit, round_id, refused)
     if inserted:
-        census, _ = domain.round_rules(round_)
-        emit_learners_added(uow, round_id, unit, census, inserted)
+        emit_learners_added(uow, round_id, unit, round_.census_date, inserted)
         uow.audit("import", "learners", None, {
-            "round_id": round_id, "institution_id": unit["id"], "rows": len(rows),
+            "round_id": round_id, "institution_id": unit.id, "rows": len(rows),
             "accepted": len(inserted), "first_row": rows[0][0], "last_row": rows[-1][0],
             "learner_ids": sorted(r.id for r in inserted)})
     uow.commit()
@@ -159,7 +160,7 @@ def emit_learners_added(uow, round_id, unit, census_date, rows):
     institution: in id order, at most ``LEARNERS_PER_EVENT`` to an event, each
     learner exactly as ``learner_added`` carries it."""
     facts = [learner_event(r, unit, census_date) for r in sorted(rows, key=lambda r: r.id)]
-    institution = unit_ref(unit)
+    institution = unit.ref()
     return uow.emit_many("learners_added", [
         {"round_id": round_id, "institution": institution, "learners": facts[i:i + LEARNERS_PER_EVENT]}
         for i in range(0, len(facts), LEARNERS_PER_EVENT)])
@@ -167,7 +168,7 @@ def emit_learners_added(uow, round_id, unit, census_date, rows):
 
 def _repeated(row_number, first_row, unit):
     """A row whose learner an earlier row of the same file already names."""
-    return {"row": row_number, "code": "duplicate_learner", "held_by": unit["id"],
+    return {"row": row_number, "code": "duplicate_learner", "held_by": unit.id,
             "message": f"the same learner is on row {first_row} of this file"}
 
 
@@ -177,7 +178,7 @@ def _settle(session, round_id, unit, good, rejected, import_id=None, refused=Non
     unchanged = 0
     for number, record in _active_holders(session, round_id, good.keys()).items():
         row_number, clean = good.pop(number)
-        here = record.institution_id == unit["id"]
+        here = record.institution_id == unit.id
         if here and import_id is not None and record.import_id == import_id \
                 and record.import_row != row_number:
             # another row of this very file, in an earlier batch (a batch sent
@@ -191,15 +192,14 @@ def _settle(session, round_id, unit, good, rejected, import_id=None, refused=Non
     return unchanged
 
 
-def _refused_rows(uow, actor, unit, round_id, refused, units=None):
+def _refused_rows(uow, ports, unit, round_id, refused):
     """The rejections of rows whose learner another record holds (audited, and
     counted against the account's allowance when held elsewhere)."""
     entries = []
     refused = sorted(refused, key=lambda r: r[0])  # the allowance goes to the first rows of the file
-    for (row_number, holder), answer in zip(refused, refuse(uow, actor, unit, round_id, refused,
-                                                           "import", units)):
+    for (row_number, holder), answer in zip(refused, refuse(uow, ports, unit, round_id, refused, "import")):
         entry = {"row": row_number, **answer}
-        if holder.institution_id == unit["id"]:
+        if holder.institution_id == unit.id:
             entry["message"] = ("already recorded at this institution with other details; "
                                 "edit the learner instead")
         entries.append(entry)
@@ -208,41 +208,30 @@ def _refused_rows(uow, actor, unit, round_id, refused, units=None):
 
 # -- carry-over -----------------------------------------------------------------------------
 
-def previous_round(rounds, round_):
-    """Round 1 of the same academic year (carry-over goes from round 1 to round 2)."""
-    if int(round_["number"]) != 2:
-        raise conflict("carry-over copies the learners of round 1 into round 2")
-    found = rounds.list_rounds(limit=10, offset=0, academic_year=round_["academic_year"])["items"]
-    previous = next((r for r in found if int(r["number"]) == 1), None)
-    if previous is None:
-        raise not_found(f"round 1 of academic year {round_['academic_year']}")
-    return previous
-
-
 def _named(row, entry):
     """A skipped or previewed round-1 learner with what the officer recognises them by."""
     return dict(entry, learner_id=row.id, prefix=row.prefix, first_name=row.first_name,
                 last_name=row.last_name, grade=row.grade)
 
 
-def source_learners(session, unit, previous):
+def source_learners(uow, unit, previous):
     """The institution's active learners of ``previous`` in id order (what a
     carry-over or a promotion to the new school year starts from)."""
-    return session.execute(select(learners).where(
-        learners.c.round_id == previous["id"], learners.c.institution_id == unit["id"],
+    return uow.execute(select(learners).where(
+        learners.c.round_id == previous.id, learners.c.institution_id == unit.id,
         learners.c.status == "active").order_by(learners.c.id)).all()
 
 
-def _carry_over_candidates(session, unit, round_, previous):
+def _carry_over_candidates(uow, unit, round_, previous):
     """The institution's active learners of ``previous`` split by this round's rules:
     ``(source rows, [(row, skip entry)] outside the rules, eligible rows)``."""
-    census, cdc_age = domain.round_rules(round_)
-    source = source_learners(session, unit, previous)
+    census, cdc_age = round_.census_date, domain.cdc_age_of(round_)
+    source = source_learners(uow, unit, previous)
     refused, eligible = [], []
     for row in source:
         try:
-            domain.check_grade(row.grade, unit["type"])
-            domain.check_age(row.birth_date, unit["type"], census, cdc_age)
+            domain.check_grade(row.grade, unit.type)
+            domain.check_age(row.birth_date, unit.type, census, cdc_age)
         except LecError as exc:
             refused.append((row, _skip(exc)))
             continue
@@ -250,38 +239,53 @@ def _carry_over_candidates(session, unit, round_, previous):
     return source, refused, eligible
 
 
-def carry_over_preview(session, actor, unit, round_, window, previous, units=None):
-    """What :func:`carry_over` would do now, without writing anything (not even
+def carry_over(uow, ports, round_id, institution_id, dry_run=False):
+    """Copy the institution's active round-1 learners into round 2 (:func:`_carry_over`);
+    ``dry_run`` previews it (:func:`_carry_over_preview`)."""
+    unit, round_, window = edit_context(ports, round_id, institution_id)
+    if round_.number != 2:
+        raise conflict("carry-over copies the learners of round 1 into round 2")
+    previous = ports.previous_round(round_)
+    if previous is None:
+        raise not_found(f"round 1 of academic year {round_.academic_year}")
+    if dry_run:
+        return _carry_over_preview(uow, ports, unit, round_, window, previous)
+    return _carry_over(uow, ports, unit, round_, window, previous)
+
+
+def _carry_over_preview(uow, ports, unit, round_, window, previous):
+    """What :func:`_carry_over` would do now, without writing anything (not even
     the audit of refusals): the same answer, with ``dry_run: true`` and the
     learners it would copy in ``learners``."""
-    check_edit(actor, unit, window)
-    actor = acting(actor)
-    round_id = round_["id"]
-    if seal_state(session, round_id, [unit["id"]])[str(unit["id"])]["sealed"]:
+    check_edit(uow.actor, unit, window)
+    actor = require_actor(uow.actor)
+    round_id = round_.id
+    session = uow.session
+    if seal_state(uow, round_id, [unit.id])[str(unit.id)]["sealed"]:
         raise LecError("unit_confirmed", "the institution's data are confirmed for this round")
-    _, refused, eligible = _carry_over_candidates(session, unit, round_, previous)
+    _, refused, eligible = _carry_over_candidates(uow, unit, round_, previous)
     skipped = [_named(row, entry) for row, entry in refused]
     holders = _active_holders(session, round_id, {r.id_number for r in eligible})
     elsewhere = [Holder(h.id, h.institution_id, h.institution_path) for h in holders.values()
-                 if h.institution_id != unit["id"]]
-    places = provinces(session, actor, unit, elsewhere, units)
+                 if h.institution_id != unit.id]
+    places = provinces(uow, ports, unit, elsewhere)
     copied, unchanged = [], 0
     for row in eligible:
         holder = holders.get(row.id_number)
         if holder is None:
             copied.append(_named(row, {}))
-        elif holder.institution_id == unit["id"]:
+        elif holder.institution_id == unit.id:
             unchanged += 1
         else:
             extra = domain.holder_extra(actor, unit, holder.institution_id, holder.institution_path, places)
             skipped.append(_named(row, {"code": "duplicate_learner",
-                                        "message": domain.duplicate_message(extra, unit["id"]), **extra}))
-    return {"from_round_id": previous["id"], "copied": len(copied), "unchanged": unchanged,
+                                        "message": domain.duplicate_message(extra, unit.id), **extra}))
+    return {"from_round_id": previous.id, "copied": len(copied), "unchanged": unchanged,
             "skipped": sorted(skipped, key=lambda s: s["learner_id"]), "dry_run": True,
             "learners": copied}
 
 
-def carry_over(uow, actor, unit, round_, window, previous, units=None):
+def _carry_over(uow, ports, unit, round_, window, previous):
     """Copy the institution's active round-1 learners into round 2 in one action
     (grades unchanged, removed ones left out). Learners already active in round 2
     are left alone; the round's rules (CDC age at its census date) still apply.
@@ -289,16 +293,16 @@ def carry_over(uow, actor, unit, round_, window, previous, units=None):
     as ``services.enrollment.duplicates`` says, not counted as probing: the
     institution did not choose them). :func:`carry_over_preview` answers the
     same without writing."""
-    check_edit(actor, unit, window)
-    round_id = round_["id"]
+    check_edit(uow.actor, unit, window)
+    actor = require_actor(uow.actor)
+    round_id = round_.id
     lock_for_edit(uow, round_id, unit)
-    census, _ = domain.round_rules(round_)
-    source, refused, rows = _carry_over_candidates(uow.session, unit, round_, previous)
+    census = round_.census_date
+    source, refused, rows = _carry_over_candidates(uow, unit, round_, previous)
     skipped = [{"learner_id": row.id, **entry} for row, entry in refused]
     eligible = [row.id for row in rows]
     inserted = []
     if eligible:
-        actor = acting(actor)
         copied = ("institution_id", "institution_path", "id_kind", "id_number", "prefix", "first_name",
                   "last_name", "sex", "birth_date", "nationality", "grade")
         stmt = pg_insert(learners).from_select(
@@ -314,21 +318,21 @@ def carry_over(uow, actor, unit, round_, window, previous, units=None):
     left = {by_source[i].id_number: by_source[i] for i in eligible if i not in done}
     unchanged, held = 0, []
     for number, holder in _active_holders(uow.session, round_id, left.keys()).items():
-        if holder.institution_id == unit["id"]:
+        if holder.institution_id == unit.id:
             unchanged += 1
         else:
             held.append((left[number].id, Holder(holder.id, holder.institution_id, holder.institution_path)))
-    answers = refuse(uow, acting(actor), unit, round_id, [(None, h) for _, h in held], "carry_over",
-                     units, counted=False)
+    answers = refuse(uow, ports, unit, round_id, [(None, h) for _, h in held], "carry_over",
+                     counted=False)
     skipped += [{"learner_id": learner_id, **answer} for (learner_id, _), answer in zip(held, answers)]
     if inserted:
         emit_learners_added(uow, round_id, unit, census, inserted)
     uow.audit("carry_over", "learners", None, {
-        "round_id": round_id, "from_round_id": previous["id"], "institution_id": unit["id"],
+        "round_id": round_id, "from_round_id": previous.id, "institution_id": unit.id,
         "copied": len(inserted), "unchanged": unchanged, "skipped": len(skipped),
         "learner_ids": sorted(r.id for r in inserted)})
     uow.commit()
-    return {"from_round_id": previous["id"], "copied": len(inserted), "unchanged": unchanged,
+    return {"from_round_id": previous.id, "copied": len(inserted), "unchanged": unchanged,
             "skipped": sorted(skipped, key=lambda s: s["learner_id"]), "dry_run": False}
 
 

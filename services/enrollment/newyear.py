@@ -20,49 +20,49 @@ move into round 1, one grade up, in one action (a preview first).
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from services.common.context import require_actor
 from services.common.errors import LecError, forbidden, not_found, validation_error
+from services.common.vocabulary import SCHOOL_GRADES
 from services.enrollment import domain
 from services.enrollment.duplicates import Holder, provinces, refuse
-from services.enrollment.handlers import acting, require_active, require_institution, require_open
+from services.enrollment.handlers import edit_context, require_active, require_institution, require_open
 from services.enrollment.imports import _active_holders, emit_learners_added, source_learners
 from services.enrollment.models import learners
 from services.enrollment.sealing import lock_for_edit, seal_state
 
-NEXT_GRADE = dict(zip(domain.SCHOOL_GRADES, domain.SCHOOL_GRADES[1:]))
+NEXT_GRADE = dict(zip(SCHOOL_GRADES, SCHOOL_GRADES[1:]))
 PASSAGES = ("k3", "p6")  # the next grade is another level: kept only where it is taught
 COPIED = ("institution_id", "institution_path", "id_kind", "id_number", "prefix", "first_name",
           "last_name", "sex", "birth_date", "nationality")
 
 
-def source_rounds(rounds, round_):
+def source_rounds(ports, round_):
     """``(round 2, round 1 or None)`` of the academic year before ``round_`` (a round 1)."""
-    if int(round_["number"]) != 1:
+    if round_.number != 1:
         raise validation_error({"round": ["learners are promoted into round 1 of the new school year"]})
-    year = int(round_["academic_year"]) - 1
-    found = rounds.list_rounds(limit=10, offset=0, academic_year=year)["items"]
-    by_number = {int(r["number"]): r for r in found}
-    if 2 not in by_number:
-        raise not_found(f"round 2 of academic year {year}")
-    return by_number[2], by_number.get(1)
+    source = ports.previous_round(round_)
+    if source is None:
+        raise not_found(f"round 2 of academic year {round_.academic_year - 1}")
+    return source, ports.previous_round(source)
 
 
 def check_promoter(actor, unit, window):
     """The institution's own users or its LAO's, while the round is open for it."""
     require_institution(unit)
-    actor = acting(actor)
-    actor.require_read(unit["path"], "institution")
-    if not actor.is_system and actor.org_unit_id not in (unit["id"], unit.get("parent_id")):
+    actor = require_actor(actor)
+    actor.require_read(unit.path, "institution")
+    if not actor.is_system and actor.org_unit_id not in (unit.id, unit.parent_id):
         raise forbidden("learners are promoted by the institution or its LAO")
     require_active(unit)
     require_open(window)
     return actor
 
 
-def taught_grades(session, unit, rounds_):
+def taught_grades(uow, unit, rounds_):
     """The grades the institution had active learners in, in any of ``rounds_``."""
-    ids = [r["id"] for r in rounds_ if r]
-    return set(session.execute(select(learners.c.grade).distinct().where(
-        learners.c.round_id.in_(ids), learners.c.institution_id == unit["id"],
+    ids = [r.id for r in rounds_ if r]
+    return set(uow.execute(select(learners.c.grade).distinct().where(
+        learners.c.round_id.in_(ids), learners.c.institution_id == unit.id,
         learners.c.status == "active")).scalars())
 
 
@@ -71,16 +71,16 @@ def _person(row):
             "last_name": row.last_name, "birth_date": row.birth_date.isoformat()}
 
 
-def _plan(session, unit, round_, source, earlier):
+def _plan(uow, unit, round_, source, earlier):
     """``(source rows, [(row, to_grade)] to move, [leave entries])`` by the new round's rules."""
-    census, cdc_age = domain.round_rules(round_)
-    rows = source_learners(session, unit, source)
-    taught = taught_grades(session, unit, (source, earlier))
-    order = {g: i for i, g in enumerate(domain.SCHOOL_GRADES)}
+    census, cdc_age = round_.census_date, domain.cdc_age_of(round_)
+    rows = source_learners(uow, unit, source)
+    taught = taught_grades(uow, unit, (source, earlier))
+    order = {g: i for i, g in enumerate(SCHOOL_GRADES)}
     highest = max((g for g in taught if g in order), key=order.get, default=None)
     moves, leaves = [], []
     for row in rows:
-        if unit["type"] == "cdc":
+        if unit.type == "cdc":
             to = "cdc"
         elif row.grade not in NEXT_GRADE or row.grade == highest \
                 or (row.grade in PASSAGES and NEXT_GRADE[row.grade] not in taught):
@@ -89,8 +89,8 @@ def _plan(session, unit, round_, source, earlier):
         else:
             to = NEXT_GRADE[row.grade]
         try:
-            domain.check_grade(to, unit["type"])
-            domain.check_age(row.birth_date, unit["type"], census, cdc_age)
+            domain.check_grade(to, unit.type)
+            domain.check_age(row.birth_date, unit.type, census, cdc_age)
         except LecError as exc:
             reason = "age_out" if exc.code == "age_out_of_range" else exc.code
             leaves.append({"learner": _person(row), "from_grade": row.grade, "reason": reason,
@@ -103,44 +103,55 @@ def _plan(session, unit, round_, source, earlier):
 def _answer(source, round_id, dry_run, moves, leaves, already, conflicts):
     moves = [{"learner": _person(row), "from_grade": row.grade, "to_grade": to} for row, to in moves]
     conflicts = sorted(conflicts, key=lambda c: c["learner"]["id"])
-    return {"round_id": round_id, "from_round_id": source["id"], "dry_run": dry_run,
+    return {"round_id": round_id, "from_round_id": source.id, "dry_run": dry_run,
             "moves": moves, "leaves": leaves, "already": already, "conflicts": conflicts,
             "totals": {"moves": len(moves), "leaves": len(leaves), "already": already,
                        "conflicts": len(conflicts)}}
 
 
-def preview(session, actor, unit, round_, window, source, earlier, units=None):
-    """What :func:`promote` would do now, writing nothing."""
-    actor = check_promoter(actor, unit, window)
-    round_id = round_["id"]
-    if seal_state(session, round_id, [unit["id"]])[str(unit["id"])]["sealed"]:
+def promote(uow, ports, round_id, institution_id, dry_run=False):
+    """The new school year: round 2 of the year before into ``round_id`` (a round 1),
+    one grade up (:func:`_promote`); ``dry_run`` previews it (:func:`_preview`)."""
+    unit, round_, window = edit_context(ports, round_id, institution_id)
+    source, earlier = source_rounds(ports, round_)
+    if dry_run:
+        return _preview(uow, ports, unit, round_, window, source, earlier)
+    return _promote(uow, ports, unit, round_, window, source, earlier)
+
+
+def _preview(uow, ports, unit, round_, window, source, earlier):
+    """What :func:`_promote` would do now, writing nothing."""
+    actor = check_promoter(uow.actor, unit, window)
+    round_id = round_.id
+    session = uow.session
+    if seal_state(uow, round_id, [unit.id])[str(unit.id)]["sealed"]:
         raise LecError("unit_confirmed", "the institution's data are confirmed for this round")
-    _, moves, leaves = _plan(session, unit, round_, source, earlier)
+    _, moves, leaves = _plan(uow, unit, round_, source, earlier)
     holders = _active_holders(session, round_id, {row.id_number for row, _ in moves})
     elsewhere = [Holder(h.id, h.institution_id, h.institution_path) for h in holders.values()
-                 if h.institution_id != unit["id"]]
-    places = provinces(session, actor, unit, elsewhere, units)
+                 if h.institution_id != unit.id]
+    places = provinces(uow, ports, unit, elsewhere)
     kept, already, conflicts = [], 0, []
     for row, to in moves:
         holder = holders.get(row.id_number)
         if holder is None:
             kept.append((row, to))
-        elif holder.institution_id == unit["id"]:
+        elif holder.institution_id == unit.id:
             already += 1
         else:
             extra = domain.holder_extra(actor, unit, holder.institution_id, holder.institution_path, places)
             conflicts.append({"learner": _person(row), "code": "duplicate_learner",
-                              "message": domain.duplicate_message(extra, unit["id"]), **extra})
+                              "message": domain.duplicate_message(extra, unit.id), **extra})
     return _answer(source, round_id, True, kept, leaves, already, conflicts)
 
 
-def promote(uow, actor, unit, round_, window, source, earlier, units=None):
+def _promote(uow, ports, unit, round_, window, source, earlier):
     """Move the institution's learners of ``source`` into ``round_`` one grade up."""
-    actor = check_promoter(actor, unit, window)
-    round_id = round_["id"]
+    actor = check_promoter(uow.actor, unit, window)
+    round_id = round_.id
     lock_for_edit(uow, round_id, unit)
-    census, _ = domain.round_rules(round_)
-    _, moves, leaves = _plan(uow.session, unit, round_, source, earlier)
+    census = round_.census_date
+    _, moves, leaves = _plan(uow, unit, round_, source, earlier)
     inserted = []
     if moves:
         user = actor.user_id or None
@@ -154,17 +165,17 @@ def promote(uow, actor, unit, round_, window, source, earlier, units=None):
     left = {row.id_number: row for row, _ in moves if row.id not in done}
     already, held = 0, []
     for number, holder in _active_holders(uow.session, round_id, left.keys()).items():
-        if holder.institution_id == unit["id"]:
+        if holder.institution_id == unit.id:
             already += 1
         else:
             held.append((left[number], Holder(holder.id, holder.institution_id, holder.institution_path)))
-    answers = refuse(uow, actor, unit, round_id, [(None, h) for _, h in held], "promote", units,
+    answers = refuse(uow, ports, unit, round_id, [(None, h) for _, h in held], "promote",
                      counted=False)
     conflicts = [{"learner": _person(row), **answer} for (row, _), answer in zip(held, answers)]
     if inserted:
         emit_learners_added(uow, round_id, unit, census, inserted)
     uow.audit("promote", "learners", None, {
-        "round_id": round_id, "from_round_id": source["id"], "institution_id": unit["id"],
+        "round_id": round_id, "from_round_id": source.id, "institution_id": unit.id,
         "promoted": len(inserted), "already": already, "left": len(leaves),
         "conflicts": len(conflicts), "learner_ids": sorted(r.id for r in inserted)})
     uow.commit()

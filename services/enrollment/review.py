@@ -9,6 +9,7 @@ explanations its officers write (use cases over ``services.enrollment.checks``).
   first, and the request refreshes what it can in ``LEC_CHECKS_REQUEST_SECONDS``;
   the rest is left to the service's timer and counted in ``pending``.
 """
+import logging
 import os
 import time
 
@@ -16,83 +17,82 @@ from sqlalchemy import and_, func, select, tuple_
 
 from services.common import settings
 from services.common.context import require_actor
-from services.common.errors import forbidden
+from services.common.errors import LecError, forbidden
 from services.common.hierarchy import path_ids
+from services.common.validation import as_id, load
 from services.enrollment import checks, handlers
 from services.enrollment.models import check_state, units
-from services.common.validation import load
-from services.enrollment.outside import store_units
 from services.enrollment.schemas import ExplanationsSet
 from services.enrollment.sealing import lock_for_edit
 
-# unit id -> when its subtree's units were last read from the registry (per process)
-_SCOPES = {}
-_SCOPES_MAX = 500
+log = logging.getLogger(__name__)
 
 
-def scope_units(outside, registry, unit):
+def rules_of(ports, round_id):
+    """The round (it exists) with its checks and the round they compare with."""
+    round_ = ports.round(as_id(round_id, "round"))
+    return checks.RoundRules(round_, ports.previous_round(round_))
+
+
+def scope_units(ports, unit):
     """Make sure enrollment knows the checked units below ``unit``: an LAO's
     institutions (and other schools) fresh every time; a province's or the
     department's every ``LEC_CHECKS_SCOPE_TTL`` seconds. Returns an LAO's
     active institutions (``{id: unit}``), else ``{}``."""
-    if unit["type"] in checks.INSTITUTIONS:
+    if unit.is_institution:
         return {}
-    if unit["type"] == "lao":
-        records = registry.subtree(unit["id"], types=["school", "cdc", "other_school"],
-                                   statuses=["active", "pending", "closed"])
-        with outside.db.uow() as uow:
-            store_units(uow.session, records)
-            uow.commit()
-        return {r["id"]: r for r in records if r["type"] in checks.INSTITUTIONS and r["status"] == "active"}
-    ttl = settings.env_float("LEC_CHECKS_SCOPE_TTL", 600)
-    seen = _SCOPES.get(unit["id"])
-    if seen is None or time.monotonic() - seen > ttl:
-        records = registry.subtree(unit["id"], types=["lao", "school", "cdc", "other_school"],
-                                   statuses=["active", "pending", "closed"])
-        with outside.db.uow() as uow:
-            store_units(uow.session, records)
-            uow.commit()
-        if len(_SCOPES) >= _SCOPES_MAX:
-            _SCOPES.clear()
-        _SCOPES[unit["id"]] = time.monotonic()
+    if unit.type == "lao":
+        found = ports.subtree(unit, ["school", "cdc", "other_school"])
+        return {u.id: u for u in found if u.is_institution and u.active}
+    ports.subtree(unit, ["lao", "school", "cdc", "other_school"],
+                  max_age=settings.current().checks_scope_ttl)
     return {}
 
 
 def _brief(unit):
-    return {"id": unit["id"], "code": unit["code"], "name": unit["name"], "type": unit["type"]}
+    return {"id": unit.id, "code": unit.code, "name": unit.name, "type": unit.type}
 
 
-def report(uow, actor, rules, unit, below):
+def report(uow, ports, round_id, unit_id):
+    """The checks of a unit, readable by it and the levels above (see :func:`report_of`)."""
+    rules = rules_of(ports, round_id)
+    unit = ports.unit(unit_id)
+    require_actor(uow.actor).require_read(unit.path, "org unit")
+    return report_of(uow, rules, unit, scope_units(ports, unit))
+
+
+def report_of(uow, rules, unit, below):
     """``{round_id, org_unit, items, errors, queries, unexplained, subtree,
-    children, pending}`` (see the module's docstring)."""
-    actor = require_actor(actor)
+    children, pending}`` (see the module's docstring); ``below``: an LAO's
+    active institutions, checked with it."""
+    actor = require_actor(uow.actor)
     session = uow.session
-    if unit["type"] in checks.CHECKED_TYPES:
-        batch = {unit["id"]: unit, **below}
+    if unit.type in checks.CHECKED_TYPES:
+        batch = {unit.id: unit, **below}
         checks.refresh(session, rules, batch)
         uow.commit()
-        items = checks.items_of(session, actor, rules, [unit["id"]])
+        items = checks.items_of(session, actor, rules, [unit.id])
     else:
-        checks.seed(session, rules, unit["path"])
+        checks.seed(session, rules, unit.path)
         uow.commit()
-        deadline = time.monotonic() + settings.env_float("LEC_CHECKS_REQUEST_SECONDS", 0.5)
+        deadline = time.monotonic() + settings.current().checks_request_seconds
         while time.monotonic() < deadline:
-            done = checks.refresh_queued(session, rules, 100, prefix=unit["path"])
+            done = checks.refresh_queued(session, rules, 100, prefix=unit.path)
             uow.commit()
             if not done:
                 break
         items = []
     own = checks.own_tally(items)
     by_child = checks.tallies_by_child(session, rules.id, rules.hash, unit)
-    names = {r.id: dict(r._mapping) for r in session.execute(
+    names = {r.id: r for r in session.execute(
         select(units.c.id, units.c.code, units.c.name, units.c.type, units.c.status)
         .where(units.c.id.in_(list(by_child) or [0])))}
     children = [{"org_unit": _brief(names[cid]), **tally} for cid, tally in by_child.items()
-                if cid in names and names[cid]["status"] == "active"]
+                if cid in names and names[cid].status == "active"]
     children.sort(key=lambda c: (-c["errors"], -c["unexplained"], c["org_unit"]["code"]))
     subtree = {k: own[k] + sum(c[k] for c in children) for k in ("errors", "queries", "unexplained")}
     computed = session.execute(select(check_state.c.computed_at).where(
-        check_state.c.round_id == rules.id, check_state.c.unit_id == unit["id"])).scalar()
+        check_state.c.round_id == rules.id, check_state.c.unit_id == unit.id)).scalar()
     return {
         "round_id": rules.id,
         "org_unit": _brief(unit),
@@ -101,33 +101,46 @@ def report(uow, actor, rules, unit, below):
         "blocking": len(checks.blocking(items)),
         "subtree": subtree,
         "children": children,
-        "pending": checks.pending(session, rules.id, unit["path"]),
+        "pending": checks.pending(session, rules.id, unit.path),
         "computed_at": computed.isoformat() if computed else None,
     }
 
 
-def explain(uow, actor, rules, unit, window, data):
+def explain(uow, ports, round_id, unit_id, data):
     """The unit's own users explain its queries while its data are open."""
-    actor = handlers.acting(actor)
-    actor.require_read(unit["path"], "org unit")
-    if unit["type"] not in checks.CHECKED_TYPES:
+    unit = ports.unit(unit_id)
+    round_, window = ports.round_and_window(as_id(round_id, "round"), unit.path)
+    rules = checks.RoundRules(round_, ports.previous_round(round_))
+    actor = require_actor(uow.actor)
+    actor.require_read(unit.path, "org unit")
+    if unit.type not in checks.CHECKED_TYPES:
         raise forbidden("only schools, CDCs and LAOs have checks to explain")
-    if not actor.is_system and actor.org_unit_id != unit["id"]:
+    if not actor.is_system and actor.org_unit_id != unit.id:
         raise forbidden("a unit's queries are explained by its own users")
     handlers.require_open(window)
     body = load(ExplanationsSet(), data)
     lock_for_edit(uow, rules.id, unit)  # the seal row: refused once confirmed
-    checks.refresh(uow.session, rules, {unit["id"]: unit})
+    checks.refresh(uow.session, rules, {unit.id: unit})
     n = checks.explain(uow.session, actor, rules, unit, body.get("items"),
-                       lambda details: uow.audit("explain", "checks", f"{rules.id}:{unit['id']}", details))
-    checks.refresh(uow.session, rules, {unit["id"]: unit})
+                       lambda details: uow.audit("explain", "checks", f"{rules.id}:{unit.id}", details))
+    checks.refresh(uow.session, rules, {unit.id: unit})
     uow.commit()
-    items = checks.items_of(uow.session, actor, rules, [unit["id"]])
+    items = checks.items_of(uow.session, actor, rules, [unit.id])
     return {"round_id": rules.id, "org_unit": _brief(unit), "saved": n, "items": items,
             **checks.own_tally(items), "blocking": len(checks.blocking(items))}
 
 
-def check_tallies(session, round_id, scope):
+def check_tallies(uow, ports, round_id, unit_ids):
+    """For the levels above (the progress report): the stored check tallies of
+    each unit's subtree (:func:`tallies_of`); units the caller cannot read are left out."""
+    round_id = as_id(round_id, "round")
+    actor = require_actor(uow.actor)
+    found = ports.units([int(i) for i in unit_ids or []])
+    scope = {i: u.path for i, u in found.items() if u.path and actor.can_read(u.path)}
+    return tallies_of(uow.session, round_id, scope)
+
+
+def tallies_of(session, round_id, scope):
     """The stored tallies of each unit's subtree (the unit itself included, active
     units only), for the levels above: ``scope`` is ``{unit id: path}``; answers
     ``{str(id): {errors, queries, explained, unexplained, computed}}`` in one
@@ -162,3 +175,30 @@ def check_tallies(session, round_id, scope):
         answer[str(int(unit_id))] = {"errors": e, "queries": q, "explained": q - x, "unexplained": x,
                                      "computed": bool(n)}
     return answer
+
+
+def refresh_queued(uow, ports, deadline):
+    """Bring the stored findings of queued units up to date until ``deadline``
+    (``time.monotonic()``); a round that does not exist any more is forgotten,
+    one that cannot be read now waits for the next call."""
+    round_ids = checks.queued_rounds(uow.session)
+    uow.session.rollback()  # the rounds service is asked next: no transaction held meanwhile
+    for round_id in round_ids:
+        try:
+            rules = rules_of(ports, round_id)
+        except LecError as exc:
+            if exc.code != "not_found":
+                raise
+            checks.forget_round(uow.session, round_id)  # no such round: nothing of it to check
+            uow.commit()
+            log.warning("checks queued for round %s dropped: there is no such round", round_id)
+            continue
+        except Exception:  # the round cannot be read now: its queue waits for the next tick
+            log.warning("checks of round %s not refreshed: the round could not be read", round_id,
+                        exc_info=True)
+            continue
+        while time.monotonic() < deadline:
+            done = checks.refresh_queued(uow.session, rules, 200)
+            uow.commit()
+            if not done:
+                break

@@ -12,6 +12,8 @@ from sqlalchemy import and_, exists, or_, select
 from services.common.context import require_actor
 from services.common.errors import LecError
 from services.common.jsonutil import plain
+from services.common.validation import as_id
+from services.common.vocabulary import SEALED_TYPES
 from services.enrollment import domain
 from services.enrollment.models import learners, seal_snapshots, seals
 from services.enrollment.sealing import learner_counts, school_entries
@@ -24,20 +26,26 @@ SHOWN = ("prefix", "first_name", "last_name", "grade")
 L, S = learners.c, seal_snapshots.c
 
 
-def diff(session, actor, round_id, unit, other_schools=()):
+def diff(uow, ports, round_id, unit_id):
     """``{unit_id, round_id, last_sealed_at, sealed, added, removed, changed,
-    counts: {then, now}, schools, truncated}`` (see docs/confirmation.md)."""
-    require_actor(actor).require_read(unit["path"], "org unit")
-    if unit["type"] not in domain.SEALABLE_TYPES:
-        raise LecError("validation_error", f"a {unit['type']} seals no data of its own",
+    counts: {then, now}, schools, truncated}`` (see docs/confirmation.md); an
+    LAO's other-affiliation schools as the round sees them."""
+    round_id = as_id(round_id, "round")
+    unit = ports.unit(unit_id)
+    require_actor(uow.actor).require_read(unit.path, "org unit")
+    census = ports.round(round_id).census_date  # it exists
+    other_schools = [domain.effective(s, census) for s in ports.other_schools(unit)]
+    session = uow.session
+    if unit.type not in SEALED_TYPES:
+        raise LecError("validation_error", f"a {unit.type} seals no data of its own",
                        {"errors": {"unit_id": ["a school, CDC or LAO"]}})
     row = session.execute(select(seals).where(seals.c.round_id == round_id,
-                                              seals.c.unit_id == unit["id"])).first()
-    lao = unit["type"] == "lao"
+                                              seals.c.unit_id == unit.id)).first()
+    lao = unit.type == "lao"
     entries = school_entries(session, round_id, other_schools) if lao else []
     now = (domain.add_counts(*[e["counts"] for e in entries]) if lao
-           else learner_counts(session, round_id, [unit["id"]])[unit["id"]])
-    result = {"unit_id": unit["id"], "round_id": round_id, "sealed": bool(row is not None and row.sealed),
+           else learner_counts(session, round_id, [unit.id])[unit.id])
+    result = {"unit_id": unit.id, "round_id": round_id, "sealed": bool(row is not None and row.sealed),
               "last_sealed_at": None, "added": [], "removed": [], "changed": [], "schools": [],
               "counts": {"then": None, "now": now}, "truncated": False}
     if row is None or row.last_sealed_at is None:
@@ -47,9 +55,9 @@ def diff(session, actor, round_id, unit, other_schools=()):
     if lao:
         result["schools"] = _schools(row.last_schools or [], entries)
     else:
-        lists = {"added": _added(session, round_id, unit["id"]),
-                 "removed": _removed(session, round_id, unit["id"]),
-                 "changed": _changed(session, round_id, unit["id"])}
+        lists = {"added": _added(session, round_id, unit.id),
+                 "removed": _removed(session, round_id, unit.id),
+                 "changed": _changed(session, round_id, unit.id)}
         for name, items in lists.items():
             result[name] = items[:LIMIT]
             result["truncated"] = result["truncated"] or len(items) > LIMIT

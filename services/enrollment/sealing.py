@@ -17,9 +17,10 @@ from services.common import settings
 from services.common.context import require_actor
 from services.common.errors import LecError, conflict
 from services.common.jsonutil import plain
+from services.common.validation import as_id
+from services.common.vocabulary import SEALED_TYPES
 from services.enrollment import checks, domain
 from services.enrollment.models import headcounts, learners, seal_snapshots, seals
-from services.enrollment.outside import unit_ref
 
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -33,10 +34,10 @@ def lock(uow, round_id, unit_id, exclusive=False):
 
 def lock_for_edit(uow, round_id, unit):
     """Hold the unit's data open for this transaction, or refuse: it is sealed."""
-    row = lock(uow, round_id, unit["id"])
+    row = lock(uow, round_id, unit.id)
     if row.sealed:
         raise LecError("unit_confirmed",
-                       f"the data of {unit['type']} {unit['id']} are confirmed for this round; "
+                       f"the data of {unit.type} {unit.id} are confirmed for this round; "
                        "a user of the level above must revoke the confirmation before any change")
     checks.mark_edit(uow.session, round_id, unit)  # its checks are out of date from this change
     return row
@@ -76,12 +77,12 @@ def headcount_counts(row):
 
 def school_entries(session, round_id, schools):
     """One entry per other-affiliation school: ``{id, code, path, closed, counts}``."""
-    rows = {r.school_id: r for r in headcount_rows(session, round_id, [s["id"] for s in schools])}
+    rows = {r.school_id: r for r in headcount_rows(session, round_id, [s.id for s in schools])}
     entries = []
-    for school in sorted(schools, key=lambda s: s["path"]):
-        row = rows.get(school["id"])
-        closed = school["status"] == "closed" or bool(row is not None and row.closed)
-        entries.append({"id": school["id"], "code": school["code"], "path": school["path"],
+    for school in sorted(schools, key=lambda s: s.path):
+        row = rows.get(school.id)
+        closed = school.status == "closed" or bool(row is not None and row.closed)
+        entries.append({"id": school.id, "code": school.code, "path": school.path,
                         "closed": closed,
                         "counts": dict(domain.ZERO) if closed else headcount_counts(row)})
     return entries
@@ -90,13 +91,13 @@ def school_entries(session, round_id, schools):
 def live_counts(session, round_id, units_by_id):
     """unit id -> live counts: institutions their active learners, other schools
     their headcount, an LAO the sum of its other schools' headcounts."""
-    institutions = [i for i, u in units_by_id.items() if u["type"] in domain.INSTITUTION_TYPES]
+    institutions = [i for i, u in units_by_id.items() if u.is_institution]
     result = {i: dict(domain.ZERO) for i in units_by_id}
     result.update(learner_counts(session, round_id, institutions))
-    schools = [i for i, u in units_by_id.items() if u["type"] == "other_school"]
+    schools = [i for i, u in units_by_id.items() if u.type == "other_school"]
     for row in headcount_rows(session, round_id, school_ids=schools) if schools else ():
         result[row.school_id] = headcount_counts(row)
-    laos = [i for i, u in units_by_id.items() if u["type"] == "lao"]
+    laos = [i for i, u in units_by_id.items() if u.type == "lao"]
     per_lao = {i: [] for i in laos}
     for row in headcount_rows(session, round_id, lao_ids=laos) if laos else ():
         per_lao[row.lao_id].append(headcount_counts(row))
@@ -105,18 +106,24 @@ def live_counts(session, round_id, units_by_id):
     return result
 
 
+def counts(uow, ports, round_id, unit_ids):
+    """``{str(unit_id): {total, by_grade}}`` live, for the levels above."""
+    live = live_counts(uow, as_id(round_id, "round"), ports.units(unit_ids))
+    return {str(i): live.get(int(i), {"total": 0, "by_grade": {}}) for i in unit_ids}
+
+
 # -- seal, unseal, state ------------------------------------------------------------------
 
 def _sealable(actor, unit):
     actor = require_actor(actor)
-    actor.require_read(unit["path"], "org unit")
-    if unit["type"] not in domain.SEALABLE_TYPES:
-        raise LecError("validation_error", f"a {unit['type']} has no data of its own to seal",
+    actor.require_read(unit.path, "org unit")
+    if unit.type not in SEALED_TYPES:
+        raise LecError("validation_error", f"a {unit.type} has no data of its own to seal",
                        {"errors": {"unit_id": ["a school, CDC or LAO"]}})
 
 
 def _sealed_result(round_id, unit, row):
-    return plain({"round_id": round_id, "unit": unit_ref(unit), "counts": row.counts,
+    return plain({"round_id": round_id, "unit": unit.ref(), "counts": row.counts,
                   "schools": row.schools or [], "sealed_at": row.sealed_at,
                   "seal_digest": row.last_digest, "learners_digest": row.last_learners_digest})
 
@@ -129,12 +136,12 @@ def _snapshot(session, round_id, unit):
     """Replace the unit's snapshot with its active learners (one INSERT ... SELECT);
     returns their ``(id_kind, id_number, grade)`` for the digest."""
     session.execute(seal_snapshots.delete().where(seal_snapshots.c.round_id == round_id,
-                                                  seal_snapshots.c.unit_id == unit["id"]))
-    if unit["type"] not in domain.INSTITUTION_TYPES:
+                                                  seal_snapshots.c.unit_id == unit.id))
+    if not unit.is_institution:
         return []
     source = (select(learners.c.round_id, learners.c.institution_id, learners.c.id,
                      *[learners.c[name] for name in SNAPSHOT_COLUMNS])
-              .where(learners.c.round_id == round_id, learners.c.institution_id == unit["id"],
+              .where(learners.c.round_id == round_id, learners.c.institution_id == unit.id,
                      learners.c.status == "active"))
     return session.execute(
         seal_snapshots.insert().from_select(["round_id", "unit_id", "learner_id", *SNAPSHOT_COLUMNS],
@@ -142,22 +149,33 @@ def _snapshot(session, round_id, unit):
         .returning(seal_snapshots.c.id_kind, seal_snapshots.c.id_number, seal_snapshots.c.grade)).all()
 
 
-def seal(uow, actor, round_id, unit, other_schools=(), rules=None):
+def seal(uow, ports, round_id, unit_id):
+    """Seal the unit's data for the round (for the confirmation service): an LAO
+    its other-affiliation schools as the round sees them, an institution or LAO
+    only when its checks pass (:func:`seal_data`)."""
+    round_ = ports.round(as_id(round_id, "round"))
+    unit = ports.unit(unit_id)
+    rules = checks.RoundRules(round_, ports.previous_round(round_))
+    schools = [domain.effective(s, round_.census_date) for s in ports.other_schools(unit)]
+    return seal_data(uow, round_.id, unit, schools, rules if unit.type in checks.CHECKED_TYPES else None)
+
+
+def seal_data(uow, round_id, unit, other_schools=(), rules=None):
     """Seal the unit's data for the round and return the counts sealed.
 
-    ``other_schools``: for an LAO, its other-affiliation schools (registry
-    records). ``rules`` (``checks.RoundRules``): the unit's checks are
+    ``other_schools``: for an LAO, its other-affiliation schools (units).
+    ``rules`` (``checks.RoundRules``): the unit's checks are
     computed under the seal's lock, from the very data being sealed, and an
     error or a query not explained refuses the seal with ``checks_failed``.
     Sealing a sealed unit returns what was sealed the first time.
     """
-    _sealable(actor, unit)
+    _sealable(uow.actor, unit)
     row = _lock_within(uow, round_id, unit)
     if row.sealed:
         return _sealed_result(round_id, unit, row)
     if rules is not None:
-        checks.refresh(uow.session, rules, {unit["id"]: unit})
-        items = checks.items_of(uow.session, require_actor(actor), rules, [unit["id"]])
+        checks.refresh(uow.session, rules, {unit.id: unit})
+        items = checks.items_of(uow.session, require_actor(uow.actor), rules, [unit.id])
         refused = checks.blocking(items)
         if refused:
             uow.commit()  # the findings just computed are kept; nothing is sealed
@@ -165,27 +183,27 @@ def seal(uow, actor, round_id, unit, other_schools=(), rules=None):
                            f"{len(refused)} check(s) stop the confirmation: correct each error and "
                            "explain each query first", {"items": refused})
     snapshot = _snapshot(uow.session, round_id, unit)
-    if unit["type"] == "lao":
+    if unit.type == "lao":
         schools = school_entries(uow.session, round_id, other_schools)
         counts = domain.add_counts(*[s["counts"] for s in schools])
         learners_hex = domain.schools_digest(schools)
     else:
         schools = []
-        counts = learner_counts(uow.session, round_id, [unit["id"]])[unit["id"]]
+        counts = learner_counts(uow.session, round_id, [unit.id])[unit.id]
         learners_hex = domain.learners_digest(snapshot)
-    digest = domain.seal_digest(round_id, unit["id"], counts, learners_hex)
+    digest = domain.seal_digest(round_id, unit.id, counts, learners_hex)
     now = uow.execute(select(func.clock_timestamp())).scalar_one()
     row = uow.execute(
-        update(seals).where(seals.c.round_id == round_id, seals.c.unit_id == unit["id"])
+        update(seals).where(seals.c.round_id == round_id, seals.c.unit_id == unit.id)
         .values(sealed=True, sealed_at=now, counts=counts, schools=schools,
                 last_sealed_at=now, last_counts=counts, last_schools=schools, last_digest=digest,
                 last_learners_digest=learners_hex,
                 version=seals.c.version + 1, updated_at=func.now())
         .returning(*seals.c)).one()
-    uow.audit("seal", "unit_round", f"{round_id}:{unit['id']}",
-              {"round_id": round_id, "unit_id": unit["id"], "counts": counts, "schools": len(schools),
+    uow.audit("seal", "unit_round", f"{round_id}:{unit.id}",
+              {"round_id": round_id, "unit_id": unit.id, "counts": counts, "schools": len(schools),
                "seal_digest": digest})
-    uow.emit("unit_sealed", {"round_id": round_id, "unit": unit_ref(unit), "counts": counts,
+    uow.emit("unit_sealed", {"round_id": round_id, "unit": unit.ref(), "counts": counts,
                              "schools": schools, "seal_digest": digest,
                              "learners_digest": learners_hex})
     uow.commit()
@@ -195,40 +213,43 @@ def seal(uow, actor, round_id, unit, other_schools=(), rules=None):
 def _lock_within(uow, round_id, unit):
     """The seal row FOR UPDATE, waiting at most ``LEC_SEAL_LOCK_TIMEOUT`` seconds
     for the changes in flight (a bulk import holds the lock batch after batch)."""
-    seconds = settings.env_float("LEC_SEAL_LOCK_TIMEOUT", 10)
+    seconds = settings.current().seal_lock_timeout
     uow.execute(select(func.set_config("lock_timeout", f"{int(seconds * 1000)}ms", True)))
     try:
         with uow.session.begin_nested():
-            return lock(uow, round_id, unit["id"], exclusive=True)
+            return lock(uow, round_id, unit.id, exclusive=True)
     except OperationalError as exc:
         if getattr(getattr(exc, "orig", None), "pgcode", None) != LOCK_NOT_AVAILABLE:
             raise
-        raise conflict(f"the data of {unit['type']} {unit['id']} are being changed (an import?); "
+        raise conflict(f"the data of {unit.type} {unit.id} are being changed (an import?); "
                        "try again when the change is done")
 
 
-def unseal(uow, actor, round_id, unit):
+def unseal(uow, ports, round_id, unit_id):
     """Open the unit's data again (a revoked confirmation). Idempotent. What the
     last seal held (``last_*``, the snapshot) stays, for :mod:`seal_diff`."""
-    _sealable(actor, unit)
+    round_id = as_id(round_id, "round")
+    unit = ports.unit(unit_id)
+    _sealable(uow.actor, unit)
     row = _lock_within(uow, round_id, unit)
     if row.sealed:
-        uow.execute(update(seals).where(seals.c.round_id == round_id, seals.c.unit_id == unit["id"])
+        uow.execute(update(seals).where(seals.c.round_id == round_id, seals.c.unit_id == unit.id)
                     .values(sealed=False, sealed_at=None, counts=None, schools=None,
                             version=seals.c.version + 1, updated_at=func.now()))
-        uow.audit("unseal", "unit_round", f"{round_id}:{unit['id']}",
-                  {"round_id": round_id, "unit_id": unit["id"], "counts_were": row.counts})
-        uow.emit("unit_unsealed", {"round_id": round_id, "unit": unit_ref(unit)})
+        uow.audit("unseal", "unit_round", f"{round_id}:{unit.id}",
+                  {"round_id": round_id, "unit_id": unit.id, "counts_were": row.counts})
+        uow.emit("unit_unsealed", {"round_id": round_id, "unit": unit.ref()})
     uow.commit()
-    return {"round_id": round_id, "unit_id": unit["id"], "sealed": False}
+    return {"round_id": round_id, "unit_id": unit.id, "sealed": False}
 
 
-def seal_state(session, round_id, unit_ids):
+def seal_state(uow, round_id, unit_ids):
     """``{str(unit_id): {sealed, counts, sealed_at}}`` (never sealed: sealed false)."""
+    round_id = as_id(round_id, "round")
     ids = [int(i) for i in unit_ids]
     state = {str(i): {"sealed": False, "counts": None, "sealed_at": None} for i in ids}
     if ids:
-        rows = session.execute(select(seals).where(seals.c.round_id == round_id,
+        rows = uow.execute(select(seals).where(seals.c.round_id == round_id,
                                                    seals.c.unit_id.in_(ids)))
         for row in rows:
             if row.sealed:

@@ -23,12 +23,13 @@ from services.common.context import require_actor
 from services.common.errors import LecError, conflict, not_found, validation_error
 from services.common.jsonutil import plain
 from services.common.text import name_problem, text_problem
-from services.common.validation import load, page
+from services.common.validation import as_id, load, page
+from services.common.values import Unit
 from services.enrollment import domain
 from services.enrollment.duplicates import Holder, _own_transaction, provinces, rate_limited, take
-from services.enrollment.handlers import as_id, require_active, require_institution, require_open
+from services.enrollment.handlers import edit_context, require_active, require_institution, require_open
+from services.enrollment.imports import import_key
 from services.enrollment.models import staff
-from services.enrollment.outside import unit_ref
 from services.enrollment.sealing import lock_for_edit, seal_state
 from services.enrollment.staff_schemas import (
     EDITABLE, IMPORT_COLUMNS, StaffCreate, StaffRemoval, StaffUpdate,
@@ -57,8 +58,7 @@ def check_staff(data, round_):
             errors["prefix"] = [problem]
     start = data.get("start_date")
     if start is not None:
-        census, _ = domain.round_rules(round_)
-        if start > census:
+        if start > round_.census_date:
             errors["start_date"] = ["is after the round's census date"]
         elif start < EARLIEST_START:
             errors["start_date"] = ["is not plausible"]
@@ -75,7 +75,7 @@ def staff_dict(row):
 
 def staff_event(row, unit):
     """A staff record as events carry it: no ID number, no name."""
-    return {"id": row.id, "version": row.version, "institution": unit_ref(unit),
+    return {"id": row.id, "version": row.version, "institution": unit.ref(),
             "position": row.position, "employment_type": row.employment_type,
             "qualification": row.qualification, "status": row.status}
 
@@ -86,27 +86,41 @@ def check_edit(actor, unit, window):
     """Staff are recorded by the institution's users and the units above it,
     while the round is open for the institution."""
     require_institution(unit)
-    require_actor(actor).require_read(unit["path"], "institution")
+    require_actor(actor).require_read(unit.path, "institution")
     require_active(unit)
     require_open(window)
 
 
-def place(session, staff_id):
+def staff_context(uow, ports, staff_id):
+    """The institution, round and window of a staff record the caller may read."""
+    found = place(uow, staff_id)
+    if found is None:
+        raise not_found("staff")
+    require_actor(uow.actor).require_read(found[2], "staff")
+    uow.session.rollback()  # nothing read is kept: the other services are asked next
+    return edit_context(ports, found[0], found[1])
+
+
+def place(uow, staff_id):
     """``(round_id, institution_id, institution_path)`` of a staff record, or None."""
     try:
         staff_id = int(staff_id)
     except (TypeError, ValueError):
         return None
-    row = session.execute(select(staff.c.round_id, staff.c.institution_id, staff.c.institution_path)
+    row = uow.execute(select(staff.c.round_id, staff.c.institution_id, staff.c.institution_path)
                           .where(staff.c.id == staff_id)).first()
     return tuple(row) if row else None
 
 
-def _row(session, staff_id, lock=False):
-    stmt = select(staff).where(staff.c.id == as_id(staff_id, "staff"))
+def _row(uow, staff_id, lock=False):
+    try:
+        staff_id = int(staff_id)
+    except (TypeError, ValueError):
+        raise not_found("staff") from None
+    stmt = select(staff).where(staff.c.id == staff_id)
     if lock:
         stmt = stmt.with_for_update()
-    row = session.execute(stmt).first()
+    row = uow.execute(stmt).first()
     if row is None:
         raise not_found("staff")
     return row
@@ -114,18 +128,19 @@ def _row(session, staff_id, lock=False):
 
 # -- reads ---------------------------------------------------------------------------------------
 
-def get(session, actor, staff_id):
-    row = _row(session, staff_id)
-    require_actor(actor).require_read(row.institution_path, "staff")
+def get(uow, staff_id):
+    row = _row(uow, staff_id)
+    require_actor(uow.actor).require_read(row.institution_path, "staff")
     return staff_dict(row)
 
 
-def list_staff(session, actor, round_id, unit, q=None, position=None, status=None, limit=None,
+def list_staff(uow, ports, round_id, institution_id, q=None, position=None, status=None, limit=None,
                offset=None):
+    unit = ports.unit(institution_id, "institution")
     require_institution(unit)
-    require_actor(actor).require_read(unit["path"], "institution")
+    require_actor(uow.actor).require_read(unit.path, "institution")
     limit, offset = page(limit, offset)
-    cond = [staff.c.round_id == as_id(round_id, "round"), staff.c.institution_id == unit["id"]]
+    cond = [staff.c.round_id == as_id(round_id, "round"), staff.c.institution_id == unit.id]
     status = status or "active"
     if status not in ("active", "removed", "all"):
         raise validation_error({"status": ["one of active, removed, all"]})
@@ -144,8 +159,8 @@ def list_staff(session, actor, round_id, unit, q=None, position=None, status=Non
             full = func.concat_ws(" ", staff.c.prefix, staff.c.first_name, staff.c.last_name)
             cond.append(and_(*[full.icontains(w, autoescape=True) for w in text.split()]))
     where = and_(*cond)
-    total = session.execute(select(func.count()).select_from(staff).where(where)).scalar_one()
-    rows = session.execute(select(staff).where(where).order_by(
+    total = uow.execute(select(func.count()).select_from(staff).where(where)).scalar_one()
+    rows = uow.execute(select(staff).where(where).order_by(
         func.array_position(literal(list(vocabulary.POSITIONS)), staff.c.position), staff.c.first_name,
         staff.c.last_name, staff.c.id).limit(limit).offset(offset))
     return {"items": [staff_dict(r) for r in rows], "total": total}
@@ -165,30 +180,32 @@ def counts(session, round_id, institution_ids):
     return {i: vocabulary.staff_counts(c) for i, c in found.items()}
 
 
-def summary(session, actor, round_id, unit):
+def summary(uow, ports, round_id, institution_id):
+    unit = ports.unit(institution_id, "institution")
     require_institution(unit)
-    require_actor(actor).require_read(unit["path"], "institution")
+    require_actor(uow.actor).require_read(unit.path, "institution")
     round_id = as_id(round_id, "round")
+    session = uow.session
     removed = session.execute(select(func.count()).select_from(staff).where(
-        staff.c.round_id == round_id, staff.c.institution_id == unit["id"],
+        staff.c.round_id == round_id, staff.c.institution_id == unit.id,
         staff.c.status == "removed")).scalar_one()
-    return {"round_id": round_id, "institution_id": unit["id"],
-            "counts": counts(session, round_id, [unit["id"]])[unit["id"]], "removed": removed,
-            "sealed": seal_state(session, round_id, [unit["id"]])[str(unit["id"])]["sealed"]}
+    return {"round_id": round_id, "institution_id": unit.id,
+            "counts": counts(session, round_id, [unit.id])[unit.id], "removed": removed,
+            "sealed": seal_state(uow, round_id, [unit.id])[str(unit.id)]["sealed"]}
 
 
-def facts(session, round_id, after_id=0, limit=20_000):
+def facts(uow, round_id, after_id=0, limit=20_000):
     """Keyset pages of every staff record of a round as the events carry them
     (for a consumer that rebuilds its read model)."""
     from services.enrollment.models import units
     limit = max(1, min(int(limit), 50_000))
-    rows = session.execute(
+    rows = uow.execute(
         select(staff, units.c.type.label("unit_type"))
         .select_from(staff.outerjoin(units, units.c.id == staff.c.institution_id))
         .where(staff.c.round_id == as_id(round_id, "round"), staff.c.id > int(after_id or 0))
         .order_by(staff.c.id).limit(limit)).all()
-    items = [staff_event(r, {"id": r.institution_id, "path": r.institution_path,
-                             "type": r.unit_type or "cdc"}) for r in rows]
+    items = [staff_event(r, Unit(id=r.institution_id, path=r.institution_path, type=r.unit_type or "cdc"))
+             for r in rows]
     return plain({"items": items, "next_after": rows[-1].id if len(rows) == limit else None})
 
 
@@ -201,12 +218,13 @@ def _holder(session, round_id, national_id):
     return Holder(*row) if row is not None else None
 
 
-def _duplicate(session, actor, unit, holder, lookup=None):
+def _duplicate(uow, ports, unit, holder):
     """The ``duplicate_staff`` answer about ``holder``: its institution's id where
     the caller may read it, else only its province."""
-    places = provinces(session, actor, unit, [holder], lookup)
+    actor = require_actor(uow.actor)
+    places = provinces(uow, ports, unit, [holder])
     extra = domain.holder_extra(actor, unit, holder.institution_id, holder.institution_path, places)
-    if extra.get("held_by") == unit["id"]:
+    if extra.get("held_by") == unit.id:
         where = "at this institution"
     elif "held_by" in extra:
         where = f"at institution {extra['held_by']}"
@@ -218,38 +236,39 @@ def _duplicate(session, actor, unit, holder, lookup=None):
             **extra}
 
 
-def _answers(uow, actor, unit, round_id, refusals, attempt, lookup=None):
+def _answers(uow, ports, unit, round_id, refusals, attempt):
     """The answers to ``refusals`` (``[(row, Holder)]``), in their order: ``duplicate_staff``
     (:func:`_duplicate`), or ``rate_limited`` beyond the account's allowance of people found
     at other institutions (the learners' limit on probing, ``services.enrollment.duplicates``).
     The refusal is audited in a transaction of its own (the change it refuses is rolled back)."""
     if not refusals:
         return []
-    foreign = sum(1 for _, h in refusals if h.institution_id != unit["id"])
+    actor = require_actor(uow.actor)
+    foreign = sum(1 for _, h in refusals if h.institution_id != unit.id)
     answers, told = [], 0
     with _own_transaction(uow) as side:
         granted, retry_after = foreign, None
         if foreign and not actor.is_system:
             granted, retry_after = take(side.session, actor.user_id, foreign)
         for row, holder in refusals:
-            if holder.institution_id != unit["id"]:
+            if holder.institution_id != unit.id:
                 told += 1
                 if told > granted:
                     answers.append(dict(rate_limited(retry_after),
                                         message="too many people found recorded at other institutions "
                                                 f"in a short time; try again in {retry_after} seconds"))
                     continue
-            answers.append(_duplicate(uow.session, actor, unit, holder, lookup))
+            answers.append(_duplicate(uow, ports, unit, holder))
         side.audit("refuse_duplicate", "staff", refusals[0][1].learner_id if len(refusals) == 1 else None, {
-            "round_id": round_id, "institution_id": unit["id"], "attempt": attempt,
+            "round_id": round_id, "institution_id": unit.id, "attempt": attempt,
             "refusals": [{"row": row, "staff_id": h.learner_id, "held_by": h.institution_id, "answer": a["code"]}
                          for (row, h), a in zip(refusals, answers)]})
         side.commit()
     return answers
 
 
-def _refuse(uow, actor, unit, round_id, holder, attempt, lookup=None):
-    answer = dict(_answers(uow, actor, unit, round_id, [(None, holder)], attempt, lookup)[0])
+def _refuse(uow, ports, unit, round_id, holder, attempt):
+    answer = dict(_answers(uow, ports, unit, round_id, [(None, holder)], attempt)[0])
     code, message = answer.pop("code"), answer.pop("message")
     raise LecError(code, message, answer)
 
@@ -275,20 +294,20 @@ def _write(uow, statement, round_id, national_id, refuse):
 
 # -- changes -----------------------------------------------------------------------------------------
 
-def add(uow, actor, unit, round_, window, data, lookup=None, source="manual", import_key=None,
-        import_row=None):
-    check_edit(actor, unit, window)
-    round_id = round_["id"]
+def add(uow, ports, round_id, institution_id, data):
+    unit, round_, window = edit_context(ports, round_id, institution_id)
+    check_edit(uow.actor, unit, window)
+    round_id = round_.id
     lock_for_edit(uow, round_id, unit)
     clean = check_staff(load(StaffCreate(), data), round_)
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
+    source = "manual"
     row = _write(uow, insert(staff).values(
-        round_id=round_id, institution_id=unit["id"], institution_path=unit["path"], source=source,
-        import_id=import_key, import_row=import_row,
+        round_id=round_id, institution_id=unit.id, institution_path=unit.path, source=source,
         created_by=actor.user_id or None, updated_by=actor.user_id or None, **clean)
         .returning(*staff.c), round_id, clean["national_id"],
-        lambda holder: _refuse(uow, actor, unit, round_id, holder, "add", lookup))
-    uow.audit("add", "staff", row.id, {"round_id": round_id, "institution_id": unit["id"],
+        lambda holder: _refuse(uow, ports, unit, round_id, holder, "add"))
+    uow.audit("add", "staff", row.id, {"round_id": round_id, "institution_id": unit.id,
                                        "position": row.position, "source": source})
     uow.emit("staff_added", {"round_id": round_id, "staff": staff_event(row, unit)})
     uow.commit()
@@ -297,12 +316,13 @@ def add(uow, actor, unit, round_, window, data, lookup=None, source="manual", im
 
 def _locked(uow, staff_id, round_, unit):
     """Seal row first (shared), then the staff row: the order every edit uses."""
-    lock_for_edit(uow, round_["id"], unit)
-    return _row(uow.session, staff_id, lock=True)
+    lock_for_edit(uow, round_.id, unit)
+    return _row(uow, staff_id, lock=True)
 
 
-def update_staff(uow, actor, unit, round_, window, staff_id, data, lookup=None):
-    check_edit(actor, unit, window)
+def update_staff(uow, ports, staff_id, data):
+    unit, round_, window = staff_context(uow, ports, staff_id)
+    check_edit(uow.actor, unit, window)
     row = _locked(uow, staff_id, round_, unit)
     if row.status != "active":
         raise conflict("a removed post cannot be changed; add the person again")
@@ -321,11 +341,11 @@ def update_staff(uow, actor, unit, round_, window, staff_id, data, lookup=None):
     changed = {k: v for k, v in clean.items() if row._mapping[k] != v}
     if not changed:
         return staff_dict(row)
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     after = _write(uow, update(staff).where(staff.c.id == row.id).values(
         **changed, version=staff.c.version + 1, updated_at=func.now(),
         updated_by=actor.user_id or None).returning(*staff.c), row.round_id, clean["national_id"],
-        lambda holder: _refuse(uow, actor, unit, row.round_id, holder, "update", lookup))
+        lambda holder: _refuse(uow, ports, unit, row.round_id, holder, "update"))
     uow.audit("update", "staff", row.id, {
         "fields": sorted(changed),
         "before": {k: row._mapping[k] for k in changed if k != "national_id"},
@@ -336,13 +356,14 @@ def update_staff(uow, actor, unit, round_, window, staff_id, data, lookup=None):
     return staff_dict(after)
 
 
-def remove(uow, actor, unit, round_, window, staff_id, data):
-    check_edit(actor, unit, window)
+def remove(uow, ports, staff_id, data):
+    unit, round_, window = staff_context(uow, ports, staff_id)
+    check_edit(uow.actor, unit, window)
     removal = load(StaffRemoval(), data or {})
     row = _locked(uow, staff_id, round_, unit)
     if row.status != "active":
         raise conflict("the post is already removed")
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     after = uow.execute(update(staff).where(staff.c.id == row.id).values(
         status="removed", removal_reason=removal["reason"], removal_note=removal["note"],
         removed_at=func.now(), removed_by=actor.user_id or None, version=staff.c.version + 1,
@@ -356,11 +377,12 @@ def remove(uow, actor, unit, round_, window, staff_id, data):
 
 # -- import ----------------------------------------------------------------------------------------
 
-def import_check(session, actor, unit, round_, window):
-    check_edit(actor, unit, window)
-    if seal_state(session, round_["id"], [unit["id"]])[str(unit["id"])]["sealed"]:
+def import_check(uow, ports, round_id, institution_id):
+    unit, round_, window = edit_context(ports, round_id, institution_id)
+    check_edit(uow.actor, unit, window)
+    if seal_state(uow, round_.id, [unit.id])[str(unit.id)]["sealed"]:
         raise LecError("unit_confirmed", "the institution's data are confirmed for this round")
-    return {"round_id": round_["id"], "institution": unit_ref(unit), "open": True}
+    return {"round_id": round_.id, "institution": unit.ref(), "open": True}
 
 
 def _rejection(row_number, exc):
@@ -373,19 +395,21 @@ def _rejection(row_number, exc):
     return entry
 
 
-def import_rows(uow, actor, unit, round_, window, columns, rows, import_key=None, lookup=None):
+def import_rows(uow, ports, round_id, institution_id, columns, rows, import_id=None):
     """One batch of a staff file: rows ``[row_number, value, ...]`` in ``columns``
     order. A row whose person is already active here with the same details is
     ``unchanged`` (a file imported twice adds nothing); held elsewhere (or here
     with other details, or on an earlier row of the same file) it is rejected
     as ``duplicate_staff``; a row breaking a rule is rejected with its code."""
-    check_edit(actor, unit, window)
+    import_id = import_key(import_id)
+    unit, round_, window = edit_context(ports, round_id, institution_id)
+    check_edit(uow.actor, unit, window)
     unknown = [c for c in columns if c not in IMPORT_COLUMNS]
     if unknown:
         raise validation_error({"columns": [f"unknown: {', '.join(unknown)}"]}, "unknown import columns")
-    round_id = round_["id"]
+    round_id = round_.id
     lock_for_edit(uow, round_id, unit)
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     schema = StaffCreate()
     rejected, refused, seen, added, unchanged = [], [], {}, [], 0
     for entry in rows:
@@ -397,15 +421,15 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_key=None
             rejected.append(_rejection(row_number, exc))
             continue
         if clean["national_id"] in seen:
-            rejected.append({"row": row_number, "code": "duplicate_staff", "held_by": unit["id"],
+            rejected.append({"row": row_number, "code": "duplicate_staff", "held_by": unit.id,
                              "message": f"the same person is on row {seen[clean['national_id']]} "
                                         "of this file"})
             continue
         seen[clean["national_id"]] = row_number
         holder = _holder(uow.session, round_id, clean["national_id"])
         if holder is not None:
-            record = _row(uow.session, holder.learner_id)
-            if holder.institution_id == unit["id"] and all(record._mapping[k] == clean[k] for k in EDITABLE):
+            record = _row(uow, holder.learner_id)
+            if holder.institution_id == unit.id and all(record._mapping[k] == clean[k] for k in EDITABLE):
                 unchanged += 1
                 continue
             refused.append((row_number, holder))
@@ -413,8 +437,8 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_key=None
         try:
             with uow.session.begin_nested():
                 row = uow.execute(insert(staff).values(
-                    round_id=round_id, institution_id=unit["id"], institution_path=unit["path"],
-                    source="import", import_id=import_key, import_row=row_number,
+                    round_id=round_id, institution_id=unit.id, institution_path=unit.path,
+                    source="import", import_id=import_id, import_row=row_number,
                     created_by=actor.user_id or None, updated_by=actor.user_id or None, **clean)
                     .returning(*staff.c)).one()
         except IntegrityError as exc:
@@ -424,16 +448,16 @@ def import_rows(uow, actor, unit, round_, window, columns, rows, import_key=None
             rejected.append({"row": row_number, "code": "duplicate_staff",
                              "message": "recorded meanwhile by another change",
                              **({} if holder is None else
-                                {k: v for k, v in _duplicate(uow.session, actor, unit, holder, lookup).items()
+                                {k: v for k, v in _duplicate(uow, ports, unit, holder).items()
                                  if k in ("held_by", "held_in")})})
             continue
         added.append(row)
         uow.emit("staff_added", {"round_id": round_id, "staff": staff_event(row, unit)})
     rejected += [{"row": row_number, **answer} for (row_number, _), answer in
-                 zip(refused, _answers(uow, actor, unit, round_id, refused, "import", lookup))]
+                 zip(refused, _answers(uow, ports, unit, round_id, refused, "import"))]
     if added:
         uow.audit("import", "staff", None, {
-            "round_id": round_id, "institution_id": unit["id"], "rows": len(rows),
+            "round_id": round_id, "institution_id": unit.id, "rows": len(rows),
             "accepted": len(added), "staff_ids": sorted(r.id for r in added)})
     uow.commit()
     return {"accepted": len(added), "unchanged": unchanged,

@@ -29,10 +29,10 @@ from services.common.context import require_actor
 from services.common.errors import LecError, conflict, forbidden, not_found, validation_error
 from services.common.hierarchy import path_ids
 from services.common.jsonutil import isoformat, plain
-from services.common.validation import load, page
+from services.common.validation import as_id, load, page
 from services.enrollment import domain
 from services.enrollment.handlers import (
-    as_id, learner_event, learner_row, require_active, require_institution, require_open,
+    learner_event, learner_row, require_active, require_institution, require_open,
 )
 from services.enrollment.models import learners, seals, transfers
 from services.enrollment.schemas import TransferCreate, TransferDecline
@@ -51,7 +51,7 @@ LADDER = ("institution", "lao", "province")
 def escalation_hours(round_):
     """``settings.requests.transfer_escalation_hours`` of the round (48 when absent or not a
     positive number)."""
-    requests = ((round_ or {}).get("settings") or {}).get("requests") or {}
+    requests = (round_.settings or {}).get("requests") or {}
     value = requests.get("transfer_escalation_hours", DEFAULT_ESCALATION_HOURS)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         return DEFAULT_ESCALATION_HOURS
@@ -138,8 +138,7 @@ def _waiting_on_id(row, sealed):
 
 
 def _unit_brief(unit, unit_id):
-    unit = unit or {}
-    return {"id": unit_id, "code": unit.get("code"), "name": unit.get("name")}
+    return {"id": unit_id, "code": unit.code if unit else None, "name": unit.name if unit else None}
 
 
 def _learner_brief(row):
@@ -152,10 +151,11 @@ def _learner_brief(row):
 class View:
     """What one caller sees of many requests (units and seals looked up once)."""
 
-    def __init__(self, session, actor, rows, hours_of, lookup):
-        self.actor = actor
+    def __init__(self, uow, ports, rows):
+        session = uow.session
+        self.actor = actor = require_actor(uow.actor)
         self.now = _db_now(session)
-        self.hours_of = hours_of
+        self.hours_of = ports.escalation_hours
         rows = list(rows)
         self.sealed = {}
         by_round = {}
@@ -176,7 +176,7 @@ class View:
                 wanted.add(domain.province_of(r.from_path))
             wanted.add(_waiting_on_id(r, self.sealed.get(r.round_id, {})))
         wanted.discard(None)
-        self.units = lookup(wanted) if wanted else {}
+        self.units = ports.units(wanted) if wanted else {}
 
     def sealed_holder(self, row):
         return bool(self.sealed.get(row.round_id, {}).get(row.from_institution_id))
@@ -194,8 +194,9 @@ class View:
             data["from_institution"] = _unit_brief(self.units.get(row.from_institution_id),
                                                    row.from_institution_id)
         else:
-            province = self.units.get(domain.province_of(row.from_path)) or {}
-            data["held_in"] = {"code": province.get("code"), "name": province.get("name")}
+            province = self.units.get(domain.province_of(row.from_path))
+            data["held_in"] = {"code": province.code if province else None,
+                               "name": province.name if province else None}
         if reads_holder:
             data["learner"] = _learner_brief(self.learners.get(row.learner_id))
         elif receiver_side and row.state == "accepted":
@@ -212,43 +213,46 @@ class View:
         return plain(data)
 
 
-def _row(session, transfer_id, lock=False):
+def _row(uow, transfer_id, lock=False):
     stmt = select(transfers).where(transfers.c.id == as_id(transfer_id, "transfer"))
     if lock:
         stmt = stmt.with_for_update()
-    row = session.execute(stmt).first()
+    row = uow.execute(stmt).first()
     if row is None:
         raise not_found("transfer")
     return row
 
 
-def transfer_place(session, transfer_id):
-    """``(round_id, from_institution_id, to_institution_id)`` of a request, or None."""
+def transfer_place(uow, round_id, transfer_id):
+    """``(round_id, from_institution_id, to_institution_id)`` of a request of the round
+    (any round with ``round_id`` None), or ``not_found``."""
     try:
-        row = _row(session, transfer_id)
+        row = _row(uow, transfer_id)
     except LecError:
-        return None
+        row = None
+    if row is None or (round_id is not None and row.round_id != as_id(round_id, "round")):
+        raise not_found("transfer")
     return row.round_id, row.from_institution_id, row.to_institution_id
 
 
-def get_transfer(session, actor, round_id, transfer_id, hours_of, lookup):
-    actor = require_actor(actor)
-    row = _row(session, transfer_id)
+def get_transfer(uow, ports, round_id, transfer_id):
+    actor = require_actor(uow.actor)
+    row = _row(uow, transfer_id)
     if round_id is not None and row.round_id != as_id(round_id, "round"):
         raise not_found("transfer")
     _require_visible(actor, row)
-    return View(session, actor, [row], hours_of, lookup).dict(row)
+    return View(uow, ports, [row]).dict(row)
 
 
-def list_transfers(session, actor, round_id, unit, direction=None, state=None, limit=None,
-                   offset=None, hours_of=None, lookup=None):
+def list_transfers(uow, ports, round_id, unit_id, direction=None, state=None, limit=None, offset=None):
     """Requests about the unit's subtree: ``incoming`` (it holds the child and must answer),
     ``outgoing`` (it asked for the child), both when no direction is given; newest first."""
-    actor = require_actor(actor)
-    actor.require_read(unit["path"], "org unit")
+    unit = ports.unit(unit_id)
+    actor = require_actor(uow.actor)
+    actor.require_read(unit.path, "org unit")
     limit, offset = page(limit, offset)
-    incoming = transfers.c.from_path.startswith(unit["path"], autoescape=True)
-    outgoing = transfers.c.to_path.startswith(unit["path"], autoescape=True)
+    incoming = transfers.c.from_path.startswith(unit.path, autoescape=True)
+    outgoing = transfers.c.to_path.startswith(unit.path, autoescape=True)
     if direction in (None, ""):
         where = [or_(incoming, outgoing)]
     elif direction == "incoming":
@@ -263,11 +267,11 @@ def list_transfers(session, actor, round_id, unit, direction=None, state=None, l
             raise validation_error({"state": [f"one of {', '.join(STATES)}"]})
         where.append(transfers.c.state == state)
     cond = and_(*where)
-    total = session.execute(select(func.count()).select_from(transfers).where(cond)).scalar_one()
-    rows = session.execute(select(transfers).where(cond).order_by(transfers.c.created_at.desc(),
-                                                                  transfers.c.id.desc())
-                           .limit(limit).offset(offset)).all()
-    view = View(session, actor, rows, hours_of, lookup)
+    total = uow.execute(select(func.count()).select_from(transfers).where(cond)).scalar_one()
+    rows = uow.execute(select(transfers).where(cond).order_by(transfers.c.created_at.desc(),
+                                                              transfers.c.id.desc())
+                       .limit(limit).offset(offset)).all()
+    view = View(uow, ports, rows)
     return {"items": [view.dict(r) for r in rows], "total": total}
 
 
@@ -291,30 +295,36 @@ def _pending_of(session, round_id, id_number):
         transfers.c.state == "pending")).scalar()
 
 
-def create(uow, actor, round_, receiver, data, hours_of, lookup):
+def create(uow, ports, round_id, data):
     """Ask for a child held by another institution in the round (a new pending request)."""
-    actor = require_actor(actor)
+    round_id = as_id(round_id, "round")
+    raw = data.get("to_institution_id") if isinstance(data, dict) else None
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        raise LecError("validation_error", "the request is not valid",
+                       {"errors": {"to_institution_id": ["the receiving institution's id"]}})
+    receiver = ports.active_unit(raw)
+    round_ = ports.round(round_id)
+    actor = require_actor(uow.actor)
     body = load(TransferCreate(), data)
     kind, number = domain.identity(body)
-    actor.require_read(receiver["path"], "institution")
+    actor.require_read(receiver.path, "institution")
     require_institution(receiver)
     require_active(receiver)
-    round_id = round_["id"]
+    round_id = round_.id
     held = uow.execute(select(learners).where(learners.c.round_id == round_id,
                                               learners.c.id_number == number,
                                               learners.c.status == "active")).first()
     if held is None:
         raise LecError("not_found", "no institution holds this child in the round: add the child "
                                     "directly to the learners of your institution")
-    if held.institution_id == receiver["id"]:
+    if held.institution_id == receiver.id:
         raise conflict("the child is already recorded at this institution")
     grade = body.get("grade") or held.grade
-    domain.check_grade(grade, receiver["type"])
-    census, cdc_age = domain.round_rules(round_)
-    domain.check_age(held.birth_date, receiver["type"], census, cdc_age)
+    domain.check_grade(grade, receiver.type)
+    domain.check_age(held.birth_date, receiver.type, round_.census_date, domain.cdc_age_of(round_))
     values = dict(round_id=round_id, id_kind=kind, id_number=number, learner_id=held.id,
                   from_institution_id=held.institution_id, from_path=held.institution_path,
-                  to_institution_id=receiver["id"], to_path=receiver["path"], grade=grade,
+                  to_institution_id=receiver.id, to_path=receiver.path, grade=grade,
                   note=body.get("note"), created_by=actor.user_id or None,
                   created_by_unit_id=actor.org_unit_id or None,
                   history=[_step(actor, "requested", at=_db_now(uow.session), note=body.get("note"))])
@@ -329,9 +339,9 @@ def create(uow, actor, round_, receiver, data, hours_of, lookup):
                        {"transfer_id": pending})
     uow.audit("request", "transfer", row.id, {
         "round_id": round_id, "learner_id": held.id, "from_institution_id": held.institution_id,
-        "to_institution_id": receiver["id"], "grade": grade, "id_kind": kind})
+        "to_institution_id": receiver.id, "grade": grade, "id_kind": kind})
     uow.commit()  # the locks go; what the caller sees is read after
-    return View(uow.session, actor, [row], hours_of, lookup).dict(row)
+    return View(uow, ports, [row]).dict(row)
 
 
 # -- answering ----------------------------------------------------------------------------------
@@ -349,20 +359,26 @@ def _finish(uow, row, actor, state, action, **extra):
 
 
 def _locked_pending(uow, transfer_id):
-    row = _row(uow.session, transfer_id, lock=True)
+    row = _row(uow, transfer_id, lock=True)
     if row.state != "pending":
         raise conflict(f"the request is {row.state}: it can no longer be answered",
                        state=row.state)
     return row
 
 
-def accept(uow, actor, transfer_id, round_, holder, receiver, window, hours_of, lookup):
+def accept(uow, ports, round_id, transfer_id):
     """Hand the child over: one transaction removes them at the holder (``moved_out``) and
-    adds them at the receiver, audited, with the events an edit emits."""
-    actor = require_actor(actor)
-    first = _row(uow.session, transfer_id)
+    adds them at the receiver, audited, with the events an edit emits (the holder, or the
+    level above it by time)."""
+    round_id, holder_id, receiver_id = transfer_place(uow, round_id, transfer_id)
+    uow.session.rollback()  # the other services are asked next: no transaction held meanwhile
+    holder = ports.unit(holder_id, "institution")
+    receiver = ports.active_unit(receiver_id)
+    round_, window = ports.round_and_window(round_id, receiver.path)
+    actor = require_actor(uow.actor)
+    first = _row(uow, transfer_id)
     _require_visible(actor, first)
-    hours = hours_of(first.round_id)
+    hours = ports.escalation_hours(first.round_id)
     _require_answerer(actor, first, hours, _db_now(uow.session))
     require_institution(receiver)
     require_active(receiver)
@@ -370,28 +386,28 @@ def accept(uow, actor, transfer_id, round_, holder, receiver, window, hours_of, 
     round_id = first.round_id
     # the seal rows (shared, in id order), then the learner, then the request: the order a
     # removal takes too, so that accept and remove wait for each other instead of deadlocking
-    for unit in sorted((holder, receiver), key=lambda u: u["id"]):
+    for unit in sorted((holder, receiver), key=lambda u: u.id):
         lock_for_edit(uow, round_id, unit)
-    held = learner_row(uow.session, first.learner_id, lock=True)
+    held = learner_row(uow, first.learner_id, lock=True)
     row = _locked_pending(uow, transfer_id)
-    if held.status != "active" or held.institution_id != holder["id"] or held.id_number != row.id_number:
+    if held.status != "active" or held.institution_id != holder.id or held.id_number != row.id_number:
         raise conflict("the child is no longer held by that institution")
     data = {k: held._mapping[k] for k in ("prefix", "first_name", "last_name", "sex", "birth_date",
                                           "nationality")}
     data.update(domain.split_identity(held.id_kind, held.id_number), grade=row.grade)
-    clean, _ = domain.check_learner(data, receiver["type"], round_)
+    clean, _ = domain.check_learner(data, receiver.type, round_)
     user = actor.user_id or None
     removed = uow.execute(update(learners).where(learners.c.id == held.id).values(
         status="removed", removal_reason="moved_out", removal_note=f"transfer {row.id}",
         removed_at=func.now(), removed_by=user, version=learners.c.version + 1,
         updated_at=func.now(), updated_by=user).returning(*learners.c)).one()
     added = uow.execute(insert(learners).values(
-        round_id=round_id, institution_id=receiver["id"], institution_path=receiver["path"],
+        round_id=round_id, institution_id=receiver.id, institution_path=receiver.path,
         source="manual", created_by=user, updated_by=user, **clean).returning(*learners.c)).one()
-    census, _ = domain.round_rules(round_)
+    census = round_.census_date
     uow.audit("remove", "learner", removed.id, {"reason": "moved_out", "note": removed.removal_note,
                                                 "grade": held.grade, "transfer_id": row.id})
-    uow.audit("add", "learner", added.id, {"round_id": round_id, "institution_id": receiver["id"],
+    uow.audit("add", "learner", added.id, {"round_id": round_id, "institution_id": receiver.id,
                                            "grade": added.grade, "id_kind": added.id_kind,
                                            "transfer_id": row.id})
     uow.emit("learner_removed", {"round_id": round_id, "learner": learner_event(removed, holder, census)})
@@ -400,49 +416,52 @@ def accept(uow, actor, transfer_id, round_, holder, receiver, window, hours_of, 
     uow.audit("accept", "transfer", row.id, {"round_id": round_id, "removed_learner_id": removed.id,
                                              "new_learner_id": added.id})
     uow.commit()  # the locks go; what the caller sees is read after
-    return View(uow.session, actor, [after], hours_of, lookup).dict(after)
+    return View(uow, ports, [after]).dict(after)
 
 
-def decline(uow, actor, transfer_id, data, hours_of, lookup):
-    actor = require_actor(actor)
+def decline(uow, ports, round_id, transfer_id, data):
+    transfer_place(uow, round_id, transfer_id)
+    actor = require_actor(uow.actor)
     body = load(TransferDecline(), data if data is not None else {})
     if not body["reason"].strip():
         raise validation_error({"reason": ["a reason is required"]})
     row = _locked_pending_visible(uow, actor, transfer_id)
-    _require_answerer(actor, row, hours_of(row.round_id), _db_now(uow.session))
+    _require_answerer(actor, row, ports.escalation_hours(row.round_id), _db_now(uow.session))
     after = _finish(uow, row, actor, "declined", "declined", reason=body["reason"])
     uow.audit("decline", "transfer", row.id, {"round_id": row.round_id, "reason": body["reason"]})
     uow.commit()  # the locks go; what the caller sees is read after
-    return View(uow.session, actor, [after], hours_of, lookup).dict(after)
+    return View(uow, ports, [after]).dict(after)
 
 
-def withdraw(uow, actor, transfer_id, hours_of, lookup):
+def withdraw(uow, ports, round_id, transfer_id):
     """The requesting side takes its pending request back."""
-    actor = require_actor(actor)
+    transfer_place(uow, round_id, transfer_id)
+    actor = require_actor(uow.actor)
     row = _locked_pending_visible(uow, actor, transfer_id)
     if not actor.can_read(row.to_path):
         raise forbidden("a request is withdrawn by the side that made it")
     after = _finish(uow, row, actor, "withdrawn", "withdrawn")
     uow.audit("withdraw", "transfer", row.id, {"round_id": row.round_id})
     uow.commit()  # the locks go; what the caller sees is read after
-    return View(uow.session, actor, [after], hours_of, lookup).dict(after)
+    return View(uow, ports, [after]).dict(after)
 
 
 def _locked_pending_visible(uow, actor, transfer_id):
-    row = _row(uow.session, transfer_id, lock=True)
+    row = _row(uow, transfer_id, lock=True)
     _require_visible(actor, row)
     if row.state != "pending":
         raise conflict(f"the request is {row.state}: it can no longer be answered", state=row.state)
     return row
 
 
-def cancel_for_learner(uow, actor, learner):
+def cancel_for_learner(uow, learner):
     """A learner removed at the holder: its pending request (if any) is cancelled in the
     same transaction (the removal holds the learner's row, as an accept would)."""
     rows = uow.execute(select(transfers).where(
         transfers.c.round_id == learner.round_id, transfers.c.id_number == learner.id_number,
         transfers.c.learner_id == learner.id, transfers.c.state == "pending")
         .with_for_update()).all()
+    actor = require_actor(uow.actor)
     for row in rows:
         _finish(uow, row, actor, "cancelled", "cancelled", reason="the learner was removed")
         uow.audit("cancel", "transfer", row.id, {"round_id": row.round_id, "learner_id": learner.id})
@@ -451,24 +470,24 @@ def cancel_for_learner(uow, actor, learner):
 
 # -- for the notices and the levels above ------------------------------------------------------
 
-def notices(session, actor, round_id, hours_of, lookup):
+def notices(uow, ports, round_id=None):
     """Pending requests the caller's unit must act on now: those it may answer, and those
     waiting on it because the holder's data are sealed."""
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     if actor.is_system:
         return []
     cond = [transfers.c.state == "pending",
             transfers.c.from_path.startswith(actor.path, autoescape=True)]
     if round_id is not None:
         cond.append(transfers.c.round_id == as_id(round_id, "round"))
-    rows = session.execute(select(transfers).where(and_(*cond))
-                           .order_by(transfers.c.created_at).limit(500)).all()
+    rows = uow.execute(select(transfers).where(and_(*cond))
+                       .order_by(transfers.c.created_at).limit(500)).all()
     if not rows:
         return []
-    view = View(session, actor, rows, hours_of, lookup)
+    view = View(uow, ports, rows)
     result = []
     for row in rows:
-        since = answer_from(actor, row, hours_of(row.round_id))
+        since = answer_from(actor, row, ports.escalation_hours(row.round_id))
         if view.sealed_holder(row):
             if _waiting_on_id(row, view.sealed.get(row.round_id, {})) != actor.org_unit_id:
                 continue
@@ -477,8 +496,8 @@ def notices(session, actor, round_id, hours_of, lookup):
             continue
         else:
             at = since
-        to_unit = view.units.get(row.to_institution_id) or {}
-        from_unit = view.units.get(row.from_institution_id) or {}
+        to_unit = _unit_brief(view.units.get(row.to_institution_id), row.to_institution_id)
+        from_unit = _unit_brief(view.units.get(row.from_institution_id), row.from_institution_id)
         result.append(plain({
             "kind": "transfer", "round_id": row.round_id, "transfer_id": row.id,
             "unit_id": actor.org_unit_id, "at": at,
@@ -488,19 +507,20 @@ def notices(session, actor, round_id, hours_of, lookup):
     return result
 
 
-def counts(session, actor, round_id, units_by_id):
+def counts(uow, ports, round_id, unit_ids):
     """``{str(unit_id): n}``: pending requests where the unit (or one below it) holds or
     receives the child; units the caller cannot read are left out."""
-    actor = require_actor(actor)
+    units_by_id = ports.units([int(i) for i in unit_ids or []])
+    actor = require_actor(uow.actor)
     round_id = as_id(round_id, "round")
     result = {}
     for unit_id, unit in units_by_id.items():
-        if not unit.get("path") or not actor.can_read(unit["path"]):
+        if not unit.path or not actor.can_read(unit.path):
             continue
-        n = session.execute(select(func.count()).select_from(transfers).where(
+        n = uow.execute(select(func.count()).select_from(transfers).where(
             transfers.c.round_id == round_id, transfers.c.state == "pending",
-            or_(transfers.c.from_path.startswith(unit["path"], autoescape=True),
-                transfers.c.to_path.startswith(unit["path"], autoescape=True)))).scalar_one()
+            or_(transfers.c.from_path.startswith(unit.path, autoescape=True),
+                transfers.c.to_path.startswith(unit.path, autoescape=True)))).scalar_one()
         result[str(unit_id)] = n
     return result
 

@@ -35,8 +35,8 @@ def agency_dict(row, secret=None):
     return out
 
 
-def _department(actor):
-    actor = require_actor(actor)
+def _department(uow):
+    actor = require_actor(uow.actor)
     actor.require_role("department")
     return actor
 
@@ -51,8 +51,8 @@ def _changed(uow, row):
                                          "token_version": row.token_version}})
 
 
-def create(uow, actor, data):
-    actor = _department(actor)
+def create(uow, data):
+    actor = _department(uow)
     data = load(AgencyCreate(), data)
     secret = _new_secret()
     row = uow.execute(insert(agency_clients).values(
@@ -64,11 +64,11 @@ def create(uow, actor, data):
     return agency_dict(row, secret)
 
 
-def list_agencies(session, actor, limit=None, offset=None):
-    _department(actor)
+def list_agencies(uow, limit=None, offset=None):
+    _department(uow)
     limit, offset = page(limit, offset)
-    total = session.execute(select(func.count()).select_from(agency_clients)).scalar_one()
-    rows = session.execute(select(agency_clients).order_by(A.active.desc(), A.name, A.id)
+    total = uow.execute(select(func.count()).select_from(agency_clients)).scalar_one()
+    rows = uow.execute(select(agency_clients).order_by(A.active.desc(), A.name, A.id)
                            .limit(limit).offset(offset))
     return {"items": [agency_dict(r) for r in rows], "total": total}
 
@@ -81,17 +81,17 @@ def _locked(uow, agency_id):
     return row
 
 
-def get(session, actor, agency_id):
-    _department(actor)
-    row = session.execute(select(agency_clients).where(A.id == as_id(agency_id, "id"))).first()
+def get(uow, agency_id):
+    _department(uow)
+    row = uow.execute(select(agency_clients).where(A.id == as_id(agency_id, "id"))).first()
     if row is None:
         raise not_found("agency client")
     return agency_dict(row)
 
 
-def rotate(uow, actor, agency_id):
+def rotate(uow, agency_id):
     """A new secret (shown once); the old one and every token issued with it end."""
-    _department(actor)
+    _department(uow)
     row = _locked(uow, agency_id)
     if not row.active:
         raise LecError("conflict", "a disabled agency client keeps no secret: create a new one")
@@ -106,9 +106,9 @@ def rotate(uow, actor, agency_id):
     return agency_dict(row, secret)
 
 
-def disable(uow, actor, agency_id):
+def disable(uow, agency_id):
     """The client can no longer sign in, and its tokens end at once."""
-    _department(actor)
+    _department(uow)
     row = _locked(uow, agency_id)
     if row.active:
         row = uow.execute(update(agency_clients).where(A.id == row.id).values(
@@ -143,10 +143,10 @@ def authenticate(uow, client_id, client_secret, client_address=None):
             "token_version": row.token_version}
 
 
-def token_states(session, agency_ids):
+def token_states(uow, agency_ids):
     """agency id -> ``{active, token_version, username (its client_id), name}``."""
     ids = sorted({i for i in agency_ids or [] if isinstance(i, int) and not isinstance(i, bool)
                   and 0 < i < 2 ** 63})[:1000]
-    rows = session.execute(select(agency_clients).where(A.id.in_(ids))) if ids else []
+    rows = uow.execute(select(agency_clients).where(A.id.in_(ids))) if ids else []
     return {str(r.id): {"active": r.active, "token_version": r.token_version,
                         "username": r.client_id, "name": r.name} for r in rows}

@@ -25,8 +25,8 @@ from services.common import settings
 from services.common.errors import LecError, not_found, validation_error
 from services.common.jsonutil import plain
 from services.registry.models import unit_documents
+from services.registry.profile_schemas import CONTENT_TYPES, max_bytes
 
-CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 MAGIC = {
     "application/pdf": (b"%PDF-",),
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -37,13 +37,8 @@ META = ("id", "org_unit_id", "kind", "filename", "content_type", "size", "sha256
         "created_by")
 
 
-def max_bytes():
-    """The largest document accepted (``LEC_DOCUMENT_MAX_BYTES``, default 5 MB)."""
-    return settings.env_int("LEC_DOCUMENT_MAX_BYTES", 5 * 1024 * 1024)
-
-
 def max_per_unit():
-    return settings.env_int("LEC_DOCUMENTS_PER_UNIT", 20)
+    return settings.current().documents_per_unit
 
 
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\"\\/:*?<>|]")

@@ -1,4 +1,4 @@
-"""Registry use cases. Each takes a unit of work (or a session for reads) and
+"""Registry use cases. Each takes a unit of work (or a uow for reads) and
 the acting user, checks authority with the rules of ``services.common.hierarchy``
 and returns plain JSON-ready dicts."""
 import logging
@@ -47,46 +47,34 @@ def require_strong(password, field, *user_inputs):
 
 # -- reads -------------------------------------------------------------------
 
-def _unit_row(session, unit_id, lock=False):
+def _unit_row(uow, unit_id, lock=False):
     stmt = select(org_units).where(org_units.c.id == unit_id)
     if lock:
         stmt = stmt.with_for_update()
-    return session.execute(stmt).first()
+    return uow.execute(stmt).first()
 
 
-def _readable_unit(session, actor, unit_id, lock=False, what="org unit"):
-    try:
-        unit_id = int(unit_id)
-    except (TypeError, ValueError):
-        raise not_found(what)
-    row = _unit_row(session, unit_id, lock)
-    if row is None:
-        raise not_found(what)
-    require_actor(actor).require_read(row.path, what)
-    return row
-
-
-def get_unit(session, actor, unit_id):
+def get_unit(uow, unit_id):
     """With its profile, survey and documents count (services.registry.profiles)."""
-    return profiles.get_unit(session, actor, unit_id)
+    return profiles.get_unit(uow, unit_id)
 
 
-def get_units(session, ids):
+def get_units(uow, ids):
     ids = [int(i) for i in ids or []]
     if not ids:
         return []
-    rows = session.execute(select(org_units).where(org_units.c.id.in_(ids))).all()
+    rows = uow.execute(select(org_units).where(org_units.c.id.in_(ids))).all()
     return [unit_dict(r) for r in rows]
 
 
 CONTACT_BATCH = 5000
 
 
-def contacts(session, actor, unit_ids):
+def contacts(uow, unit_ids):
     """{str(unit id): [{username, role, last_login_at}]}: the active accounts of
     each unit the acting user may read (units outside its subtree are left out),
     for "who blocks me" lists. Every unit asked for and readable has a key."""
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     try:
         ids = sorted({int(i) for i in unit_ids or []})
     except (TypeError, ValueError):
@@ -94,19 +82,19 @@ def contacts(session, actor, unit_ids):
     result = {}
     for i in range(0, len(ids), CONTACT_BATCH):
         batch = ids[i:i + CONTACT_BATCH]
-        readable = {r.id for r in session.execute(select(org_units.c.id, org_units.c.path)
+        readable = {r.id for r in uow.execute(select(org_units.c.id, org_units.c.path)
                                                   .where(org_units.c.id.in_(batch)))
                     if actor.can_read(r.path)}
         for unit_id in sorted(readable):
             result[str(unit_id)] = []
         if not readable:
             continue
-        rows = session.execute(
+        rows = uow.execute(
             select(users.c.org_unit_id, users.c.username, users.c.role, users.c.last_login_at)
             .where(users.c.org_unit_id.in_(sorted(readable)), users.c.active.is_(True))
             .order_by(users.c.org_unit_id, users.c.username))
         # the contact officer of the unit's profile first, then its accounts
-        for unit_id, officer in profiles.profile_contacts(session, sorted(readable)).items():
+        for unit_id, officer in profiles.profile_contacts(uow, sorted(readable)).items():
             result[str(unit_id)].append({"username": None, "role": "officer", "last_login_at": None,
                                          **officer})
         for row in rows:
@@ -115,12 +103,12 @@ def contacts(session, actor, unit_ids):
     return result
 
 
-def list_children(session, actor, unit_id, type=None, status=None, limit=None, offset=None,
+def list_children(uow, unit_id, type=None, status=None, limit=None, offset=None,
                   unpaged=False, q=None, affiliation=None):
     """The units directly under a unit, by code; ``q``: only those whose name or
     code contains it (case-insensitive); ``affiliation``: only other-affiliation
     schools of it (services.common.affiliations)."""
-    parent = _readable_unit(session, actor, unit_id)
+    parent = profiles.readable_unit(uow, unit_id)
     cond = [org_units.c.parent_id == parent.id]
     errors = {}
     if q not in (None, ""):
@@ -146,23 +134,23 @@ def list_children(session, actor, unit_id, type=None, status=None, limit=None, o
     if errors:
         raise validation_error(errors)
     stmt = select(org_units).where(and_(*cond)).order_by(org_units.c.code)
-    total = session.execute(select(func.count()).select_from(org_units).where(and_(*cond))).scalar_one()
+    total = uow.execute(select(func.count()).select_from(org_units).where(and_(*cond))).scalar_one()
     if not unpaged:
         limit, offset = page(limit, offset)
         stmt = stmt.limit(limit).offset(offset)
-    return {"items": [profiles.unit_detail(r) for r in session.execute(stmt)], "total": total}
+    return {"items": [profiles.unit_detail(r) for r in uow.execute(stmt)], "total": total}
 
 
 def _like_escaped(text):
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_descendants(session, actor, unit_id, q=None, type=None, status=None, limit=None,
+def list_descendants(uow, unit_id, q=None, type=None, status=None, limit=None,
                      offset=None):
     """The units beneath a unit at any depth (not itself), by path; ``q``: only those
     whose code starts with it or whose name contains it (case-insensitive). The path
     prefix is served by the ``text_pattern_ops`` index of ``org_units.path``."""
-    root = _readable_unit(session, actor, unit_id)
+    root = profiles.readable_unit(uow, unit_id)
     cond = [org_units.c.path.like(root.path + "%"), org_units.c.id != root.id]
     errors = {}
     if q not in (None, ""):
@@ -184,15 +172,15 @@ def list_descendants(session, actor, unit_id, q=None, type=None, status=None, li
         raise validation_error(errors)
     limit, offset = page(limit, offset)
     where = and_(*cond)
-    total = session.execute(select(func.count()).select_from(org_units).where(where)).scalar_one()
-    rows = session.execute(select(org_units).where(where).order_by(org_units.c.path)
+    total = uow.execute(select(func.count()).select_from(org_units).where(where)).scalar_one()
+    rows = uow.execute(select(org_units).where(where).order_by(org_units.c.path)
                            .limit(limit).offset(offset))
     return {"items": [profiles.unit_detail(r) for r in rows], "total": total}
 
 
-def subtree(session, unit_id, types=None, statuses=None):
+def subtree(uow, unit_id, types=None, statuses=None):
     """Every unit beneath ``unit_id`` (not itself), optionally filtered."""
-    root = _unit_row(session, int(unit_id))
+    root = _unit_row(uow, int(unit_id))
     if root is None:
         raise not_found("org unit")
     cond = [org_units.c.path.like(root.path + "%"), org_units.c.id != root.id]
@@ -200,12 +188,12 @@ def subtree(session, unit_id, types=None, statuses=None):
         cond.append(org_units.c.type.in_(list(types)))
     if statuses:
         cond.append(org_units.c.status.in_(list(statuses)))
-    rows = session.execute(select(org_units).where(and_(*cond)).order_by(org_units.c.path))
+    rows = uow.execute(select(org_units).where(and_(*cond)).order_by(org_units.c.path))
     return [unit_dict(r) for r in rows]
 
 
-def is_ancestor(session, ancestor_id, unit_id):
-    rows = {r.id: r.path for r in session.execute(
+def is_ancestor(uow, ancestor_id, unit_id):
+    rows = {r.id: r.path for r in uow.execute(
         select(org_units.c.id, org_units.c.path).where(org_units.c.id.in_([int(ancestor_id), int(unit_id)])))}
     if len(rows) < 2 and int(ancestor_id) != int(unit_id):
         return False
@@ -223,10 +211,10 @@ def _emit_unit(uow, change, row):
     return unit
 
 
-def create_unit(uow, actor, data):
-    actor = require_actor(actor)
+def create_unit(uow, data):
+    actor = require_actor(uow.actor)
     data = load(OrgUnitCreate(), data)
-    parent = _readable_unit(uow.session, actor, data["parent_id"], what="parent unit")
+    parent = profiles.readable_unit(uow, data["parent_id"], what="parent unit")
     if not hierarchy.can_create_under(actor.path, parent.path):
         raise forbidden("units are created only inside your own subtree")
     expected_parent = hierarchy.PARENT_TYPE[data["type"]]
@@ -252,7 +240,7 @@ def create_unit(uow, actor, data):
             ))
     except IntegrityError:
         raise conflict(f"code {data['code']} is already used")
-    row = _unit_row(uow.session, unit_id)
+    row = _unit_row(uow, unit_id)
     uow.audit("create", "org_unit", unit_id, {"code": row.code, "type": row.type, "status": status,
                                               "parent_id": parent.id})
     unit = _emit_unit(uow, "created", row)
@@ -260,9 +248,9 @@ def create_unit(uow, actor, data):
     return unit
 
 
-def verify_unit(uow, actor, unit_id):
-    actor = require_actor(actor)
-    row = _readable_unit(uow.session, actor, unit_id, lock=True)
+def verify_unit(uow, unit_id):
+    actor = require_actor(uow.actor)
+    row = profiles.readable_unit(uow, unit_id, lock=True)
     if not hierarchy.can_verify(actor.role, actor.path, row.path):
         raise forbidden("only a province or department user above the unit verifies it")
     if row.status != "pending":
@@ -270,17 +258,17 @@ def verify_unit(uow, actor, unit_id):
     uow.execute(update(org_units).where(org_units.c.id == row.id).values(
         status="active", verified_at=func.now(), verified_by=actor.user_id or None,
         updated_at=func.now(), version=org_units.c.version + 1))
-    row = _unit_row(uow.session, row.id)
+    row = _unit_row(uow, row.id)
     uow.audit("verify", "org_unit", row.id, {"code": row.code})
     unit = _emit_unit(uow, "verified", row)
     uow.commit()
     return unit
 
 
-def close_unit(uow, actor, unit_id, data):
-    actor = require_actor(actor)
+def close_unit(uow, unit_id, data):
+    actor = require_actor(uow.actor)
     data = load(CloseUnit(), data or {})
-    row = _readable_unit(uow.session, actor, unit_id, lock=True)
+    row = profiles.readable_unit(uow, unit_id, lock=True)
     if not hierarchy.can_close(actor.path, row.path):
         raise forbidden("a unit is closed by a user of a unit above it")
     if row.status == "closed":
@@ -292,7 +280,7 @@ def close_unit(uow, actor, unit_id, data):
     uow.execute(update(org_units).where(org_units.c.id == row.id).values(
         status="closed", closed_on=data["closed_on"], updated_at=func.now(),
         version=org_units.c.version + 1))
-    row = _unit_row(uow.session, row.id)
+    row = _unit_row(uow, row.id)
     uow.audit("close", "org_unit", row.id, {"code": row.code, "closed_on": data["closed_on"]})
     unit = _emit_unit(uow, "closed", row)
     # the unit's accounts can no longer sign in; the tokens they hold end too
@@ -303,10 +291,10 @@ def close_unit(uow, actor, unit_id, data):
 
 # -- accounts --------------------------------------------------------------------
 
-def create_user(uow, actor, data):
-    actor = require_actor(actor)
+def create_user(uow, data):
+    actor = require_actor(uow.actor)
     data = load(UserCreate(), data)
-    unit = _readable_unit(uow.session, actor, data["org_unit_id"])
+    unit = profiles.readable_unit(uow, data["org_unit_id"])
     require_strong(data["password"], "password", data["username"])
     role = hierarchy.ROLE_OF_TYPE.get(unit.type)
     if role is None:
@@ -330,13 +318,13 @@ def create_user(uow, actor, data):
     return user_dict(row)
 
 
-def list_users(session, actor, org_unit_id=None, limit=None, offset=None, q=None):
+def list_users(uow, org_unit_id=None, limit=None, offset=None, q=None):
     """The accounts of one unit, or of the acting user's subtree; ``q``: only those
     whose username contains it (case-insensitive)."""
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     limit, offset = page(limit, offset)
     if org_unit_id not in (None, ""):
-        unit = _readable_unit(session, actor, org_unit_id)
+        unit = profiles.readable_unit(uow, org_unit_id)
         cond = [users.c.org_unit_id == unit.id]
     else:
         cond = [org_units.c.path.like(actor.path + "%")]
@@ -346,18 +334,18 @@ def list_users(session, actor, org_unit_id=None, limit=None, offset=None, q=None
         if q.strip():
             cond.append(users.c.username.ilike("%" + _like_escaped(q.strip()) + "%", escape="\\"))
     base = select(users).join(org_units, org_units.c.id == users.c.org_unit_id).where(and_(*cond))
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = session.execute(base.order_by(users.c.username).limit(limit).offset(offset))
+    total = uow.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    rows = uow.execute(base.order_by(users.c.username).limit(limit).offset(offset))
     return {"items": [user_dict(r) for r in rows], "total": total}
 
 
-def get_user(session, actor, user_id):
-    row = session.execute(select(users, org_units.c.path.label("path"))
+def get_user(uow, user_id):
+    row = uow.execute(select(users, org_units.c.path.label("path"))
                           .join(org_units, org_units.c.id == users.c.org_unit_id)
                           .where(users.c.id == _user_id(user_id))).first()
     if row is None:
         raise not_found("user")
-    require_actor(actor).require_read(row.path, "user")
+    require_actor(uow.actor).require_read(row.path, "user")
     return dict(user_dict(row), path=row.path)
 
 
@@ -420,10 +408,10 @@ def _changed_user(uow, user_id, values):
     return _changed_users(uow, users.c.id == user_id, values)[0]
 
 
-def logout(uow, actor):
+def logout(uow):
     """Sign out everywhere: the acting user's account raises its token version, so
     every token it holds ends (the gateways hear of it through ``user_changed``)."""
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     row = _locked_user(uow, _user_id(actor.user_id))
     if row is None or not row.active:
         raise LecError("unauthorized", "the account is not active")
@@ -432,11 +420,11 @@ def logout(uow, actor):
     uow.commit()
 
 
-def change_password(uow, actor, data):
+def change_password(uow, data):
     """The signed-in user's own password; the current one must be given (wrong
     ones are throttled and count towards the account's lock, as sign-ins do),
     and the new one must not be easy to guess."""
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     data = load(PasswordChange(), data)
     row = _locked_user(uow, actor.user_id)
     if row is None or not row.active:
@@ -456,12 +444,12 @@ def change_password(uow, actor, data):
     return user_dict(row)
 
 
-def update_user(uow, actor, user_id, data):
+def update_user(uow, user_id, data):
     """A user of a unit above the account's unit resets its password (which also
     lifts a lock after failed sign-ins) and/or disables or enables it. Colleagues
     of the same unit may read the account, not change it; one's own account is
     changed through ``change_password``."""
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     data = load(UserUpdate(), data)
     row = _locked_user(uow, _user_id(user_id))
     if row is None:
@@ -495,7 +483,7 @@ def _user_id(value):
 MAX_TOKEN_STATES = 1000
 
 
-def token_states(session, user_ids):
+def token_states(uow, user_ids):
     """user id -> ``{active, token_version, username, role, org_unit_id, path}``:
     what the gateways act on for a token's account (its role and unit come from
     here, never from the token)."""
@@ -503,7 +491,7 @@ def token_states(session, user_ids):
         raise validation_error({"user_ids": [f"a list of at most {MAX_TOKEN_STATES} ids"]})
     ids = sorted({i for i in user_ids if isinstance(i, int) and not isinstance(i, bool)
                   and 0 < i < 2 ** 63})
-    rows = session.execute(
+    rows = uow.execute(
         select(users.c.id, users.c.username, users.c.active, users.c.token_version, users.c.role,
                users.c.org_unit_id, org_units.c.path)
         .join(org_units, org_units.c.id == users.c.org_unit_id)
@@ -541,8 +529,8 @@ def check_bootstrap_account(username, password):
 
 def bootstrap(engine):
     """With an empty registry, create the department unit and its first account."""
-    username = settings.env("LEC_ADMIN_USERNAME")
-    password = settings.env("LEC_ADMIN_PASSWORD")
+    configured = settings.current()
+    username, password = configured.admin_username, configured.admin_password
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": BOOTSTRAP_LOCK})
         if conn.execute(select(org_units.c.id).where(org_units.c.type == "department")).first():
@@ -557,8 +545,7 @@ def bootstrap(engine):
             username, password = username or DEV_ADMIN_USERNAME, password or DEV_ADMIN_PASSWORD
         unit_id = conn.execute(select(func.nextval("org_units_id_seq"))).scalar_one()
         conn.execute(insert(org_units).values(
-            id=unit_id, code=settings.env("LEC_DEPARTMENT_CODE", "DLA"),
-            name=settings.env("LEC_DEPARTMENT_NAME", "กรมส่งเสริมการปกครองท้องถิ่น"),
+            id=unit_id, code=configured.department_code, name=configured.department_name,
             type="department", parent_id=None, path=hierarchy.make_path(None, unit_id), depth=0,
             status="active", verified_at=func.now()))
         conn.execute(insert(users).values(username=username,

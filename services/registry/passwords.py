@@ -37,7 +37,7 @@ def verify(password_hash, password):
 
 
 def min_score():
-    return settings.env_int("LEC_PASSWORD_MIN_SCORE", 3)
+    return settings.current().password_min_score
 
 
 def _common(result, length):

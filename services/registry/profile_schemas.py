@@ -28,12 +28,21 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from services.common import settings
 from services.common.text import FreeText, Name
 
 REGISTRY_STATUSES = ("pending", "active", "closed", "rejected")
+# what an establishment document may be (the registry checks the bytes, the gateway the upload)
+CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 BUILDING_CONDITIONS = ("good", "fair", "poor")
 FUNDING_SOURCES = ("lao_budget", "subsidy", "donation", "other")
 DOCUMENT_KINDS = ("establishment_order", "other")
+
+
+def max_bytes():
+    """The largest document accepted (``LEC_DOCUMENT_MAX_BYTES``, default 5 MB)."""
+    return settings.current().document_max_bytes
+
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 

@@ -33,7 +33,9 @@ PROFILE_TYPES = ("school", "cdc")
 SURVEY_OPEN = ("pending", "rejected")
 
 
-def _readable(session, actor, unit_id, lock=False, what="org unit"):
+def readable_unit(uow, unit_id, lock=False, what="org unit"):
+    """The unit, locked when asked, if the acting user may read it; outside its
+    subtree (or for an id that is none) it does not exist."""
     try:
         unit_id = as_id(unit_id)
     except LecError:
@@ -41,10 +43,10 @@ def _readable(session, actor, unit_id, lock=False, what="org unit"):
     stmt = select(org_units).where(org_units.c.id == unit_id)
     if lock:
         stmt = stmt.with_for_update()
-    row = session.execute(stmt).first()
+    row = uow.execute(stmt).first()
     if row is None:
         raise not_found(what)
-    require_actor(actor).require_read(row.path, what)
+    require_actor(uow.actor).require_read(row.path, what)
     return row
 
 
@@ -116,7 +118,7 @@ def unit_detail(row):
     return unit
 
 
-def unit_view(session, row):
+def unit_view(uow, row):
     return unit_detail(row)
 
 
@@ -131,13 +133,13 @@ def _version(data, if_match):
     return None
 
 
-def update_unit(uow, actor, unit_id, data, if_match=None):
+def update_unit(uow, unit_id, data, if_match=None):
     """PATCH a unit: its name, part of its profile, part of its survey (a CDC pending
     or rejected). A user of the unit or of a unit above it."""
     from services.registry.handlers import _emit_unit
-    actor = require_actor(actor)
+    require_actor(uow.actor)
     data = load(UnitUpdate(), data)
-    row = _readable(uow.session, actor, unit_id, lock=True)
+    row = readable_unit(uow, unit_id, lock=True)
     expected = _version(data, if_match)
     if expected is not None and expected != row.version:
         raise conflict(f"the unit changed meanwhile (version {row.version}, not {expected}): "
@@ -175,22 +177,22 @@ def update_unit(uow, actor, unit_id, data, if_match=None):
         row = uow.execute(select(org_units).where(org_units.c.id == row.id)).first()
         uow.audit("update", "org_unit", row.id, {"code": row.code, "before": before, "after": after})
         _emit_unit(uow, "updated", row)
-    view = unit_view(uow.session, row)
+    view = unit_view(uow, row)
     uow.commit()
     return view
 
 
-def get_unit(session, actor, unit_id):
-    return unit_view(session, _readable(session, actor, unit_id))
+def get_unit(uow, unit_id):
+    return unit_view(uow, readable_unit(uow, unit_id))
 
 
 # -- review: reject, resubmit -----------------------------------------------------------
 
-def reject_unit(uow, actor, unit_id, data):
+def reject_unit(uow, unit_id, data):
     from services.registry.handlers import _emit_unit
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     data = load(UnitRejection(), data or {})
-    row = _readable(uow.session, actor, unit_id, lock=True)
+    row = readable_unit(uow, unit_id, lock=True)
     if not hierarchy.can_verify(actor.role, actor.path, row.path):
         raise forbidden("only a province or department user above the unit rejects it")
     if row.status != "pending":
@@ -201,17 +203,17 @@ def reject_unit(uow, actor, unit_id, data):
     row = uow.execute(select(org_units).where(org_units.c.id == row.id)).first()
     uow.audit("reject", "org_unit", row.id, {"code": row.code, "reason": data["reason"]})
     _emit_unit(uow, "rejected", row)
-    view = unit_view(uow.session, row)
+    view = unit_view(uow, row)
     uow.commit()
     return view
 
 
-def resubmit_unit(uow, actor, unit_id):
+def resubmit_unit(uow, unit_id):
     """A rejected unit, corrected, goes back to the province (pending): a user of a
     unit above it (its LAO)."""
     from services.registry.handlers import _emit_unit
-    actor = require_actor(actor)
-    row = _readable(uow.session, actor, unit_id, lock=True)
+    actor = require_actor(uow.actor)
+    row = readable_unit(uow, unit_id, lock=True)
     if not hierarchy.is_strict_ancestor(actor.path, row.path):
         raise forbidden("the unit's LAO resubmits it")
     if row.status != "rejected":
@@ -223,18 +225,18 @@ def resubmit_unit(uow, actor, unit_id):
     row = uow.execute(select(org_units).where(org_units.c.id == row.id)).first()
     uow.audit("resubmit", "org_unit", row.id, {"code": row.code, "rejection_reason": reason})
     _emit_unit(uow, "resubmitted", row)
-    view = unit_view(uow.session, row)
+    view = unit_view(uow, row)
     uow.commit()
     return view
 
 
 # -- documents -------------------------------------------------------------------------------
 
-def add_document(uow, actor, unit_id, meta, content_b64):
+def add_document(uow, unit_id, meta, content_b64):
     """Store one establishment document of a unit (a user of the unit or above it)."""
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     meta = meta if isinstance(meta, dict) else {}
-    row = _readable(uow.session, actor, unit_id, lock=True)
+    row = readable_unit(uow, unit_id, lock=True)
     if row.type not in PROFILE_TYPES:
         raise validation_error({"org_unit": ["documents belong to schools and CDCs"]})
     if row.status == "closed":
@@ -246,7 +248,7 @@ def add_document(uow, actor, unit_id, meta, content_b64):
     content = documents.decode(content_b64)
     documents.check_content(content_type, content)
     filename = documents.clean_filename(meta.get("filename"), content_type)
-    docs = documents.store(uow.session)
+    docs = documents.store(uow)
     if docs.count(row.id) >= documents.max_per_unit():
         raise conflict(f"a unit keeps at most {documents.max_per_unit()} documents: delete one first")
     doc = docs.put(row.id, kind, filename, content_type, content, actor.user_id)
@@ -257,34 +259,34 @@ def add_document(uow, actor, unit_id, meta, content_b64):
     return doc
 
 
-def list_documents(session, actor, unit_id):
-    row = _readable(session, actor, unit_id)
-    items = documents.store(session).list(row.id)
+def list_documents(uow, unit_id):
+    row = readable_unit(uow, unit_id)
+    items = documents.store(uow).list(row.id)
     return {"items": items, "total": len(items)}
 
 
-def get_document(session, actor, unit_id, doc_id):
+def get_document(uow, unit_id, doc_id):
     """``{meta, content}`` (base64)."""
     import base64
-    row = _readable(session, actor, unit_id)
+    row = readable_unit(uow, unit_id)
     try:
         doc_id = as_id(doc_id, "doc_id")
     except LecError:
         raise not_found("document")
-    meta, content = documents.store(session).get(row.id, doc_id)
+    meta, content = documents.store(uow).get(row.id, doc_id)
     return {"meta": meta, "content": base64.b64encode(content).decode("ascii")}
 
 
-def delete_document(uow, actor, unit_id, doc_id):
-    actor = require_actor(actor)
-    row = _readable(uow.session, actor, unit_id, lock=True)
+def delete_document(uow, unit_id, doc_id):
+    require_actor(uow.actor)
+    row = readable_unit(uow, unit_id, lock=True)
     try:
         doc_id = as_id(doc_id, "doc_id")
     except LecError:
         raise not_found("document")
     # a document that is not there is not found whatever the unit's state; the
     # refusal below rolls the deletion back with the unit of work
-    meta = documents.store(uow.session).delete(row.id, doc_id)
+    meta = documents.store(uow).delete(row.id, doc_id)
     if row.status not in SURVEY_OPEN:
         raise conflict(f"documents are deleted while the unit is pending or rejected, not {row.status}")
     uow.audit("delete_document", "org_unit", row.id, {"code": row.code, "document_id": doc_id,
@@ -295,11 +297,11 @@ def delete_document(uow, actor, unit_id, doc_id):
 
 # -- contacts -----------------------------------------------------------------------------------
 
-def profile_contacts(session, unit_ids):
+def profile_contacts(uow, unit_ids):
     """{unit id: the profile's contact officer {name, position, phone, email}} (those that have one)."""
     if not unit_ids:
         return {}
-    rows = session.execute(select(org_units.c.id, org_units.c.profile["contact"].label("contact"))
+    rows = uow.execute(select(org_units.c.id, org_units.c.profile["contact"].label("contact"))
                            .where(org_units.c.id.in_(list(unit_ids)),
                                   org_units.c.profile.has_key("contact")))
     return {r.id: {k: (r.contact or {}).get(k) for k in ("name", "position", "phone", "email")}
@@ -376,25 +378,25 @@ def _form_row(i, unit, lao_name, docs):
             person, contact.get("phone") or "", contact.get("email") or "", docs]
 
 
-def survey_form(session, actor, unit_id, today=None):
+def survey_form(uow, unit_id, today=None):
     """The CDC survey form as a report table (``gateway.render`` prints it):
     one CDC, or every surveyed CDC beneath an LAO, a province or the department."""
     from services.registry.models import unit_documents
-    root = _readable(session, actor, unit_id)
+    root = readable_unit(uow, unit_id)
     if root.type == "cdc":
         rows = [root]
     elif root.type in ("lao", "province", "department"):
-        rows = session.execute(select(org_units).where(and_(
+        rows = uow.execute(select(org_units).where(and_(
             org_units.c.path.like(root.path + "%"), org_units.c.type == "cdc",
             org_units.c.survey.isnot(None), org_units.c.status != "closed"))
             .order_by(org_units.c.path)).all()
     else:
         raise validation_error({"org_unit": ["the survey form is of a CDC, an LAO, a province "
                                              "or the department"]})
-    parents = {r.id: r.name for r in session.execute(
+    parents = {r.id: r.name for r in uow.execute(
         select(org_units.c.id, org_units.c.name).where(
             org_units.c.id.in_(sorted({r.parent_id for r in rows if r.parent_id}))))} if rows else {}
-    counts = dict(session.execute(
+    counts = dict(uow.execute(
         select(unit_documents.c.org_unit_id, func.count()).where(
             unit_documents.c.org_unit_id.in_([r.id for r in rows]))
         .group_by(unit_documents.c.org_unit_id)).all()) if rows else {}

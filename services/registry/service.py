@@ -21,47 +21,47 @@ class RegistryService(HealthMixin):
     @rpc
     def create_user(self, data):
         with self.db.uow() as uow:
-            return handlers.create_user(uow, self.db.actor, data)
+            return handlers.create_user(uow, data)
 
     @rpc
     def get_user(self, user_id):
-        with self.db.session() as session:
-            return handlers.get_user(session, self.db.actor, user_id)
+        with self.db.uow() as uow:
+            return handlers.get_user(uow, user_id)
 
     @rpc
     def list_users(self, org_unit_id=None, limit=None, offset=None, q=None):
-        with self.db.session() as session:
-            return handlers.list_users(session, self.db.actor, org_unit_id, limit, offset, q)
+        with self.db.uow() as uow:
+            return handlers.list_users(uow, org_unit_id, limit, offset, q)
 
     @rpc
     def logout(self):
         """End every session of the acting user's account (its token version rises)."""
         with self.db.uow() as uow:
-            return handlers.logout(uow, self.db.actor)
+            return handlers.logout(uow)
 
     @rpc
     def change_password(self, data):
         with self.db.uow() as uow:
-            return handlers.change_password(uow, self.db.actor, data)
+            return handlers.change_password(uow, data)
 
     @rpc
     def update_user(self, user_id, data):
         with self.db.uow() as uow:
-            return handlers.update_user(uow, self.db.actor, user_id, data)
+            return handlers.update_user(uow, user_id, data)
 
     @rpc
     def token_states(self, user_ids):
         """The gateway, checking tokens: user id -> the account's state (active,
         token version, username, role, unit and its path)."""
-        with self.db.session() as session:
-            return handlers.token_states(session, user_ids)
+        with self.db.uow() as uow:
+            return handlers.token_states(uow, user_ids)
 
     @rpc
     def contacts(self, unit_ids):
         """{str(unit id): [{username, role, last_login_at}]}: the active accounts
         of each unit (in the acting user's subtree), many units at once."""
-        with self.db.session() as session:
-            return handlers.contacts(session, self.db.actor, unit_ids)
+        with self.db.uow() as uow:
+            return handlers.contacts(uow, unit_ids)
 
     # -- agency clients (services.registry.agencies)
     @rpc
@@ -72,35 +72,35 @@ class RegistryService(HealthMixin):
 
     @rpc
     def agency_token_states(self, agency_ids):
-        with self.db.session() as session:
-            return agencies.token_states(session, agency_ids)
+        with self.db.uow() as uow:
+            return agencies.token_states(uow, agency_ids)
 
     @rpc
     def create_agency(self, data):
         with self.db.uow() as uow:
-            return agencies.create(uow, self.db.actor, data)
+            return agencies.create(uow, data)
 
     @rpc
     def list_agencies(self, limit=None, offset=None):
-        with self.db.session() as session:
-            return agencies.list_agencies(session, self.db.actor, limit, offset)
+        with self.db.uow() as uow:
+            return agencies.list_agencies(uow, limit, offset)
 
     @rpc
     def get_agency(self, agency_id):
-        with self.db.session() as session:
-            return agencies.get(session, self.db.actor, agency_id)
+        with self.db.uow() as uow:
+            return agencies.get(uow, agency_id)
 
     @rpc
     def rotate_agency(self, agency_id):
         with self.db.uow() as uow:
-            return agencies.rotate(uow, self.db.actor, agency_id)
+            return agencies.rotate(uow, agency_id)
 
     @rpc
     def disable_agency(self, agency_id):
         with self.db.uow() as uow:
-            return agencies.disable(uow, self.db.actor, agency_id)
+            return agencies.disable(uow, agency_id)
 
-    @timer(interval=settings.env_float("LEC_LOGIN_PRUNE_INTERVAL", 3600))
+    @timer(interval=settings.current().login_prune_interval)
     def prune_login_throttle(self):
         with self.db.uow() as uow:
             handlers.prune_login_throttle(uow)
@@ -109,92 +109,92 @@ class RegistryService(HealthMixin):
     @rpc
     def create_unit(self, data):
         with self.db.uow() as uow:
-            return handlers.create_unit(uow, self.db.actor, data)
+            return handlers.create_unit(uow, data)
 
     @rpc
     def verify_unit(self, unit_id):
         with self.db.uow() as uow:
-            return handlers.verify_unit(uow, self.db.actor, unit_id)
+            return handlers.verify_unit(uow, unit_id)
 
     # -- profiles and the self-established CDC survey (services.registry.profiles)
     @rpc
     def update_unit(self, unit_id, data, if_match=None):
         with self.db.uow() as uow:
-            return profiles.update_unit(uow, self.db.actor, unit_id, data, if_match)
+            return profiles.update_unit(uow, unit_id, data, if_match)
 
     @rpc
     def reject_unit(self, unit_id, data):
         with self.db.uow() as uow:
-            return profiles.reject_unit(uow, self.db.actor, unit_id, data)
+            return profiles.reject_unit(uow, unit_id, data)
 
     @rpc
     def resubmit_unit(self, unit_id):
         with self.db.uow() as uow:
-            return profiles.resubmit_unit(uow, self.db.actor, unit_id)
+            return profiles.resubmit_unit(uow, unit_id)
 
     @rpc
     def add_document(self, unit_id, meta, content_b64):
         """``meta``: {kind, filename, content_type}; the bytes in base64."""
         with self.db.uow() as uow:
-            return profiles.add_document(uow, self.db.actor, unit_id, meta, content_b64)
+            return profiles.add_document(uow, unit_id, meta, content_b64)
 
     @rpc
     def list_documents(self, unit_id):
-        with self.db.session() as session:
-            return profiles.list_documents(session, self.db.actor, unit_id)
+        with self.db.uow() as uow:
+            return profiles.list_documents(uow, unit_id)
 
     @rpc
     def get_document(self, unit_id, doc_id):
         """{meta, content (base64)}."""
-        with self.db.session() as session:
-            return profiles.get_document(session, self.db.actor, unit_id, doc_id)
+        with self.db.uow() as uow:
+            return profiles.get_document(uow, unit_id, doc_id)
 
     @rpc
     def delete_document(self, unit_id, doc_id):
         with self.db.uow() as uow:
-            return profiles.delete_document(uow, self.db.actor, unit_id, doc_id)
+            return profiles.delete_document(uow, unit_id, doc_id)
 
     @rpc
     def survey_form(self, unit_id):
         """The printable CDC survey form (a report table) of a CDC or of the CDCs beneath a unit."""
-        with self.db.session() as session:
-            return profiles.survey_form(session, self.db.actor, unit_id)
+        with self.db.uow() as uow:
+            return profiles.survey_form(uow, unit_id)
 
     @rpc
     def close_unit(self, unit_id, data):
         with self.db.uow() as uow:
-            return handlers.close_unit(uow, self.db.actor, unit_id, data)
+            return handlers.close_unit(uow, unit_id, data)
 
     @rpc
     def get_unit(self, unit_id):
-        with self.db.session() as session:
-            return handlers.get_unit(session, self.db.actor, unit_id)
+        with self.db.uow() as uow:
+            return handlers.get_unit(uow, unit_id)
 
     @rpc
     def get_units(self, ids):
         """Batch read for the gateway's and other services' lookups (any acting user)."""
-        with self.db.session() as session:
-            return handlers.get_units(session, ids)
+        with self.db.uow() as uow:
+            return handlers.get_units(uow, ids)
 
     @rpc
     def list_children(self, unit_id, type=None, status=None, limit=None, offset=None, unpaged=False,
                       q=None, affiliation=None):
-        with self.db.session() as session:
-            return handlers.list_children(session, self.db.actor, unit_id, type, status, limit,
+        with self.db.uow() as uow:
+            return handlers.list_children(uow, unit_id, type, status, limit,
                                           offset, unpaged, q, affiliation)
 
     @rpc
     def list_descendants(self, unit_id, q=None, type=None, status=None, limit=None, offset=None):
-        with self.db.session() as session:
-            return handlers.list_descendants(session, self.db.actor, unit_id, q, type, status,
+        with self.db.uow() as uow:
+            return handlers.list_descendants(uow, unit_id, q, type, status,
                                              limit, offset)
 
     @rpc
     def subtree(self, unit_id, types=None, statuses=None):
-        with self.db.session() as session:
-            return handlers.subtree(session, unit_id, types, statuses)
+        with self.db.uow() as uow:
+            return handlers.subtree(uow, unit_id, types, statuses)
 
     @rpc
     def is_ancestor(self, ancestor_id, unit_id):
-        with self.db.session() as session:
-            return handlers.is_ancestor(session, ancestor_id, unit_id)
+        with self.db.uow() as uow:
+            return handlers.is_ancestor(uow, ancestor_id, unit_id)

@@ -59,12 +59,13 @@ class Policy:
 
     @classmethod
     def from_settings(cls):
-        return cls(pair_free=settings.env_int("LEC_LOGIN_FREE_FAILURES", cls.pair_free),
-                   address_free=settings.env_int("LEC_LOGIN_ADDRESS_FREE_FAILURES", cls.address_free),
-                   base_delay=settings.env_float("LEC_LOGIN_BASE_DELAY", cls.base_delay),
-                   max_delay=settings.env_float("LEC_LOGIN_MAX_DELAY", cls.max_delay),
-                   window=settings.env_float("LEC_LOGIN_WINDOW_SECONDS", cls.window),
-                   lock_after=settings.env_int("LEC_LOGIN_LOCK_AFTER", cls.lock_after))
+        configured = settings.current()
+        return cls(pair_free=configured.login_free_failures,
+                   address_free=configured.login_address_free_failures,
+                   base_delay=configured.login_base_delay,
+                   max_delay=configured.login_max_delay,
+                   window=configured.login_window_seconds,
+                   lock_after=configured.login_lock_after)
 
     def free(self, kind):
         return self.pair_free if kind == PAIR else self.address_free

@@ -21,11 +21,12 @@ from collections import defaultdict
 from sqlalchemy import select, text, update
 
 from services.common.context import require_actor
-from services.common.errors import forbidden
+from services.common.errors import LecError, forbidden
 from services.common.jsonutil import isoformat, plain
 from services.common.validation import as_id, page
-from services.reporting import domain, queries
+from services.reporting import domain, handlers, queries
 from services.reporting.models import reminders, rounds, units
+from services.reporting.rebuild import read_report
 
 log = logging.getLogger(__name__)
 
@@ -67,24 +68,24 @@ _CHILDREN = text("""
     GROUP BY u.parent_id""")
 
 
-def blockers_page(session, actor, round_id, unit_id, limit=None, offset=None):
+def blockers_page(uow, round_id, unit_id, limit=None, offset=None):
     """The read model's half of "who blocks me": the page of units under
     ``unit_id`` not confirmed (soonest deadline first), without the owners'
     counts and contacts (the service adds them for this page only)."""
-    actor = require_actor(actor)
+    require_actor(uow.actor)
     limit, offset = page(limit, offset)
-    rnd = queries.round_row(session, round_id)
-    unit = queries.readable_unit(session, actor, unit_id)
+    rnd = queries.round_row(uow, round_id)
+    unit = queries.readable_unit(uow, unit_id)
     if unit.type not in ("department", "province", "lao"):
         raise forbidden("only the department, a province or an LAO waits for units beneath it")
-    rows = session.execute(_BLOCKERS, {"round_id": rnd.id, "prefix": unit.path + "%", "unit_id": unit.id,
+    rows = uow.execute(_BLOCKERS, {"round_id": rnd.id, "prefix": unit.path + "%", "unit_id": unit.id,
                                        "limit": limit, "offset": offset}).all()
-    at = rows[0].at if rows else queries.now(session)
+    at = rows[0].at if rows else queries.now(uow)
     parents = [r.unit_id for r in rows if r.type in ("province", "lao")]
     children = {}
     if parents:
         children = {r.parent_id: {"total": int(r.total), "confirmed": int(r.confirmed)}
-                    for r in session.execute(_CHILDREN, {"round_id": rnd.id, "ids": parents})}
+                    for r in uow.execute(_CHILDREN, {"round_id": rnd.id, "ids": parents})}
     items = []
     for r in rows:
         seconds = (r.deadline - at).total_seconds() if r.deadline is not None else None
@@ -99,18 +100,52 @@ def blockers_page(session, actor, round_id, unit_id, limit=None, offset=None):
         if r.type in ("province", "lao"):
             item["children"] = children.get(r.unit_id, {"total": 0, "confirmed": 0})
         items.append(item)
-    total = int(rows[0].total) if rows else _count(session, rnd.id, unit)
+    total = int(rows[0].total) if rows else _count(uow, rnd.id, unit)
     return {"round": queries.round_brief(rnd, at), "org_unit": queries.unit_brief(unit),
             "at": isoformat(at), "items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def blockers(uow, ports, round_id, unit_id, limit=None, offset=None):
+    """The units under ``unit_id`` whose confirmation it still waits for, soonest
+    deadline first, each with its checks (institutions), its open requests and
+    its accounts' names (asked of their owners for this page only). What an
+    owner could not answer is named in ``unavailable``: never a silent zero."""
+    report = read_report(uow, ports, round_id, unit_id,
+                         lambda u: blockers_page(u, round_id, unit_id, limit, offset))
+    uow.session.rollback()  # no transaction stays open while the owners answer
+    items = report["items"]
+    ids = [item["unit"]["id"] for item in items]
+    report["unavailable"] = []
+    if not ids:
+        return report
+    institutions = [item["unit"]["id"] for item in items if item["level"] == "institution"]
+    rid = report["round"]["id"]
+    answers = ports.ask_optional({
+        "checks": (ports.enrollment.check_tallies, (rid, institutions)) if institutions else None,
+        "transfers": (ports.enrollment.transfer_counts, (rid, ids)),
+        "revocations": (ports.confirmation.revocation_request_counts, (rid, ids)),
+        "contacts": (ports.registry.contacts, (ids,)),
+    })
+    report["unavailable"] = [key for key, answer in answers.items() if answer is None]
+    found = {key: answers.get(key) or {} for key in ("checks", "transfers", "revocations", "contacts")}
+    for item in items:
+        key = str(item["unit"]["id"])
+        if item["level"] == "institution":
+            tally = found["checks"].get(key) or {}
+            item["checks"] = {k: int(tally.get(k) or 0) for k in ("errors", "queries", "unexplained")}
+        item["requests"] = {"transfers": int(found["transfers"].get(key) or 0),
+                            "revocations": int(found["revocations"].get(key) or 0)}
+        item["contacts"] = found["contacts"].get(key) or []
+    return report
 
 
 _COUNT = text(f"""
     SELECT count(*) FROM ({_open_units("r.id = :round_id", "u.path LIKE :prefix AND u.id <> :unit_id")}) b""")
 
 
-def _count(session, round_id, unit):
+def _count(uow, round_id, unit):
     """The total when the page asked for is past the end."""
-    return session.execute(_COUNT, {"round_id": round_id, "prefix": unit.path + "%",
+    return uow.execute(_COUNT, {"round_id": round_id, "prefix": unit.path + "%",
                                     "unit_id": unit.id}).scalar_one()
 
 
@@ -131,10 +166,30 @@ _DUE = text(f"""
     RETURNING round_id, unit_id, deadline, hours, level""")
 
 
-def rounds_missing_extensions(session):
+def rounds_missing_extensions(uow):
     """Rounds not finalised whose extensions have not been read from the rounds service."""
-    return session.execute(select(rounds.c.id).where(rounds.c.finalized_at.is_(None),
+    return uow.execute(select(rounds.c.id).where(rounds.c.finalized_at.is_(None),
                                                      rounds.c.extensions_known.is_(False))).scalars().all()
+
+
+def send_reminders(uow, ports):
+    """The reminders' tick: first the extensions of the rounds not read yet from
+    the rounds service (a round it does not know has none; a round whose list
+    is unavailable waits for the next tick), then :func:`remind`."""
+    missing = rounds_missing_extensions(uow)
+    uow.session.rollback()
+    for round_id in missing:
+        try:
+            items = ports.rounds.list_extensions(round_id)["items"]
+        except LecError as exc:
+            if exc.code != "not_found":
+                log.warning("extensions of round %s unavailable: %s", round_id, exc)
+                continue
+            log.warning("round %s is unknown to the rounds service; no extensions", round_id)
+            items = []
+        handlers.learn_extensions(uow, round_id, items)
+        uow.commit()
+    return remind(uow)
 
 
 def remind(uow, hours=domain.REMINDER_HOURS):
@@ -194,14 +249,14 @@ _UNIT_REMINDERS = text(f"""
     ORDER BY m.created_at DESC""")
 
 
-def unit_reminders(session, actor, round_id=None):
+def unit_reminders(uow, round_id=None):
     """The reminders sent to the acting user's unit about its current deadline
     (not yet passed, the unit still not confirmed), as notices."""
-    actor = require_actor(actor)
+    actor = require_actor(uow.actor)
     if actor.is_system or not actor.org_unit_id:
         return []
     rid = None if round_id in (None, "") else as_id(round_id, "round_id")
-    rows = session.execute(_UNIT_REMINDERS, {"round_id": rid, "unit_id": int(actor.org_unit_id)}).all()
+    rows = uow.execute(_UNIT_REMINDERS, {"round_id": rid, "unit_id": int(actor.org_unit_id)}).all()
     return [plain({"kind": "deadline", "round_id": r.round_id, "unit_id": r.unit_id, "at": isoformat(r.created_at),
                    "level": r.level, "deadline": isoformat(r.deadline), "hours_before": r.hours,
                    "round": {"id": r.round_id, "academic_year": r.academic_year, "number": r.number},

@@ -3,19 +3,29 @@ round-over-round ranking and the Thai labels of the report forms.
 
 Nothing here touches a database or the broker.
 """
+from __future__ import annotations
+
 import datetime as dt
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from services.common.hierarchy import path_ids
-from services.rounds.schemas import SCHOOL_GRADES
+from services.common.rounds_calendar import deadlines
+from services.common import vocabulary
+from services.common.vocabulary import LEVEL_OF_TYPE, SCHOOL_GRADES
 
 NO_AGE = -1  # school grades are not broken down by age
+
+Fact = Mapping[str, Any]
+Key = Tuple[Any, ...]
+# what a fact moves: (unit_id, *key) -> change
+Deltas = Dict[Key, int]
 
 # -- facts and the counts they move ---------------------------------------------
 
 
-def age_key(grade, age_years):
+def age_key(grade: str, age_years: Optional[int]) -> int:
     """CDC children are counted by age at the census date; school pupils are not."""
     if grade != "cdc":
         return NO_AGE
@@ -24,7 +34,7 @@ def age_key(grade, age_years):
     return int(age_years)
 
 
-def learner_fact(learner):
+def learner_fact(learner: Mapping[str, Any]) -> Dict[str, Any]:
     """The part of a ``learner_*`` event's ``learner`` that reports count."""
     institution = learner["institution"]
     return {
@@ -39,13 +49,14 @@ def learner_fact(learner):
     }
 
 
-def is_newer(stored_version, incoming_version):
+def is_newer(stored_version: Optional[int], incoming_version: int) -> bool:
     """A fact replaces the stored one only when its owner's version is higher:
     redelivered and overtaken events change nothing."""
     return stored_version is None or incoming_version > stored_version
 
 
-def path_deltas(old, new, path_of, keys_of):
+def path_deltas(old: Optional[Fact], new: Optional[Fact], path_of: Callable[[Fact], str],
+                keys_of: Callable[[Fact], Iterable[Tuple[Key, int]]]) -> Deltas:
     """{(unit_id, *key): change} that moves the counts of every unit on a fact's
     path (the unit itself and each unit above it) from ``old`` to ``new``
     (either may be None), deepest units first. ``keys_of(fact)`` lists the
@@ -53,10 +64,12 @@ def path_deltas(old, new, path_of, keys_of):
     return signed_path_deltas(((old, -1), (new, +1)), path_of, keys_of)
 
 
-def signed_path_deltas(signed, path_of, keys_of):
+def signed_path_deltas(signed: Iterable[Tuple[Optional[Fact], int]], path_of: Callable[[Fact], str],
+                       keys_of: Callable[[Fact], Iterable[Tuple[Key, int]]]) -> Deltas:
     """:func:`path_deltas` of many facts at once: ``signed`` is ``[(fact, +1 | -1)]``
     (a fact that arrives, one that goes). The order is the same rule's."""
-    deltas, depth = Counter(), {}
+    deltas: Counter[Key] = Counter()
+    depth: Dict[int, int] = {}
     for fact, sign in signed:
         if fact:
             for key, n in keys_of(fact):
@@ -69,61 +82,59 @@ def signed_path_deltas(signed, path_of, keys_of):
     return {k: v for k, v in sorted(deltas.items(), key=lambda kv: (-depth[kv[0][0]], kv[0])) if v}
 
 
-def _learner_path(fact):
+def _learner_path(fact: Fact) -> str:
     return fact["institution_path"]
 
 
-def _learner_key(fact):
+def _learner_key(fact: Fact) -> List[Tuple[Key, int]]:
     return [((fact["grade"], fact["sex"], fact["id_kind"], fact["age"]), 1)] if fact["active"] else []
 
 
-def learner_deltas(old, new):
+def learner_deltas(old: Optional[Fact], new: Optional[Fact]) -> Deltas:
     """(unit_id, grade, sex, id_kind, age) -> change: an active learner counts once."""
     return path_deltas(old, new, _learner_path, _learner_key)
 
 
-def signed_learner_deltas(signed):
+def signed_learner_deltas(signed: Iterable[Tuple[Optional[Fact], int]]) -> Deltas:
     """:func:`learner_deltas` of many learners (what a batch moves, in the same order)."""
     return signed_path_deltas(signed, _learner_path, _learner_key)
 
 
-def headcount_deltas(old, new):
+def headcount_deltas(old: Optional[Fact], new: Optional[Fact]) -> Deltas:
     """(unit_id, grade) -> change: an other-affiliation school's pupils."""
     return path_deltas(old, new, lambda f: f["school_path"],
                        lambda f: [((g,), int(n)) for g, n in f["by_grade"].items()])
 
 
-def headcount_tally_deltas(old, new):
+def headcount_tally_deltas(old: Optional[Fact], new: Optional[Fact]) -> Deltas:
     """(unit_id, type, metric) -> change: schools with a headcount, and those closed."""
     return path_deltas(old, new, lambda f: f["school_path"],
                        lambda f: [(("other_school", "recorded"), 1)]
                        + ([(("other_school", "recorded_closed"), 1)] if f["closed"] else []))
 
 
-def unit_count_deltas(old, new):
+def unit_count_deltas(old: Optional[Fact], new: Optional[Fact]) -> Deltas:
     """(unit_id, type) -> change: a unit that is not closed counts once."""
     return path_deltas(old, new, lambda f: f["path"],
                        lambda f: [((f["type"],), 1)] if f["status"] != "closed" else [])
 
 
-def confirmed_deltas(old, new):
+def confirmed_deltas(old: Optional[Fact], new: Optional[Fact]) -> Deltas:
     """(unit_id, type, "confirmed") -> change: a confirmed unit counts once."""
     return path_deltas(old, new, lambda f: f["unit_path"],
                        lambda f: [((f["unit_type"], "confirmed"), 1)] if f["state"] == "confirmed" else [])
 
 
-def counts_dict(by_grade):
-    by_grade = {g: int(n) for g, n in by_grade.items() if n}
-    return {"total": sum(by_grade.values()), "by_grade": by_grade}
+def counts_dict(by_grade: Mapping[str, Any]) -> Dict[str, Any]:
+    counts = {g: int(n) for g, n in by_grade.items() if n}
+    return {"total": sum(counts.values()), "by_grade": counts}
 
 
-# the level of each unit type in the hierarchy (institutions are leaves)
-LEVEL_OF_TYPE = {"department": 0, "province": 1, "lao": 2, "school": 3, "cdc": 3, "other_school": 3}
-
-
-def lies_below(unit_type, above_type):
-    """Can a unit of ``unit_type`` sit beneath one of ``above_type``?"""
-    return LEVEL_OF_TYPE[unit_type] > LEVEL_OF_TYPE[above_type]
+def lies_below(unit_type: str, above_type: str) -> bool:
+    """Can a unit of ``unit_type`` sit beneath one of ``above_type``? (The
+    levels run from the institutions up to the department.)"""
+    order = vocabulary.LEVELS
+    return order.index(LEVEL_OF_TYPE[unit_type]) < order.index(LEVEL_OF_TYPE[above_type])
 
 
 # -- money ------------------------------------------------------------------------
@@ -131,11 +142,11 @@ def lies_below(unit_type, above_type):
 CENT = Decimal("0.01")
 
 
-def money(value):
+def money(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def lunch_tier(tiers, pupils):
+def lunch_tier(tiers: Sequence[Mapping[str, Any]], pupils: int) -> Optional[Mapping[str, Any]]:
     """The tier whose band holds ``pupils`` (bands are contiguous from 1, the last open)."""
     for tier in tiers:
         top = tier.get("max_pupils")
@@ -144,11 +155,11 @@ def lunch_tier(tiers, pupils):
     return None
 
 
-def pupils_in(by_grade, grades):
+def pupils_in(by_grade: Mapping[str, Any], grades: Iterable[str]) -> int:
     return sum(int(by_grade.get(g, 0)) for g in grades)
 
 
-def school_subsidy(by_grade, settings):
+def school_subsidy(by_grade: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
     """Lunch and milk of one school (an LAO school or another-affiliation school)
     from its confirmed counts. The lunch rate is that of the band the school's
     lunch pupils fall in, paid for every one of them: a single pupil across a
@@ -169,7 +180,7 @@ def school_subsidy(by_grade, settings):
     }
 
 
-def cdc_subsidy(children, settings):
+def cdc_subsidy(children: int, settings: Mapping[str, Any]) -> Dict[str, Any]:
     """Lunch and milk of one CDC: its own per-child rates and days."""
     lunch, milk = settings["lunch"]["cdc"], settings["milk"]["cdc"]
     rate = Decimal(str(lunch["rate"]))
@@ -184,36 +195,23 @@ def cdc_subsidy(children, settings):
     }
 
 
-def _band(tier):
+def _band(tier: Optional[Mapping[str, Any]]) -> Optional[str]:
     if not tier:
         return None
     top = tier.get("max_pupils")
     return f"{tier['min_pupils']}-{top}" if top is not None else f"{tier['min_pupils']}+"
 
 
-def subsidy_for(unit_type, by_grade, settings):
+def subsidy_for(unit_type: str, by_grade: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
     if unit_type == "cdc":
         return cdc_subsidy(sum(int(n) for n in by_grade.values()), settings)
     return school_subsidy(by_grade, settings)
 
 
-# -- rounds -------------------------------------------------------------------------
+# -- round over round -----------------------------------------------------------------
 
-def previous_round(rounds, current, mode):
-    """The round to compare ``current`` with. ``previous``: the round before it
-    (round 1 of the same year before round 2, else round 2 of the year before);
-    ``previous_year``: the same round number one academic year earlier.
-    ``rounds`` are dicts with academic_year and number."""
-    by_key = {(r["academic_year"], r["number"]): r for r in rounds}
-    year, number = current["academic_year"], current["number"]
-    if mode == "previous_year":
-        return by_key.get((year - 1, number))
-    if number == 2:
-        return by_key.get((year, 1))
-    return by_key.get((year - 1, 2))
-
-
-def rank_changes(items, top=10):
+def rank_changes(items: Sequence[Mapping[str, Any]], top: int = 10) -> Tuple[
+        List[Mapping[str, Any]], List[Mapping[str, Any]], List[Mapping[str, Any]]]:
     """Largest moves first (by size of the change), and the largest drops and rises apart."""
     ordered = sorted(items, key=lambda i: (-abs(i["change"]), i["unit"]["code"]))
     drops = sorted((i for i in items if i["change"] < 0), key=lambda i: (i["change"], i["unit"]["code"]))
@@ -221,7 +219,7 @@ def rank_changes(items, top=10):
     return ordered, drops[:top], rises[:top]
 
 
-def change_pct(current, before):
+def change_pct(current: float, before: float) -> Optional[float]:
     if before == 0:
         return None
     return round(100.0 * (current - before) / before, 1)
@@ -239,7 +237,7 @@ GRADE_LABELS = {
 }
 
 # school levels of the province forms
-LEVELS = (
+SCHOOL_LEVELS = (
     ("kindergarten", "ก่อนประถมศึกษา (อนุบาล)", SCHOOL_GRADES[0:3]),
     ("primary", "ประถมศึกษา", SCHOOL_GRADES[3:9]),
     ("lower_secondary", "มัธยมศึกษาตอนต้น", SCHOOL_GRADES[9:12]),
@@ -261,29 +259,32 @@ THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มี�
                "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
 
 
-def be_year(year_ce):
+def be_year(year_ce: int) -> int:
     return year_ce + 543
 
 
-def thai_date(value):
+def thai_date(value: Union[str, dt.date]) -> str:
     """``2023-11-10`` -> ``10 พฤศจิกายน 2566`` (Buddhist era)."""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
-    return f"{value.day} {THAI_MONTHS[value.month - 1]} {be_year(value.year)}"
+    day = dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
+    return f"{day.day} {THAI_MONTHS[day.month - 1]} {be_year(day.year)}"
 
 
-def round_label(academic_year, number):
+def round_label(academic_year: int, number: int) -> str:
     """Academic years are kept in the Buddhist era already."""
     return f"ปีการศึกษา {academic_year} (ครั้งที่ {number})"
 
 
 # -- summing the per-unit counts -----------------------------------------------------
 
-def learner_totals(rows):
+def learner_totals(rows: Iterable[Sequence[Any]]) -> Dict[str, Any]:
     """Totals of one unit from its count rows ``(grade, sex, id_kind, age, n)``:
     learners by grade, sex, ID kind and level; CDC children by age and sex."""
-    by_grade, by_sex, by_kind, by_grade_sex = Counter(), Counter(), Counter(), {}
-    cdc_by_age, cdc_by_sex = Counter(), Counter()
+    by_grade: Counter[str] = Counter()
+    by_sex: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    by_grade_sex: Dict[str, Counter[str]] = {}
+    cdc_by_age: Counter[str] = Counter()
+    cdc_by_sex: Counter[str] = Counter()
     for grade, sex, id_kind, age, n in rows:
         if not n:
             continue
@@ -294,7 +295,7 @@ def learner_totals(rows):
         if grade == "cdc":
             cdc_by_age[str(age)] += n
             cdc_by_sex[sex] += n
-    levels = {key: sum(by_grade.get(g, 0) for g in grades) for key, _, grades in LEVELS}
+    levels: Dict[str, int] = {key: sum(by_grade.get(g, 0) for g in grades) for key, _, grades in SCHOOL_LEVELS}
     levels["cdc"] = by_grade.get("cdc", 0)
     return {
         "learners": {
@@ -320,43 +321,20 @@ GRADE_ORDER = {g: i for i, g in enumerate(GRADE_LABELS)}
 # -- deadlines per level and reminders ----------------------------------------------------
 
 REMINDER_HOURS = (72, 24, 3)     # hours before a level's deadline that a unit not confirmed is reminded
-BLOCKER_TYPES = ("province", "lao", "school", "cdc")   # units whose confirmation someone above needs
 
 
-def _aware(value):
+def _aware(value: Any) -> Optional[dt.datetime]:
     if value is None or isinstance(value, dt.datetime):
         return value
     return dt.datetime.fromisoformat(str(value))
 
 
-def level_deadlines(closes_at, given=None):
+def level_deadlines(closes_at: Any, given: Optional[Mapping[str, Any]] = None) -> Dict[str, Optional[dt.datetime]]:
     """The effective deadline of each level: those the rounds service gave, the
-    defaults for the others (LAOs: the round's ``closes_at``; provinces: a day
-    after the LAOs; the department: none, its finalisation is not enforced)."""
+    defaults for the others (the rounds' calendar rule)."""
     given = given or {}
     institution = _aware(given.get("institution")) or _aware(closes_at)
-    lao = _aware(given.get("lao")) or institution
-    province = _aware(given.get("province")) or lao + dt.timedelta(days=1)
-    return {"institution": institution, "lao": lao, "province": province,
-            "department": _aware(given.get("department"))}
-
-
-def effective_deadline(base, extensions, unit_path, level):
-    """The latest of the level's deadline and the extensions (``(path, level,
-    closes_at)``) granted to the unit or a unit above it for that level or for
-    every level (level None); ``(deadline, extended)``."""
-    deadline, extended = base, False
-    if deadline is None:
-        return None, False
-    for ext_path, ext_level, closes_at in extensions:
-        if unit_path.startswith(ext_path) and ext_level in (None, level) and closes_at > deadline:
-            deadline, extended = closes_at, True
-    return deadline, extended
-
-
-def thresholds_crossed(deadline, now, hours=REMINDER_HOURS):
-    """The reminder thresholds (hours before ``deadline``) that ``now`` has passed,
-    smallest first; none once the deadline itself has passed."""
-    if deadline is None or deadline <= now:
-        return []
-    return sorted(h for h in hours if deadline - dt.timedelta(hours=h) <= now)
+    if institution is None:
+        raise ValueError("a round carries its institutions' deadline")
+    return deadlines(institution, _aware(given.get("lao")), _aware(given.get("province")),
+                     _aware(given.get("department")))

@@ -159,8 +159,8 @@ def finalize_round(uow, round_id, at):
                        .values(finalized_at=at)).rowcount
 
 
-def round_known(session, round_id):
-    return session.execute(select(rounds.c.id).where(rounds.c.id == round_id)).first() is not None
+def round_known(uow, round_id):
+    return uow.execute(select(rounds.c.id).where(rounds.c.id == round_id)).first() is not None
 
 
 # -- learners ---------------------------------------------------------------------
@@ -403,3 +403,12 @@ def apply_finalized_event(uow, event):
     apply_confirmation(uow, round_id, fact)
     finalize_round(uow, round_id, fact["changed_at"])
     return round_id
+
+
+def apply_round_finalized(uow, ports, event):
+    """The department confirmed the round; a round the events have not brought
+    yet is fetched from the rounds service first."""
+    round_id = apply_finalized_event(uow, event)
+    if not round_known(uow, round_id):
+        upsert_round(uow, ports.rounds.get_round(round_id))
+        apply_finalized_event(uow, event)

@@ -14,14 +14,14 @@ from services.common.context import require_actor
 from services.common.errors import LecError, not_found, validation_error
 from services.common.hierarchy import make_path, path_ids
 from services.common.jsonutil import plain
-from services.common.validation import page
+from services.common.round_settings import RoundSettings
+from services.common.rounds_calendar import previous_round, state_at
+from services.common.validation import as_id, page
 from services.reporting import domain, tables
 from services.reporting import staff as staffing
 from services.reporting.models import (
     confirmations, headcounts, learner_counts, other_counts, round_tally, rounds, unit_counts, units,
 )
-from services.rounds.domain import state_at  # the rounds service's own rule
-from services.rounds.schemas import RoundSettings
 
 INSTITUTIONS = ("school", "cdc")
 CONFIRMING = ("province", "lao", "school", "cdc")
@@ -29,38 +29,31 @@ CONFIRMING = ("province", "lao", "school", "cdc")
 
 # -- the round and the unit ----------------------------------------------------------
 
-def now(session):
-    return session.execute(select(func.now())).scalar_one()
+def now(uow):
+    return uow.execute(select(func.now())).scalar_one()
 
 
-def _int_id(value, what):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise not_found(what)
+def find_round(uow, round_id):
+    return uow.execute(select(rounds).where(rounds.c.id == as_id(round_id, "round"))).first()
 
 
-def find_round(session, round_id):
-    return session.execute(select(rounds).where(rounds.c.id == _int_id(round_id, "round"))).first()
+def find_unit(uow, unit_id):
+    return uow.execute(select(units).where(units.c.id == as_id(unit_id, "org unit"))).first()
 
 
-def find_unit(session, unit_id):
-    return session.execute(select(units).where(units.c.id == _int_id(unit_id, "org unit"))).first()
-
-
-def round_row(session, round_id):
-    row = find_round(session, round_id)
+def round_row(uow, round_id):
+    row = find_round(uow, round_id)
     if row is None:
         raise not_found("round")
     return row
 
 
-def readable_unit(session, actor, unit_id):
+def readable_unit(uow, unit_id):
     """The unit, if the caller may read it; outside its subtree it does not exist."""
-    row = find_unit(session, unit_id)
+    row = find_unit(uow, unit_id)
     if row is None:
         raise not_found("org unit")
-    require_actor(actor).require_read(row.path, "org unit")
+    require_actor(uow.actor).require_read(row.path, "org unit")
     return row
 
 
@@ -90,41 +83,41 @@ def _confirmation_brief(row):
                   "confirmed_by_username": row.confirmed_by_username})
 
 
-def _confirmation_rows(session, round_id, unit_ids):
+def _confirmation_rows(uow, round_id, unit_ids):
     if not unit_ids:
         return {}
-    rows = session.execute(select(confirmations).where(confirmations.c.round_id == round_id,
+    rows = uow.execute(select(confirmations).where(confirmations.c.round_id == round_id,
                                                        confirmations.c.unit_id.in_(list(unit_ids))))
     return {r.unit_id: r for r in rows}
 
 
-def _context(session, actor, round_id, unit_id):
+def _context(uow, round_id, unit_id):
     """The round (with the database's clock, in one read) and the readable unit."""
-    rnd = session.execute(select(rounds, func.now().label("at"))
-                          .where(rounds.c.id == _int_id(round_id, "round"))).first()
+    rnd = uow.execute(select(rounds, func.now().label("at"))
+                          .where(rounds.c.id == as_id(round_id, "round"))).first()
     if rnd is None:
         raise not_found("round")
-    unit = readable_unit(session, actor, unit_id)
+    unit = readable_unit(uow, unit_id)
     return rnd, unit, {"round": round_brief(rnd, rnd.at), "org_unit": unit_brief(unit)}
 
 
 # -- counts of units -----------------------------------------------------------------------
 
-def learner_cube(session, round_id, unit_id):
+def learner_cube(uow, round_id, unit_id):
     """The unit's learners by (grade, sex, id_kind, age): rows of its aggregate."""
-    return session.execute(
+    return uow.execute(
         select(learner_counts.c.grade, learner_counts.c.sex, learner_counts.c.id_kind,
                learner_counts.c.age, learner_counts.c.n)
         .where(learner_counts.c.round_id == round_id, learner_counts.c.unit_id == unit_id,
                learner_counts.c.n > 0)).all()
 
 
-def _by_grade(session, table, round_id, unit_ids):
+def _by_grade(uow, table, round_id, unit_ids):
     """{unit_id: {grade: n}} from an aggregate table, for many units at once."""
     result = defaultdict(dict)
     if not unit_ids:
         return result
-    rows = session.execute(
+    rows = uow.execute(
         select(table.c.unit_id, table.c.grade, func.sum(table.c.n))
         .where(table.c.round_id == round_id, table.c.unit_id.in_(list(unit_ids)), table.c.n > 0)
         .group_by(table.c.unit_id, table.c.grade))
@@ -133,7 +126,7 @@ def _by_grade(session, table, round_id, unit_ids):
     return result
 
 
-def _tallies(session, round_id, unit_ids):
+def _tallies(uow, round_id, unit_ids):
     """{unit id: {type: {total, confirmed, recorded, recorded_closed}}} of each
     unit's subtree (itself included): units not closed, and this round's
     confirmed units and other-affiliation schools with a headcount."""
@@ -142,21 +135,21 @@ def _tallies(session, round_id, unit_ids):
     ids = list(unit_ids)
     if not ids:
         return result
-    for unit_id, type_, n in session.execute(
+    for unit_id, type_, n in uow.execute(
             select(unit_counts.c.unit_id, unit_counts.c.type, unit_counts.c.n)
             .where(unit_counts.c.unit_id.in_(ids))):
         result[unit_id][type_]["total"] = n
-    for unit_id, type_, metric, n in session.execute(
+    for unit_id, type_, metric, n in uow.execute(
             select(round_tally.c.unit_id, round_tally.c.type, round_tally.c.metric, round_tally.c.n)
             .where(round_tally.c.round_id == round_id, round_tally.c.unit_id.in_(ids))):
         result[unit_id][type_][metric] = n
     return result
 
 
-def _children_tally(session, round_id, unit):
+def _children_tally(uow, round_id, unit):
     """{type: {total, confirmed}} of the unit's own children (not closed)."""
     conf = confirmations.alias("c")
-    rows = session.execute(
+    rows = uow.execute(
         select(units.c.type, func.count(), func.count(conf.c.unit_id).filter(conf.c.state == "confirmed"))
         .select_from(units.outerjoin(conf, and_(conf.c.round_id == round_id, conf.c.unit_id == units.c.id)))
         .where(units.c.parent_id == unit.id, units.c.status != "closed")
@@ -169,62 +162,62 @@ def _sum_tally(tally, types):
             "confirmed": sum(tally.get(t, {}).get("confirmed", 0) for t in types)}
 
 
-def own_counts(session, round_id, unit_ids):
+def own_counts(uow, round_id, unit_ids):
     """{unit id: by_grade} of each unit's own learners plus other-school pupils."""
     result = defaultdict(Counter)
     for i in range(0, len(unit_ids), 5000):
         batch = unit_ids[i:i + 5000]
         for table in (learner_counts, other_counts):
-            for unit_id, by_grade in _by_grade(session, table, round_id, batch).items():
+            for unit_id, by_grade in _by_grade(uow, table, round_id, batch).items():
                 result[unit_id].update(by_grade)
     return {k: dict(v) for k, v in result.items()}
 
 
-def confirmation_states(session, round_id):
-    return dict(session.execute(select(confirmations.c.unit_id, confirmations.c.state)
+def confirmation_states(uow, round_id):
+    return dict(uow.execute(select(confirmations.c.unit_id, confirmations.c.state)
                                 .where(confirmations.c.round_id == round_id)).all())
 
 
 # -- summary ---------------------------------------------------------------------------------
 
-def summary(session, actor, round_id, unit_id):
-    rnd, unit, report = _context(session, actor, round_id, unit_id)
-    report.update(domain.learner_totals(learner_cube(session, rnd.id, unit.id)))
-    other = _by_grade(session, other_counts, rnd.id, [unit.id]).get(unit.id, {})
-    tally = _tallies(session, rnd.id, [unit.id])[unit.id]
+def summary(uow, round_id, unit_id):
+    rnd, unit, report = _context(uow, round_id, unit_id)
+    report.update(domain.learner_totals(learner_cube(uow, rnd.id, unit.id)))
+    other = _by_grade(uow, other_counts, rnd.id, [unit.id]).get(unit.id, {})
+    tally = _tallies(uow, rnd.id, [unit.id])[unit.id]
     schools = tally["other_school"]
     report["other_schools"] = {"schools": schools["total"], "recorded": schools["recorded"],
                                "closed": schools["recorded_closed"], **domain.counts_dict(other)}
-    own = _confirmation_rows(session, rnd.id, [unit.id]).get(unit.id)
+    own = _confirmation_rows(uow, rnd.id, [unit.id]).get(unit.id)
     report["confirmation"] = {
         **_confirmation_brief(own),
-        "children": _sum_tally(_children_tally(session, rnd.id, unit), CONFIRMING),
+        "children": _sum_tally(_children_tally(uow, rnd.id, unit), CONFIRMING),
         "by_type": {t: {"total": tally[t]["total"], "confirmed": tally[t]["confirmed"]} for t in CONFIRMING
                     if domain.lies_below(t, unit.type)},
     }
-    report["staff"] = staffing.unit_counts(session, rnd.id, unit)
+    report["staff"] = staffing.unit_counts(uow, rnd.id, unit)
     return report
 
 
 # -- progress --------------------------------------------------------------------------------
 
-def _children(session, unit):
-    return session.execute(select(units).where(units.c.parent_id == unit.id, units.c.status != "closed")
+def _children(uow, unit):
+    return uow.execute(select(units).where(units.c.parent_id == unit.id, units.c.status != "closed")
                            .order_by(units.c.type, units.c.code)).all()
 
 
-def progress(session, actor, round_id, unit_id):
-    rnd, unit, report = _context(session, actor, round_id, unit_id)
-    children = _children(session, unit)
+def progress(uow, round_id, unit_id):
+    rnd, unit, report = _context(uow, round_id, unit_id)
+    children = _children(uow, unit)
     ids = [c.id for c in children]
-    learners_ = _by_grade(session, learner_counts, rnd.id, ids)
-    others = _by_grade(session, other_counts, rnd.id, ids)
-    states = _confirmation_rows(session, rnd.id, ids + [unit.id])
-    below = _tallies(session, rnd.id, ids)
-    with_headcount = set(session.execute(
+    learners_ = _by_grade(uow, learner_counts, rnd.id, ids)
+    others = _by_grade(uow, other_counts, rnd.id, ids)
+    states = _confirmation_rows(uow, rnd.id, ids + [unit.id])
+    below = _tallies(uow, rnd.id, ids)
+    with_headcount = set(uow.execute(
         select(headcounts.c.school_id).where(headcounts.c.round_id == rnd.id,
                                              headcounts.c.school_id.in_(ids))).scalars()) if ids else set()
-    staff_below = staffing.children_counts(session, rnd.id, unit)
+    staff_below = staffing.children_counts(uow, rnd.id, unit)
     items = []
     for child in children:
         by_grade = Counter(learners_.get(child.id, {}))
@@ -273,12 +266,12 @@ def _money_out(total):
             "lunch_pupils": total["lunch_pupils"], "milk_pupils": total["milk_pupils"]}
 
 
-def confirmed_lines(session, round_id, unit, settings):
+def confirmed_lines(uow, round_id, unit, settings):
     """One budget line per school, CDC and other-affiliation school in the
     subtree whose counts are confirmed: schools and CDCs by their own
     confirmation, other schools by their LAO's."""
     names = {}
-    rows = session.execute(
+    rows = uow.execute(
         select(confirmations, units.c.code, units.c.name, units.c.status, units.c.affiliation)
         .select_from(confirmations.outerjoin(units, units.c.id == confirmations.c.unit_id))
         .where(confirmations.c.round_id == round_id, confirmations.c.state == "confirmed",
@@ -302,7 +295,7 @@ def confirmed_lines(session, round_id, unit, settings):
                                (row.counts or {}).get("by_grade") or {}, row.name))
     missing = [i for i, n in names.items() if n is None]
     if missing:
-        found = {r.id: r for r in session.execute(select(units).where(units.c.id.in_(missing)))}
+        found = {r.id: r for r in uow.execute(select(units).where(units.c.id.in_(missing)))}
         for line in lines:
             other = found.get(line["unit"]["id"])
             if line["unit"]["type"] == "other_school" and other is not None:
@@ -316,7 +309,7 @@ def _line(settings, unit_type, unit_id, code, path, by_grade, name=None):
             "confirmed_counts": domain.counts_dict(by_grade), **amounts}
 
 
-def unconfirmed_units(session, round_id, unit):
+def unconfirmed_units(uow, round_id, unit):
     """Schools and CDCs not confirmed, and LAOs whose other-school counts are not."""
     conf = confirmations.alias("c")
     other = units.alias("o")
@@ -325,7 +318,7 @@ def unconfirmed_units(session, round_id, unit):
     scope = units.c.path.like(_prefix(unit))
     if unit.type == "other_school":
         scope = units.c.id == unit.parent_id
-    return session.execute(
+    return uow.execute(
         select(units)
         .select_from(units.outerjoin(conf, and_(conf.c.round_id == round_id, conf.c.unit_id == units.c.id,
                                                 conf.c.state == "confirmed")))
@@ -334,12 +327,12 @@ def unconfirmed_units(session, round_id, unit):
         .order_by(units.c.path)).all()
 
 
-def budget(session, actor, round_id, unit_id, limit=None, offset=None, unpaged=False, preview=False):
-    rnd, unit, report = _context(session, actor, round_id, unit_id)
+def budget(uow, round_id, unit_id, limit=None, offset=None, unpaged=False, preview=False):
+    rnd, unit, report = _context(uow, round_id, unit_id)
     settings = settings_of(rnd)
     if preview:
-        report["preview"] = budget_preview(session, rnd.id, unit, settings)
-    lines = confirmed_lines(session, rnd.id, unit, settings)
+        report["preview"] = budget_preview(uow, rnd.id, unit, settings)
+    lines = confirmed_lines(uow, rnd.id, unit, settings)
     totals = {k: _money_total() for k in ("all", "school", "cdc", "other_school")}
     per_child = defaultdict(_money_total)
     child_pos = len(path_ids(unit.path))
@@ -352,20 +345,20 @@ def budget(session, actor, round_id, unit_id, limit=None, offset=None, unpaged=F
         line["total"] = line["lunch"] + line["milk"]
         for key in ("lunch", "milk", "total"):
             line[key] = float(line[key])
-    children = {c.id: c for c in _children(session, unit)}
+    children = {c.id: c for c in _children(uow, unit)}
     missing = set(per_child) - set(children)
     if missing:
-        children.update({r.id: r for r in session.execute(select(units).where(units.c.id.in_(missing)))})
+        children.update({r.id: r for r in uow.execute(select(units).where(units.c.id.in_(missing)))})
     rows = [{"unit": unit_brief(children[cid]), **_money_out(total)}
             for cid, total in sorted(per_child.items(), key=lambda kv: children[kv[0]].code)]
-    pending = unconfirmed_units(session, rnd.id, unit)
+    pending = unconfirmed_units(uow, rnd.id, unit)
     if not unpaged:
         limit, offset = page(limit if limit not in (None, "") else 1000, offset)
         shown = pending[offset:offset + limit]
     else:
         shown = pending
-    live = _by_grade(session, learner_counts, rnd.id, [u.id for u in shown])
-    live_other = _by_grade(session, other_counts, rnd.id, [u.id for u in shown])
+    live = _by_grade(uow, learner_counts, rnd.id, [u.id for u in shown])
+    live_other = _by_grade(uow, other_counts, rnd.id, [u.id for u in shown])
     report.update({
         "basis": "confirmed counts only: each school and CDC by its own confirmation, other-affiliation "
                  "schools by their LAO's; units not confirmed are listed apart and not in the amounts",
@@ -392,20 +385,20 @@ FUNDED = INSTITUTIONS + ("other_school",)
 WITH_LINES = ("lao",) + FUNDED
 
 
-def _funded_units(session, unit):
+def _funded_units(uow, unit):
     """Schools, CDCs and other-affiliation schools of the subtree, not closed."""
-    return session.execute(
+    return uow.execute(
         select(units.c.id, units.c.code, units.c.name, units.c.type, units.c.path, units.c.parent_id)
         .where(units.c.path.like(_prefix(unit)), units.c.type.in_(FUNDED), units.c.status != "closed")
         .order_by(units.c.path)).all()
 
 
-def _live_by_grade(session, round_id, unit):
+def _live_by_grade(uow, round_id, unit):
     """{unit id: {grade: n}}: the learners of each school and CDC of the subtree
     and the headcount of each other school, by their own unit id."""
     result = defaultdict(Counter)
     for table in (learner_counts, other_counts):
-        rows = session.execute(
+        rows = uow.execute(
             select(table.c.unit_id, table.c.grade, func.sum(table.c.n))
             .select_from(table.join(units, units.c.id == table.c.unit_id))
             .where(table.c.round_id == round_id, table.c.n > 0, units.c.path.like(_prefix(unit)),
@@ -416,14 +409,14 @@ def _live_by_grade(session, round_id, unit):
     return result
 
 
-def _last_confirmed_counts(session, round_id, unit):
+def _last_confirmed_counts(uow, round_id, unit):
     """{unit id: by_grade} of what each school, CDC and other school of the
     subtree last confirmed: its own confirmation (an other school: its LAO's),
     the one in force or, once revoked, the last one kept."""
     scope = confirmations.c.unit_path.like(_prefix(unit))
     if unit.type == "other_school":
         scope = or_(scope, confirmations.c.unit_id == unit.parent_id)
-    rows = session.execute(
+    rows = uow.execute(
         select(confirmations.c.unit_id, confirmations.c.unit_type, confirmations.c.state,
                confirmations.c.counts, confirmations.c.other_schools, confirmations.c.last_counts)
         .where(confirmations.c.round_id == round_id, scope,
@@ -449,12 +442,12 @@ def _amounts(amounts):
             "total": float(amounts["lunch"] + amounts["milk"])}
 
 
-def budget_preview(session, round_id, unit, settings):
+def budget_preview(uow, round_id, unit, settings):
     """What the subtree's schools, CDCs and other schools would be paid on their
     counts now, beside what they last confirmed: money at stake before confirming."""
-    funded = _funded_units(session, unit)
-    live = _live_by_grade(session, round_id, unit)
-    last = _last_confirmed_counts(session, round_id, unit)
+    funded = _funded_units(uow, unit)
+    live = _live_by_grade(uow, round_id, unit)
+    last = _last_confirmed_counts(uow, round_id, unit)
     totals = {k: _money_total() for k in ("all", "school", "cdc", "other_school")}
     confirmed_all = _money_total()
     lines = []
@@ -486,24 +479,22 @@ def budget_preview(session, round_id, unit, settings):
 
 # -- comparison ----------------------------------------------------------------------------------
 
-def _against(session, rnd, against):
+def _against(uow, rnd, against):
     if against in (None, "", "previous", "previous_year"):
-        all_rounds = [dict(r._mapping) for r in session.execute(
-            select(rounds.c.id, rounds.c.academic_year, rounds.c.number))]
-        found = domain.previous_round(all_rounds, {"academic_year": rnd.academic_year, "number": rnd.number},
-                                      against or "previous")
+        found = previous_round(uow.execute(select(rounds.c.id, rounds.c.academic_year, rounds.c.number)),
+                               rnd, against or "previous")
         if found is None:
             raise LecError("not_found", "there is no such earlier round to compare with")
-        return round_row(session, found["id"])
+        return round_row(uow, found.id)
     try:
         other_id = int(against)
     except (TypeError, ValueError):
         raise validation_error({"against": ["a round id, 'previous' or 'previous_year'"]})
-    return round_row(session, other_id)
+    return round_row(uow, other_id)
 
 
-def _totals_by_unit(session, table, round_ids, where):
-    rows = session.execute(
+def _totals_by_unit(uow, table, round_ids, where):
+    rows = uow.execute(
         select(table.c.round_id, table.c.unit_id, func.sum(table.c.n))
         .select_from(table.join(units, units.c.id == table.c.unit_id))
         .where(table.c.round_id.in_(round_ids), where)
@@ -511,15 +502,15 @@ def _totals_by_unit(session, table, round_ids, where):
     return {(r, u): int(n) for r, u, n in rows}
 
 
-def _unit_total(session, round_id, unit_id):
+def _unit_total(uow, round_id, unit_id):
     """Learners and other-school pupils of one unit in one round."""
-    return sum(sum(_by_grade(session, table, round_id, [unit_id]).get(unit_id, {}).values())
+    return sum(sum(_by_grade(uow, table, round_id, [unit_id]).get(unit_id, {}).values())
                for table in (learner_counts, other_counts))
 
 
-def comparison(session, actor, round_id, unit_id, against=None, level=None):
-    rnd, unit, report = _context(session, actor, round_id, unit_id)
-    other = _against(session, rnd, against)
+def comparison(uow, round_id, unit_id, against=None, level=None):
+    rnd, unit, report = _context(uow, round_id, unit_id)
+    other = _against(uow, rnd, against)
     level = level or "children"
     if level == "children":
         where = units.c.parent_id == unit.id
@@ -527,10 +518,10 @@ def comparison(session, actor, round_id, unit_id, against=None, level=None):
         where = and_(units.c.path.like(_prefix(unit)), units.c.type.in_(INSTITUTIONS + ("other_school",)))
     else:
         raise validation_error({"level": ["children or institutions"]})
-    members = session.execute(select(units).where(where).order_by(units.c.code)).all()
+    members = uow.execute(select(units).where(where).order_by(units.c.code)).all()
     ids = (rnd.id, other.id)
-    learners_ = _totals_by_unit(session, learner_counts, ids, where)
-    others = _totals_by_unit(session, other_counts, ids, where)
+    learners_ = _totals_by_unit(uow, learner_counts, ids, where)
+    others = _totals_by_unit(uow, other_counts, ids, where)
 
     def figures(round_id_, unit_id_):
         a, b = learners_.get((round_id_, unit_id_), 0), others.get((round_id_, unit_id_), 0)
@@ -545,9 +536,9 @@ def comparison(session, actor, round_id, unit_id, against=None, level=None):
                       "change": current["total"] - before["total"],
                       "change_pct": domain.change_pct(current["total"], before["total"])})
     ordered, drops, rises = domain.rank_changes(items)
-    cur_total, old_total = _unit_total(session, rnd.id, unit.id), _unit_total(session, other.id, unit.id)
+    cur_total, old_total = _unit_total(uow, rnd.id, unit.id), _unit_total(uow, other.id, unit.id)
     report.update({
-        "against": round_brief(other, now(session)),
+        "against": round_brief(other, now(uow)),
         "level": level,
         "totals": {"current": cur_total, "against": old_total, "change": cur_total - old_total,
                    "change_pct": domain.change_pct(cur_total, old_total)},
@@ -563,33 +554,33 @@ def comparison(session, actor, round_id, unit_id, against=None, level=None):
 FORM_GROUPS = {"department": "province", "province": "lao", "lao": "lao"}
 
 
-def form_data(session, actor, round_id, unit_id, detail=True):
+def form_data(uow, round_id, unit_id, detail=True):
     """What the province forms are made of, per group: the LAOs of a province
     (the provinces for the department; the LAO itself for an LAO)."""
-    rnd, unit, report = _context(session, actor, round_id, unit_id)
+    rnd, unit, report = _context(uow, round_id, unit_id)
     if unit.type not in FORM_GROUPS:
         raise validation_error({"org_unit_id": ["the report forms are made for a province, "
                                                 "the department or an LAO"]})
     if unit.type == "lao":
         groups = [unit]
     else:
-        groups = session.execute(select(units).where(
+        groups = uow.execute(select(units).where(
             units.c.parent_id == unit.id, units.c.type == FORM_GROUPS[unit.type], units.c.status != "closed")
             .order_by(units.c.code)).all()
     ids = [g.id for g in groups]
     cubes = defaultdict(list)
     if ids:
-        for row in session.execute(
+        for row in uow.execute(
                 select(learner_counts.c.unit_id, learner_counts.c.grade, learner_counts.c.sex,
                        learner_counts.c.id_kind, learner_counts.c.age, learner_counts.c.n)
                 .where(learner_counts.c.round_id == rnd.id, learner_counts.c.unit_id.in_(ids),
                        learner_counts.c.n > 0)):
             cubes[row.unit_id].append(tuple(row)[1:])
-    tally = _tallies(session, rnd.id, ids)
-    others = _other_schools(session, rnd.id, unit, groups[0].depth if groups else unit.depth)
+    tally = _tallies(uow, rnd.id, ids)
+    others = _other_schools(uow, rnd.id, unit, groups[0].depth if groups else unit.depth)
     missing = Counter(s_["group"] for s_ in others if not s_["recorded"] and s_["status"] != "closed")
-    other_by_grade = _by_grade(session, other_counts, rnd.id, ids)
-    states = _confirmation_rows(session, rnd.id, ids)
+    other_by_grade = _by_grade(uow, other_counts, rnd.id, ids)
+    states = _confirmation_rows(uow, rnd.id, ids)
     report["settings"] = settings_of(rnd)
     report["groups"] = [{
         "unit": unit_brief(g), "cube": cubes.get(g.id, []), "tally": tally[g.id],
@@ -603,12 +594,12 @@ def form_data(session, actor, round_id, unit_id, detail=True):
     return report
 
 
-def _other_schools(session, round_id, unit, group_depth):
+def _other_schools(uow, round_id, unit, group_depth):
     """Every other-affiliation school beneath ``unit`` with its headcount, and the
     id of its ancestor at ``group_depth`` (the form's row it belongs to)."""
     lao = units.alias("lao")
     group_key = func.split_part(units.c.path, "/", group_depth + 2).cast(BigInteger)
-    rows = session.execute(
+    rows = uow.execute(
         select(units.c.id, units.c.code, units.c.name, units.c.affiliation, units.c.status,
                lao.c.name.label("lao_name"), headcounts.c.closed, headcounts.c.total,
                headcounts.c.school_id.is_not(None).label("recorded"), group_key.label("group"))
@@ -625,28 +616,28 @@ def _other_schools(session, round_id, unit, group_depth):
 
 # -- tables ------------------------------------------------------------------------------------------
 
-def form_table(session, actor, round_id, unit_id, form):
+def form_table(uow, round_id, unit_id, form):
     """A province form by its key or its enclosure number (2-5)."""
     key = tables.form_key(form)
     if key is None:
         raise not_found("report form")
     if key == staffing.FORM_KEY:
-        return staffing.form_table(session, actor, round_id, unit_id)
-    return tables.FORMS[key](form_data(session, actor, round_id, unit_id))
+        return staffing.form_table(uow, round_id, unit_id)
+    return tables.FORMS[key](form_data(uow, round_id, unit_id))
 
 
-def report_table(session, actor, report, round_id, unit_id, options):
+def report_table(uow, report, round_id, unit_id, options):
     """Any report as a table (for CSV, XLSX and printing)."""
     if report in tables.FORMS:
-        return form_table(session, actor, round_id, unit_id, report)
+        return form_table(uow, round_id, unit_id, report)
     if report == "summary":
-        data = summary(session, actor, round_id, unit_id)
+        data = summary(uow, round_id, unit_id)
     elif report == "progress":
-        data = progress(session, actor, round_id, unit_id)
+        data = progress(uow, round_id, unit_id)
     elif report == "budget":
-        data = budget(session, actor, round_id, unit_id, unpaged=True)
+        data = budget(uow, round_id, unit_id, unpaged=True)
     elif report == "comparison":
-        data = comparison(session, actor, round_id, unit_id, options.get("against"), options.get("level"))
+        data = comparison(uow, round_id, unit_id, options.get("against"), options.get("level"))
     else:
         raise not_found("report")
     return tables.REPORTS[report](data)

@@ -46,24 +46,37 @@ def require_operator(actor):
 
 # -- learning a round or unit the events have not brought yet -------------------------
 
-def learn_reference(db, round_id, unit_id, rounds_rpc, registry_rpc):
+def learn_reference(uow, ports, round_id, unit_id):
     """Fetch the round or the unit from its owner when the read model does not
     know it yet; True when something was learned. An unknown round stays
     ``not_found`` (the rounds service says so)."""
-    with db.session() as session:
-        need_round = round_id is not None and queries.find_round(session, round_id) is None
-        need_unit = unit_id is not None and queries.find_unit(session, unit_id) is None
+    need_round = round_id is not None and queries.find_round(uow, round_id) is None
+    need_unit = unit_id is not None and queries.find_unit(uow, unit_id) is None
+    uow.session.rollback()  # no transaction stays open while the owners answer
     if not (need_round or need_unit):
         return False
-    round_data = rounds_rpc.get_round(int(round_id)) if need_round else None
-    found = registry_rpc.get_units([int(unit_id)]) if need_unit else []
-    with db.uow() as uow:
-        if round_data:
-            handlers.upsert_round(uow, round_data)
-        for unit in found:
-            handlers.apply_unit(uow, unit)
-        uow.commit()
+    round_data = ports.rounds.get_round(int(round_id)) if need_round else None
+    found = ports.registry.get_units([int(unit_id)]) if need_unit else []
+    if round_data:
+        handlers.upsert_round(uow, round_data)
+    for unit in found:
+        handlers.apply_unit(uow, unit)
+    uow.commit()
     return bool(round_data or found)
+
+
+def read_report(uow, ports, round_id, unit_id, read):
+    """``read(uow)``; when the round or the unit is not known yet (its event has
+    not arrived), it is fetched from its owner and kept, and the read is tried
+    once more (the event may also have come meanwhile)."""
+    try:
+        return read(uow)
+    except LecError as exc:
+        if exc.code != "not_found":
+            raise
+    uow.session.rollback()
+    learn_reference(uow, ports, round_id, unit_id)
+    return read(uow)
 
 
 # -- rebuild -----------------------------------------------------------------------------
@@ -101,43 +114,43 @@ def _pages(call, round_id):
             return
 
 
-def rebuild(db, round_id, registry_rpc, rounds_rpc, enrollment_rpc, confirmation_rpc, root_id=None):
-    require_operator(db.actor)
-    with db.session() as session:
-        started = queries.now(session)
-    root = _department_id(registry_rpc, root_id)
-    all_units = registry_rpc.get_units([root]) + registry_rpc.subtree(root)
-    with db.uow() as uow:
-        handlers.lock_against_events(uow, handlers.UNIT_TABLES)
-        for i in range(0, len(all_units), 5000):
-            handlers.upsert_units(uow, all_units[i:i + 5000])
-        recount_units(uow)
-        uow.commit()
-    wanted = _all_rounds(rounds_rpc)
+def rebuild(uow, ports, round_id=None, root_id=None):
+    """The whole read model (or one round's part) again from the owners' data,
+    one transaction per step."""
+    require_operator(uow.actor)
+    started = queries.now(uow)
+    uow.session.rollback()
+    root = _department_id(ports.registry, root_id)
+    all_units = ports.registry.get_units([root]) + ports.registry.subtree(root)
+    handlers.lock_against_events(uow, handlers.UNIT_TABLES)
+    for i in range(0, len(all_units), 5000):
+        handlers.upsert_units(uow, all_units[i:i + 5000])
+    recount_units(uow)
+    uow.commit()
+    wanted = _all_rounds(ports.rounds)
     if round_id is not None:
         wanted = [r for r in wanted if r["id"] == int(round_id)]
         if not wanted:
             raise LecError("not_found", "round not found")
-    with db.uow() as uow:
-        for rnd in wanted:
-            handlers.upsert_round(uow, rnd)
-        uow.commit()
+    for rnd in wanted:
+        handlers.upsert_round(uow, rnd)
+    uow.commit()
     unit_by_id = {u["id"]: u for u in all_units}
     confirming = [u["id"] for u in all_units if u["type"] != "other_school"]
     done = []
     for rnd in wanted:
         # one connection for the whole round: its temporary tables live across the
         # commits, and go with it (it is not given back to the pool)
-        with db.engine.connect() as conn:
+        with uow.session.get_bind().connect() as conn:
             try:
                 counts = rebuild_round(conn, rnd["id"], started, unit_by_id, confirming,
-                                       enrollment_rpc, confirmation_rpc)
+                                       ports.enrollment, ports.confirmation)
             finally:
                 conn.invalidate()
-        with db.uow() as uow:  # the caregivers and teachers, each fact as its event would
-            for page in _pages(enrollment_rpc.staff_facts, rnd["id"]):
-                staff.apply_staff_facts(uow, rnd["id"], page)
-            uow.commit()
+        # the caregivers and teachers, each fact as its event would
+        for page in _pages(ports.enrollment.staff_facts, rnd["id"]):
+            staff.apply_staff_facts(uow, rnd["id"], page)
+        uow.commit()
         done.append({"round_id": rnd["id"], **counts})
         log.info("rebuilt round %s: %s", rnd["id"], counts)
     return {"units": len(all_units), "rounds": done}
@@ -311,17 +324,18 @@ def recount_units(uow):
 
 # -- check -------------------------------------------------------------------------------------
 
-def check(db, round_id, enrollment_rpc, confirmation_rpc=None):
+def check(uow, ports, round_id):
     """Compare every institution's and other school's counts (and the
     confirmation states) with the owners'. ``ok`` is False on any difference."""
-    require_operator(db.actor)
-    with db.session() as session:
-        rnd = queries.round_row(session, round_id)
-        members = session.execute(select(units.c.id, units.c.code, units.c.type, units.c.path)
-                                  .where(units.c.type.in_(("school", "cdc", "other_school")))
-                                  .order_by(units.c.id)).all()
-        ours = queries.own_counts(session, rnd.id, [m.id for m in members])
-        our_states = queries.confirmation_states(session, rnd.id)
+    require_operator(uow.actor)
+    enrollment_rpc, confirmation_rpc = ports.enrollment, ports.confirmation
+    rnd = queries.round_row(uow, round_id)
+    members = uow.execute(select(units.c.id, units.c.code, units.c.type, units.c.path)
+                          .where(units.c.type.in_(("school", "cdc", "other_school")))
+                          .order_by(units.c.id)).all()
+    ours = queries.own_counts(uow, rnd.id, [m.id for m in members])
+    our_states = queries.confirmation_states(uow, rnd.id)
+    uow.session.rollback()
     mismatches, owner_total = [], 0
     for i in range(0, len(members), COUNT_BATCH):
         batch = members[i:i + COUNT_BATCH]
@@ -336,8 +350,8 @@ def check(db, round_id, enrollment_rpc, confirmation_rpc=None):
     state_mismatches = []
     if confirmation_rpc is not None:
         theirs = {}
-        with db.session() as session:
-            ids = [r.id for r in session.execute(select(units.c.id).where(units.c.type != "other_school"))]
+        ids = [r.id for r in uow.execute(select(units.c.id).where(units.c.type != "other_school"))]
+        uow.session.rollback()
         for i in range(0, len(ids), STATE_BATCH):
             theirs.update(confirmation_rpc.states(rnd.id, ids[i:i + STATE_BATCH]))
         for unit_id in ids:

@@ -4,9 +4,8 @@ counts) and the reports it returns (documented in the OpenAPI document)."""
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from services.common.vocabulary import STATUSES, UNIT_TYPES
 from services.common.schemas import Counts
-from services.rounds.schemas import ALL_GRADES
+from services.common.vocabulary import ALL_GRADES, STATUSES, UNIT_TYPES
 
 PATH = validate.Regexp(r"^/(\d+/)+$", error="a materialised path such as /1/7/42/")
 

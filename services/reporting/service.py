@@ -8,32 +8,12 @@ from nameko.timer import timer
 from services.common import settings
 from services.common.base import HealthMixin, rpc
 from services.common.db import Database
-from services.common.errors import LecError
 from services.common.inbox import EventRetryMixin, handles
 from services.common.rpc import ServiceRpc
 from services.reporting import deadlines, handlers, queries, rebuild, staff, tables
+from services.reporting.ports import Ports
 
 log = logging.getLogger(__name__)
-
-
-def _optional(reply, what):
-    """The answer of a counts/notices RPC of another part of the system, or None
-    when that service does not offer it (yet) or fails: the list stands without it."""
-    if reply is None:
-        return None
-    try:
-        return reply.result()
-    except Exception as exc:  # noqa: BLE001 - MethodNotFound, service_unavailable, remote errors
-        log.warning("%s unavailable: %s", what, getattr(exc, "message", None) or exc)
-        return None
-
-
-def _start(method, *args):
-    try:
-        return method.call_async(*args)
-    except Exception as exc:  # noqa: BLE001
-        log.warning("could not ask %s: %s", getattr(method, "_name", method), exc)
-        return None
 
 
 class ReportingService(HealthMixin, EventRetryMixin):
@@ -44,6 +24,10 @@ class ReportingService(HealthMixin, EventRetryMixin):
     rounds = ServiceRpc("rounds")
     enrollment = ServiceRpc("enrollment")
     confirmation = ServiceRpc("confirmation")
+
+    @property
+    def ports(self):
+        return Ports(self.registry, self.rounds, self.enrollment, self.confirmation)
 
     # -- registry and rounds
     @handles("registry", "unit_changed")
@@ -115,48 +99,34 @@ class ReportingService(HealthMixin, EventRetryMixin):
 
     @handles("confirmation", "round_finalized")
     def on_round_finalized(self, uow, event):
-        round_id = handlers.apply_finalized_event(uow, event)
-        if not handlers.round_known(uow.session, round_id):
-            handlers.upsert_round(uow, self.rounds.get_round(round_id))
-            handlers.apply_finalized_event(uow, event)
+        handlers.apply_round_finalized(uow, self.ports, event)
 
     # -- reports
-    def _read(self, round_id, unit_id, read):
-        """``read(session, actor)``; when the round or the unit is not known yet
-        (its event has not arrived), it is fetched from its owner and kept, and
-        the read is tried once more (the event may also have come meanwhile)."""
-        try:
-            with self.db.session() as session:
-                return read(session, self.db.actor)
-        except LecError as exc:
-            if exc.code != "not_found":
-                raise
-        rebuild.learn_reference(self.db, round_id, unit_id, self.rounds, self.registry)
-        with self.db.session() as session:
-            return read(session, self.db.actor)
+    def _report(self, round_id, unit_id, read):
+        with self.db.uow() as uow:
+            return rebuild.read_report(uow, self.ports, round_id, unit_id, read)
 
     @rpc
     def summary(self, round_id, unit_id):
-        return self._read(round_id, unit_id, lambda s, a: queries.summary(s, a, round_id, unit_id))
+        return self._report(round_id, unit_id, lambda uow: queries.summary(uow, round_id, unit_id))
 
     @rpc
     def progress(self, round_id, unit_id):
-        return self._read(round_id, unit_id, lambda s, a: queries.progress(s, a, round_id, unit_id))
+        return self._report(round_id, unit_id, lambda uow: queries.progress(uow, round_id, unit_id))
 
     @rpc
     def budget(self, round_id, unit_id, limit=None, offset=None, preview=False):
-        return self._read(round_id, unit_id,
-                          lambda s, a: queries.budget(s, a, round_id, unit_id, limit, offset,
-                                                      preview=bool(preview)))
+        return self._report(round_id, unit_id, lambda uow: queries.budget(
+            uow, round_id, unit_id, limit, offset, preview=bool(preview)))
 
     @rpc
     def comparison(self, round_id, unit_id, against=None, level=None):
-        return self._read(round_id, unit_id,
-                          lambda s, a: queries.comparison(s, a, round_id, unit_id, against, level))
+        return self._report(round_id, unit_id, lambda uow: queries.comparison(
+            uow, round_id, unit_id, against, level))
 
     @rpc
     def form(self, round_id, unit_id, key):
-        return self._read(round_id, unit_id, lambda s, a: queries.form_table(s, a, round_id, unit_id, key))
+        return self._report(round_id, unit_id, lambda uow: queries.form_table(uow, round_id, unit_id, key))
 
     @rpc
     def forms(self):
@@ -165,54 +135,22 @@ class ReportingService(HealthMixin, EventRetryMixin):
     @rpc
     def table(self, report, round_id, unit_id, options=None):
         """A report as a table with Thai headings, for the CSV / XLSX / print views."""
-        return self._read(round_id, unit_id, lambda s, a: queries.report_table(
-            s, a, report, round_id, unit_id, options or {}))
+        return self._report(round_id, unit_id, lambda uow: queries.report_table(
+            uow, report, round_id, unit_id, options or {}))
 
     # -- who blocks me, reminders, notices
     @rpc
     def blockers(self, round_id, unit_id, limit=None, offset=None):
-        """The units under ``unit_id`` whose confirmation it still waits for, soonest
-        deadline first, each with its checks (institutions), its open requests and
-        its accounts' names (asked of their owners for this page only)."""
-        report = self._read(round_id, unit_id, lambda s, a: deadlines.blockers_page(
-            s, a, round_id, unit_id, limit, offset))
-        items = report["items"]
-        ids = [item["unit"]["id"] for item in items]
-        report["unavailable"] = []
-        if not ids:
-            return report
-        institutions = [item["unit"]["id"] for item in items if item["level"] == "institution"]
-        rid = report["round"]["id"]
-        replies = {
-            "checks": _start(self.enrollment.check_tallies, rid, institutions) if institutions else None,
-            "transfers": _start(self.enrollment.transfer_counts, rid, ids),
-            "revocations": _start(self.confirmation.revocation_request_counts, rid, ids),
-            "contacts": _start(self.registry.contacts, ids),
-        }
-        found, unavailable = {}, []
-        for key, reply in replies.items():
-            answer = _optional(reply, key)
-            if answer is None and (reply is not None or key != "checks" or institutions):
-                unavailable.append(key)  # said in the answer: never a silent zero
-            found[key] = answer or {}
-        report["unavailable"] = unavailable
-        for item in items:
-            key = str(item["unit"]["id"])
-            if item["level"] == "institution":
-                tally = found["checks"].get(key) or {}
-                item["checks"] = {k: int(tally.get(k) or 0) for k in ("errors", "queries", "unexplained")}
-            item["requests"] = {"transfers": int(found["transfers"].get(key) or 0),
-                                "revocations": int(found["revocations"].get(key) or 0)}
-            item["contacts"] = found["contacts"].get(key) or []
-        return report
+        with self.db.uow() as uow:
+            return deadlines.blockers(uow, self.ports, round_id, unit_id, limit, offset)
 
     @rpc
     def notices(self, round_id=None):
         """The deadline reminders of the acting user's unit whose deadline has not passed."""
-        with self.db.session() as session:
-            return deadlines.unit_reminders(session, self.db.actor, round_id)
+        with self.db.uow() as uow:
+            return deadlines.unit_reminders(uow, round_id)
 
-    @timer(interval=settings.env_float("LEC_REMINDERS_INTERVAL", 60.0), eager=True)
+    @timer(interval=settings.current().reminders_interval, eager=True)
     def send_reminders(self):
         try:
             self._remind()
@@ -220,25 +158,8 @@ class ReportingService(HealthMixin, EventRetryMixin):
             log.warning("deadline reminders failed; trying again on the next tick", exc_info=True)
 
     def _remind(self):
-        with self.db.session() as session:
-            missing = deadlines.rounds_missing_extensions(session)
-        for round_id in missing:
-            try:
-                items = self.rounds.list_extensions(round_id)["items"]
-            except LecError as exc:
-                if exc.code != "not_found":
-                    # this round waits for the next tick; the others are reminded now
-                    log.warning("extensions of round %s unavailable: %s", round_id, exc)
-                    continue
-                # a round its owner does not know has no extensions: one bad round never
-                # stops the reminders of every other
-                log.warning("round %s is unknown to the rounds service; no extensions", round_id)
-                items = []
-            with self.db.uow() as uow:
-                handlers.learn_extensions(uow, round_id, items)
-                uow.commit()
         with self.db.uow() as uow:
-            return deadlines.remind(uow)
+            return deadlines.send_reminders(uow, self.ports)
 
     @rpc
     def remind(self):
@@ -249,9 +170,10 @@ class ReportingService(HealthMixin, EventRetryMixin):
     # -- operators
     @rpc
     def rebuild(self, round_id=None, root_id=None):
-        return rebuild.rebuild(self.db, round_id, self.registry, self.rounds, self.enrollment,
-                               self.confirmation, root_id)
+        with self.db.uow() as uow:
+            return rebuild.rebuild(uow, self.ports, round_id, root_id)
 
     @rpc
     def check(self, round_id):
-        return rebuild.check(self.db, round_id, self.enrollment, self.confirmation)
+        with self.db.uow() as uow:
+            return rebuild.check(uow, self.ports, round_id)

@@ -59,9 +59,9 @@ def apply_staff_facts(uow, round_id, items):
 
 # -- counts ---------------------------------------------------------------------------------------
 
-def unit_counts(session, round_id, unit):
+def unit_counts(uow, round_id, unit):
     """``{total, by_position}`` of the active staff at or beneath ``unit``."""
-    rows = session.execute(
+    rows = uow.execute(
         select(staff.c.position, func.count())
         .where(staff.c.round_id == round_id, staff.c.active,
                staff.c.institution_path.startswith(unit.path, autoescape=True))
@@ -69,11 +69,11 @@ def unit_counts(session, round_id, unit):
     return vocabulary.staff_counts(dict(rows))
 
 
-def children_counts(session, round_id, parent):
+def children_counts(uow, round_id, parent):
     """``{child id: {total, by_position}}``: each child of ``parent`` with the staff beneath it."""
     child_key = func.split_part(staff.c.institution_path, "/", parent.depth + 3).cast(BigInteger)
     found = defaultdict(dict)
-    for child_id, position, n in session.execute(
+    for child_id, position, n in uow.execute(
             select(child_key, staff.c.position, func.count())
             .where(staff.c.round_id == round_id, staff.c.active,
                    staff.c.institution_path.startswith(parent.path, autoescape=True),
@@ -91,10 +91,10 @@ def ratio(children, carers):
 
 # -- the CDC staff form -----------------------------------------------------------------------------
 
-def cdc_rows(session, round_id, unit):
+def cdc_rows(uow, round_id, unit):
     """Every CDC at or beneath ``unit`` (not closed), with its LAO, children and carers."""
     lao = units.alias("lao")
-    cdcs = session.execute(
+    cdcs = uow.execute(
         select(units.c.id, units.c.code, units.c.name, lao.c.name.label("lao_name"))
         .select_from(units.outerjoin(lao, lao.c.id == units.c.parent_id))
         .where(units.c.type == "cdc", units.c.status != "closed",
@@ -103,12 +103,12 @@ def cdc_rows(session, round_id, unit):
     ids = [c.id for c in cdcs]
     children, carers = {}, defaultdict(dict)
     if ids:
-        children = dict(session.execute(
+        children = dict(uow.execute(
             select(learner_counts.c.unit_id, func.sum(learner_counts.c.n))
             .where(learner_counts.c.round_id == round_id, learner_counts.c.unit_id.in_(ids),
                    learner_counts.c.grade == "cdc")
             .group_by(learner_counts.c.unit_id)).all())
-        for unit_id, position, n in session.execute(
+        for unit_id, position, n in uow.execute(
                 select(staff.c.institution_id, staff.c.position, func.count())
                 .where(staff.c.round_id == round_id, staff.c.institution_id.in_(ids), staff.c.active)
                 .group_by(staff.c.institution_id, staff.c.position)):
@@ -124,10 +124,10 @@ def cdc_rows(session, round_id, unit):
     return rows
 
 
-def form_table(session, actor, round_id, unit_id):
+def form_table(uow, round_id, unit_id):
     """The CDC staff form of a unit (a CDC, an LAO, a province or the department)."""
     from services.reporting import queries, tables
-    rnd, unit, report = queries._context(session, actor, round_id, unit_id)
+    rnd, unit, report = queries._context(uow, round_id, unit_id)
     if unit.type not in ("department", "province", "lao", "cdc"):
         raise validation_error({"org_unit_id": ["the CDC staff form is made for a CDC, an LAO, "
                                                 "a province or the department"]})
@@ -141,7 +141,7 @@ def form_table(session, actor, round_id, unit_id):
     rows = [[i, r["lao_name"] or "", r["unit"]["code"], r["unit"]["name"], r["children"],
              r["caregiver_teachers"], r["caregivers"],
              "-" if r["children_per_caregiver"] is None else f"{r['children_per_caregiver']:.1f}"]
-            for i, r in enumerate(cdc_rows(session, rnd.id, unit), start=1)]
+            for i, r in enumerate(cdc_rows(uow, rnd.id, unit), start=1)]
     total = None
     if rows:
         total = tables.totals_row(rows, columns, label_cols=4)

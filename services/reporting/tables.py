@@ -186,8 +186,8 @@ def _sex_cells(counter):
 
 def _school_cube(rows):
     """Level x sex counters and G-Code pupils of school grades, from cube rows."""
-    levels = {key: Counter() for key, _, _ in domain.LEVELS}
-    level_of = {g: key for key, _, grades in domain.LEVELS for g in grades}
+    levels = {key: Counter() for key, _, _ in domain.SCHOOL_LEVELS}
+    level_of = {g: key for key, _, grades in domain.SCHOOL_LEVELS for g in grades}
     all_sex, g_code = Counter(), 0
     for grade, sex, id_kind, _age, n in rows:
         if grade not in level_of:
@@ -219,7 +219,7 @@ def form(key, data, sections, extra_subtitle=()):
 def form_lao_schools(data):
     """Enclosure 2: general information on the LAOs' schools."""
     columns = unit_columns() + [col("schools", "จำนวนโรงเรียน (แห่ง)")]
-    for key, label, _ in domain.LEVELS:
+    for key, label, _ in domain.SCHOOL_LEVELS:
         columns += [col(f"{key}_m", "ชาย", group=label), col(f"{key}_f", "หญิง", group=label),
                     col(f"{key}_t", "รวม", group=label)]
     columns += [col("all_m", "ชาย", group="รวมทั้งสิ้น"), col("all_f", "หญิง", group="รวมทั้งสิ้น"),
@@ -232,7 +232,7 @@ def form_lao_schools(data):
         if not schools["total"] and not sum(all_sex.values()):
             continue
         cells = unit_cells(len(rows) + 1, group["unit"]) + [schools["total"]]
-        for key, _, _ in domain.LEVELS:
+        for key, _, _ in domain.SCHOOL_LEVELS:
             cells += _sex_cells(levels[key])
         rows.append(cells + _sex_cells(all_sex) + [g_code, schools["confirmed"]])
     return form("lao-schools", data, [section("โรงเรียนสังกัดองค์กรปกครองส่วนท้องถิ่น", columns, rows,
@@ -282,7 +282,7 @@ def form_other_schools(data):
     columns = unit_columns() + [
         col("schools", "โรงเรียนสังกัดอื่น (แห่ง)"), col("recorded", "บันทึกข้อมูลแล้ว (แห่ง)"),
         col("missing", "ยังไม่บันทึก (แห่ง)"), col("closed", "ยุบเลิก/ปิด (แห่ง)")]
-    for key, label, _ in domain.LEVELS:
+    for key, label, _ in domain.SCHOOL_LEVELS:
         columns.append(col(key, label, group="จำนวนนักเรียน"))
     columns += [col("pupils", "รวม", group="จำนวนนักเรียน"), col("state", "ยืนยันข้อมูลแล้ว", "text")]
     rows = []
@@ -294,7 +294,7 @@ def form_other_schools(data):
         rows.append(unit_cells(len(rows) + 1, group["unit"]) + [
             schools, group["headcounts"]["recorded"], group["headcounts"]["missing"],
             group["headcounts"]["closed"]]
-            + [domain.pupils_in(by_grade, grades) for _, _, grades in domain.LEVELS]
+            + [domain.pupils_in(by_grade, grades) for _, _, grades in domain.SCHOOL_LEVELS]
             + [sum(by_grade.values()), domain.STATE_LABELS[group["confirmation"]["state"]]])
     detail_cols = [col("no", "ที่", "int"), col("lao", "องค์กรปกครองส่วนท้องถิ่น", "text"),
                    col("code", "รหัสโรงเรียน", "text"), col("name", "ชื่อโรงเรียน", "text"),

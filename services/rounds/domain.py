@@ -1,6 +1,11 @@
-"""Round rules, pure: the state of a window at an instant, the deadline of each
-level of the confirmation chain, and a unit's deadline with its extensions."""
+"""Round rules, pure: the order of the levels' deadlines, a unit's deadline with
+its extensions, and the automatic extension after a revocation. The state of a
+window at an instant and the default deadlines of the levels are the calendar
+rules every service shares (:mod:`services.common.rounds_calendar`)."""
+from __future__ import annotations
+
 import datetime as dt
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 from services.common.hierarchy import is_ancestor_or_self
 from services.common.vocabulary import LEVELS
@@ -9,64 +14,39 @@ from services.common.vocabulary import LEVELS
 DEADLINE_LEVELS = ("institution", "lao", "province")
 # the levels an extension may name (None: every level)
 EXTENSION_LEVELS = DEADLINE_LEVELS
-# the seeds' default: provinces confirm until a day after the LAOs' deadline
-PROVINCE_AFTER_LAO = dt.timedelta(days=1)
+
+Deadlines = Mapping[str, Optional[dt.datetime]]
 
 
-def state_at(opens_at, closes_at, finalized_at, now):
-    """``scheduled`` before the window, ``open`` inside it (closes_at excluded;
-    ``None``: no deadline), ``closed`` after it, ``finalized`` once the
-    department has confirmed."""
-    if finalized_at is not None:
-        return "finalized"
-    if now < opens_at:
-        return "scheduled"
-    if closes_at is None or now < closes_at:
-        return "open"
-    return "closed"
-
-
-def deadlines(closes_at, lao=None, province=None, department=None):
-    """The effective deadline of each level from the round's ``closes_at`` (the
-    institutions') and the overrides set (``None``: the default). The LAOs
-    default to the institutions' deadline, the provinces to a day after the
-    LAOs', the department to none (its confirmation finalises the round)."""
-    lao_at = lao or closes_at
-    if province is None:
-        try:
-            province = lao_at + PROVINCE_AFTER_LAO
-        except OverflowError:  # the last day there is: nothing comes after it
-            province = lao_at
-    return {"institution": closes_at, "lao": lao_at, "province": province, "department": department}
-
-
-def deadline_order_problems(effective):
+def deadline_order_problems(effective: Deadlines) -> Dict[str, str]:
     """``{level: message}`` for each level whose deadline falls before the one
     below it (institution <= lao <= province <= department)."""
-    problems = {}
-    previous = None
+    problems: Dict[str, str] = {}
+    previous: Optional[str] = None
     for level in LEVELS:
         at = effective.get(level)
         if at is None:
             continue
-        if previous is not None and at < effective[previous]:
+        before = effective[previous] if previous is not None else None
+        if before is not None and at < before:
             problems[level] = f"must not be before the {previous} deadline"
         previous = level
     return problems
 
 
-def extension_applies(ext_level, level):
+def extension_applies(ext_level: Optional[str], level: str) -> bool:
     """An extension for every level (``None``) or for ``level`` itself."""
     return ext_level is None or ext_level == level
 
 
-def extension_floor(effective, ext_level):
+def extension_floor(effective: Deadlines, ext_level: Optional[str]) -> Optional[dt.datetime]:
     """An extension must end after this: its level's deadline, or for every
     level the round's (the institutions') deadline."""
     return effective["institution" if ext_level is None else ext_level]
 
 
-def effective_closes_at(base_closes_at, extensions, unit_path, level="institution"):
+def effective_closes_at(base_closes_at: Optional[dt.datetime], extensions: Iterable[Sequence[Any]],
+                        unit_path: str, level: str = "institution") -> Tuple[Optional[dt.datetime], bool]:
     """The latest deadline among the level's and the extensions granted to the
     unit or to any unit above it, for that level or for every level.
     ``extensions``: ``(path, closes_at)`` (every level) or ``(path, closes_at, level)``."""
@@ -81,7 +61,8 @@ def effective_closes_at(base_closes_at, extensions, unit_path, level="institutio
     return closes_at, extended
 
 
-def automatic_extension(deadline, existing, revoked_at, hours):
+def automatic_extension(deadline: Optional[dt.datetime], existing: Optional[dt.datetime],
+                        revoked_at: dt.datetime, hours: float) -> Optional[dt.datetime]:
     """The deadline of the automatic extension a revocation at ``revoked_at``
     gives a unit whose effective deadline is ``deadline`` (``None``: no
     deadline, nothing to give), or ``None`` when it gives none: only a

@@ -9,21 +9,24 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.context import require_actor
 from services.common.errors import conflict, forbidden, not_found, validation_error
-from services.common.hierarchy import is_ancestor_or_self, level_of
-from services.common.vocabulary import LEVELS
+from services.common.hierarchy import is_ancestor_or_self
 from services.common.jsonutil import plain
+from services.common.round_settings import requests_of
+from services.common.rounds_calendar import deadlines, state_at
 from services.common.validation import load, page
+from services.common.values import Unit
+from services.common.vocabulary import LEVELS
 from services.rounds import domain
-from services.rounds.domain import effective_closes_at, state_at
+from services.rounds.domain import effective_closes_at
 from services.rounds.models import EVERY_LEVEL, extensions, rounds
-from services.rounds.schemas import ExtensionCreate, RoundCreate, RoundUpdate, requests_of
+from services.rounds.schemas import ExtensionCreate, RoundCreate, RoundUpdate
 
 ROUND_FIELDS = ("id", "academic_year", "number", "census_date", "opens_at", "closes_at", "settings",
                 "finalized_at", "created_at", "version")
 
 
-def _now(session):
-    return session.execute(select(func.now())).scalar_one()
+def _now(uow):
+    return uow.execute(select(func.now())).scalar_one()
 
 
 # the override column of each level above the institutions (NULL: the default)
@@ -33,7 +36,7 @@ DEADLINE_COLUMNS = {"lao": "lao_closes_at", "province": "province_closes_at",
 
 def effective_deadlines(row):
     m = row._mapping
-    return domain.deadlines(m["closes_at"], **{level: m[col] for level, col in DEADLINE_COLUMNS.items()})
+    return deadlines(m["closes_at"], **{level: m[col] for level, col in DEADLINE_COLUMNS.items()})
 
 
 def round_dict(row, now):
@@ -57,7 +60,7 @@ def _deadline_values(given):
     return {DEADLINE_COLUMNS[level]: at for level, at in (given or {}).items()}
 
 
-def _round_row(session, round_id, lock=False):
+def _round_row(uow, round_id, lock=False):
     try:
         round_id = int(round_id)
     except (TypeError, ValueError):
@@ -65,21 +68,21 @@ def _round_row(session, round_id, lock=False):
     stmt = select(rounds).where(rounds.c.id == round_id)
     if lock:
         stmt = stmt.with_for_update()
-    row = session.execute(stmt).first()
+    row = uow.execute(stmt).first()
     if row is None:
         raise not_found("round")
     return row
 
 
-def _require_department(actor):
-    actor = require_actor(actor)
+def _require_department(uow):
+    actor = require_actor(uow.actor)
     if not (actor.is_system or actor.role == "department"):
         raise forbidden("only the department manages rounds")
     return actor
 
 
-def create_round(uow, actor, data):
-    actor = _require_department(actor)
+def create_round(uow, data):
+    actor = _require_department(uow)
     data = load(RoundCreate(), data)
     try:
         with uow.session.begin_nested():
@@ -92,8 +95,8 @@ def create_round(uow, actor, data):
             ).returning(rounds.c.id)).scalar_one()
     except IntegrityError:
         raise conflict(f"round {data['number']} of academic year {data['academic_year']} exists")
-    row = _round_row(uow.session, round_id)
-    result = round_dict(row, _now(uow.session))
+    row = _round_row(uow, round_id)
+    result = round_dict(row, _now(uow))
     uow.audit("create", "round", round_id, {k: result[k] for k in (
         "academic_year", "number", "census_date", "opens_at", "closes_at", "deadlines")})
     uow.emit("round_created", {"round": result})
@@ -101,12 +104,12 @@ def create_round(uow, actor, data):
     return result
 
 
-def update_round(uow, actor, round_id, data):
-    _require_department(actor)
+def update_round(uow, round_id, data):
+    _require_department(uow)
     data = load(RoundUpdate(), data)
     if not data:
         raise validation_error({"_schema": ["nothing to change"]})
-    row = _round_row(uow.session, round_id, lock=True)
+    row = _round_row(uow, round_id, lock=True)
     if row.finalized_at is not None:
         raise conflict("the round is finalized")
     opens_at = data.get("opens_at", row.opens_at)
@@ -116,29 +119,29 @@ def update_round(uow, actor, round_id, data):
     values = {k: v for k, v in data.items() if k != "deadlines"}
     values.update(_deadline_values(data.get("deadlines")))
     overrides = {level: values.get(col, row._mapping[col]) for level, col in DEADLINE_COLUMNS.items()}
-    problems = domain.deadline_order_problems(domain.deadlines(closes_at, **overrides))
+    problems = domain.deadline_order_problems(deadlines(closes_at, **overrides))
     if problems:
         raise validation_error({"deadlines": problems})
     if "settings" in values:
         values["settings"] = plain(values["settings"])
-    now = _now(uow.session)
+    now = _now(uow)
     before_dict = round_dict(row, now)
     uow.execute(update(rounds).where(rounds.c.id == row.id).values(
         **values, updated_at=func.now(), version=rounds.c.version + 1))
     before = {k: before_dict[k] for k in data}
-    row = _round_row(uow.session, row.id)
-    result = round_dict(row, _now(uow.session))
+    row = _round_row(uow, row.id)
+    result = round_dict(row, _now(uow))
     uow.audit("update", "round", row.id, {"before": before, "after": {k: result[k] for k in data}})
     uow.emit("round_changed", {"round": result})
     uow.commit()
     return result
 
 
-def get_round(session, round_id):
-    return round_dict(_round_row(session, round_id), _now(session))
+def get_round(uow, round_id):
+    return round_dict(_round_row(uow, round_id), _now(uow))
 
 
-def list_rounds(session, limit=None, offset=None, academic_year=None):
+def list_rounds(uow, limit=None, offset=None, academic_year=None):
     limit, offset = page(limit, offset)
     stmt = select(rounds)
     count = select(func.count()).select_from(rounds)
@@ -149,25 +152,27 @@ def list_rounds(session, limit=None, offset=None, academic_year=None):
             raise validation_error({"academic_year": ["must be an integer"]})
         stmt = stmt.where(rounds.c.academic_year == year)
         count = count.where(rounds.c.academic_year == year)
-    now = _now(session)
-    rows = session.execute(stmt.order_by(rounds.c.academic_year.desc(), rounds.c.number.desc())
+    now = _now(uow)
+    rows = uow.execute(stmt.order_by(rounds.c.academic_year.desc(), rounds.c.number.desc())
                            .limit(limit).offset(offset))
     return {"items": [round_dict(r, now) for r in rows],
-            "total": session.execute(count).scalar_one()}
+            "total": uow.execute(count).scalar_one()}
 
 
-def add_extension(uow, actor, round_id, data, unit):
-    """``unit`` is the registry's record of ``data['org_unit_id']``."""
-    actor = require_actor(actor)
+def add_extension(uow, ports, round_id, data):
+    """Extend the round's deadline for a unit and everything beneath it, at one
+    level or at every level (the department, or a province in its subtree)."""
+    actor = require_actor(uow.actor)
     data = load(ExtensionCreate(), data)
+    unit = ports.directory.get(data["org_unit_id"])
     if unit is None:
         raise not_found("org unit")
     if not actor.is_system:
         if actor.role not in ("department", "province"):
             raise forbidden("extensions are granted by the department or a province")
-        if not is_ancestor_or_self(actor.path, unit["path"]):
+        if not is_ancestor_or_self(actor.path, unit.path):
             raise not_found("org unit")
-    row = _round_row(uow.session, round_id, lock=True)
+    row = _round_row(uow, round_id, lock=True)
     if row.finalized_at is not None:
         raise conflict("the round is finalized")
     level = data.get("level")
@@ -176,23 +181,23 @@ def add_extension(uow, actor, round_id, data, unit):
             f"an extension must end after the {level} deadline" if level
             else "an extension must end after the round's deadline"]})
     stmt = pg_insert(extensions).values(
-        round_id=row.id, org_unit_id=unit["id"], org_unit_path=unit["path"], level=level or EVERY_LEVEL,
+        round_id=row.id, org_unit_id=unit.id, org_unit_path=unit.path, level=level or EVERY_LEVEL,
         closes_at=data["closes_at"], automatic=False, created_by=actor.user_id or None)
     stmt = stmt.on_conflict_do_update(constraint="uq_extensions_round_unit_level", set_={
         "closes_at": stmt.excluded.closes_at, "created_by": stmt.excluded.created_by,
         "automatic": False, "created_at": func.now()}).returning(*extensions.c)
     ext = ext_dict(uow.execute(stmt).first())
-    uow.audit("extend", "round", row.id, {"org_unit_id": unit["id"], "level": level,
+    uow.audit("extend", "round", row.id, {"org_unit_id": unit.id, "level": level,
                                           "closes_at": ext["closes_at"]})
     uow.emit("extension_granted", {"round_id": row.id, "extension": ext})
     uow.commit()
     return ext
 
 
-def list_extensions(session, actor, round_id):
-    actor = require_actor(actor)
-    row = _round_row(session, round_id)
-    rows = session.execute(select(extensions).where(extensions.c.round_id == row.id)
+def list_extensions(uow, round_id):
+    actor = require_actor(uow.actor)
+    row = _round_row(uow, round_id)
+    rows = uow.execute(select(extensions).where(extensions.c.round_id == row.id)
                            .order_by(extensions.c.org_unit_path))
     items = [ext_dict(r) for r in rows]
     # a user sees the extensions that concern its subtree or the units above it
@@ -201,9 +206,9 @@ def list_extensions(session, actor, round_id):
     return {"items": items, "total": len(items)}
 
 
-def _extensions_of(session, round_id):
+def _extensions_of(uow, round_id):
     return [(e.org_unit_path, e.closes_at, None if e.level == EVERY_LEVEL else e.level)
-            for e in session.execute(select(extensions.c.org_unit_path, extensions.c.closes_at,
+            for e in uow.execute(select(extensions.c.org_unit_path, extensions.c.closes_at,
                                             extensions.c.level).where(extensions.c.round_id == round_id))]
 
 
@@ -213,16 +218,16 @@ def check_level(level):
     return level
 
 
-def windows(session, round_id, unit_paths, level="institution"):
+def windows(uow, round_id, unit_paths, level="institution"):
     """Whether the round is open for each unit at ``level``, honouring the
     level's deadline and extensions. The department's window stays open from
     opens_at until the round is finalised; its closes_at (its planned
     finalisation, by default the provinces' deadline) is only shown."""
     level = check_level(level or "institution")
-    row = _round_row(session, round_id)
-    now = _now(session)
+    row = _round_row(uow, round_id)
+    now = _now(uow)
     base = effective_deadlines(row)[level]
-    exts = _extensions_of(session, row.id) if level in domain.DEADLINE_LEVELS else []
+    exts = _extensions_of(uow, row.id) if level in domain.DEADLINE_LEVELS else []
     result = []
     for path in unit_paths:
         if level in domain.DEADLINE_LEVELS:
@@ -239,6 +244,12 @@ def windows(session, round_id, unit_paths, level="institution"):
     return result
 
 
+def round_and_window(uow, round_id, unit_path):
+    """The round and its window for one unit, read together (one round trip
+    for every edit of a learner instead of two)."""
+    return {"round": get_round(uow, round_id), "window": windows(uow, round_id, [unit_path])[0]}
+
+
 def _instant(value):
     if isinstance(value, dt.datetime):
         return value
@@ -250,31 +261,31 @@ def extend_after_revocation(uow, event):
     extensions included) gives the unit an automatic extension of the round's
     ``requests.revocation_extension_hours`` from the revocation; an extension
     is never shortened. Returns the extension, or None when none is due."""
-    unit = event["org_unit"]
-    level = level_of(unit["type"])
+    unit = Unit.from_record(event["org_unit"])
+    level = unit.level
     if level not in domain.DEADLINE_LEVELS:
         return None
-    row = _round_row(uow.session, event["round"]["id"], lock=True)
+    row = _round_row(uow, event["round"]["id"], lock=True)
     if row.finalized_at is not None:
         return None
     revoked_at = _instant(event.get("occurred_at") or event["revoked_at"])
-    deadline, _ = effective_closes_at(effective_deadlines(row)[level], _extensions_of(uow.session, row.id),
-                                      unit["path"], level)
+    deadline, _ = effective_closes_at(effective_deadlines(row)[level], _extensions_of(uow, row.id),
+                                      unit.path, level)
     own = uow.execute(select(extensions.c.closes_at).where(
-        extensions.c.round_id == row.id, extensions.c.org_unit_id == unit["id"],
+        extensions.c.round_id == row.id, extensions.c.org_unit_id == unit.id,
         extensions.c.level == level).with_for_update()).scalar_one_or_none()
     hours = requests_of(row.settings)["revocation_extension_hours"]
     closes_at = domain.automatic_extension(deadline, own, revoked_at, hours)
     if closes_at is None:
         return None
     stmt = pg_insert(extensions).values(
-        round_id=row.id, org_unit_id=unit["id"], org_unit_path=unit["path"], level=level,
+        round_id=row.id, org_unit_id=unit.id, org_unit_path=unit.path, level=level,
         closes_at=closes_at, automatic=True, created_by=None)
     stmt = stmt.on_conflict_do_update(constraint="uq_extensions_round_unit_level", set_={
         "closes_at": func.greatest(extensions.c.closes_at, stmt.excluded.closes_at),
         "automatic": True, "created_by": None, "created_at": func.now()}).returning(*extensions.c)
     ext = ext_dict(uow.execute(stmt).first())
-    uow.audit("extend", "round", row.id, {"org_unit_id": unit["id"], "level": level,
+    uow.audit("extend", "round", row.id, {"org_unit_id": unit.id, "level": level,
                                           "closes_at": ext["closes_at"], "automatic": True,
                                           "revoked_at": plain(revoked_at)})
     uow.emit("extension_granted", {"round_id": row.id, "extension": ext}, include_actor=False)
@@ -294,7 +305,7 @@ def announce_transitions(uow):
         .where(rounds.c.finalized_at.is_(None), rounds.c.notified_state.is_distinct_from(current))
         .with_for_update(skip_locked=True)
     ).all()
-    now = _now(uow.session)
+    now = _now(uow)
     announced = []
     for row in rows:
         event_type = {"open": "round_opened", "closed": "round_closed"}.get(row.current)
@@ -307,7 +318,7 @@ def announce_transitions(uow):
 
 
 def finalize(uow, round_id, finalized_at=None):
-    row = _round_row(uow.session, round_id, lock=True)
+    row = _round_row(uow, round_id, lock=True)
     if row.finalized_at is not None:
         return False
     uow.execute(update(rounds).where(rounds.c.id == row.id).values(

@@ -11,6 +11,9 @@ import random
 from stdnum.th import pin
 
 from services.common.context import Actor
+from services.common.errors import not_found
+from services.common.units import MemoryStore
+from services.enrollment.ports import Ports
 
 _ids = itertools.count(50_000_000 + (os.getpid() % 1000) * 10_000)
 FIRST_NAMES = ("สมชาย", "สมหญิง", "ณัฐวุฒิ", "กนกวรรณ", "ธนากร", "พิมพ์ชนก", "ปวีณา", "ศุภชัย")
@@ -70,3 +73,55 @@ def birth_for_age(census, years, days_after_birthday=30):
     census = dt.date.fromisoformat(census)
     born = census.replace(year=census.year - years) - dt.timedelta(days=days_after_birthday)
     return born.isoformat()
+
+
+# -- the other services, in memory --------------------------------------------------------------
+
+class FakeRegistry:
+    """The registry's ``get_units`` and ``subtree`` over records kept here."""
+
+    def __init__(self, records=()):
+        self.records = {r["id"]: r for r in records}
+        self.calls = []
+
+    def get_units(self, ids):
+        self.calls.append(list(ids))
+        return [self.records[i] for i in ids if i in self.records]
+
+    def subtree(self, unit_id, types=None, statuses=None):
+        top = self.records[unit_id]
+        return [r for r in self.records.values()
+                if r["id"] != unit_id and r["path"].startswith(top["path"])
+                and (types is None or r["type"] in types) and (statuses is None or r["status"] in statuses)]
+
+
+class FakeRounds:
+    """The rounds service's reads over round records kept here; every window is
+    open (or closed) as ``open`` says."""
+
+    def __init__(self, rounds=(), open=True):
+        self.rounds = {r["id"]: r for r in rounds}
+        self.open = open
+        self.listed = []
+
+    def get_round(self, round_id):
+        if round_id not in self.rounds:
+            raise not_found("round")
+        return self.rounds[round_id]
+
+    def round_and_window(self, round_id, unit_path):
+        round_ = self.get_round(round_id)
+        return {"round": round_, "window": dict(window(round_, self.open), unit_path=unit_path)}
+
+    def list_rounds(self, limit=10, offset=0, academic_year=None):
+        self.listed.append(academic_year)
+        return {"items": [r for r in self.rounds.values() if r["academic_year"] == academic_year]}
+
+
+def ports(*records, open=True, db=None):
+    """:class:`Ports` over these unit and round records (units have a ``type``);
+    with ``db``, units are kept in its table as the service keeps them, else in memory."""
+    units = [r for r in records if "type" in r]
+    rounds = [r for r in records if "type" not in r]
+    return Ports(db, FakeRegistry(units), FakeRounds(rounds, open),
+                 store=None if db is not None else MemoryStore())

@@ -21,8 +21,8 @@ def rows(learners, first_row):
 def send(db_for, school, round_, batch, import_id):
     db = db_for("enrollment", fx.actor_of(school))
     with db.uow() as uow:
-        return imports.import_rows(uow, db.actor, school, round_, fx.window(round_), COLUMNS, batch,
-                                   imports.import_key(import_id))
+        return imports.import_rows(uow, fx.ports(school, round_), round_["id"], school["id"], COLUMNS, batch,
+                                   import_id)
 
 
 def test_batches_of_one_import(db_for):

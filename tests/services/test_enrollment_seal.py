@@ -10,12 +10,20 @@ from sqlalchemy import func, select
 from services.common.context import Actor
 from services.common.db import COMMON
 from services.common.errors import LecError
+from services.common.values import Unit
 from services.enrollment import handlers, sealing
 from services.enrollment.models import learners, seals
 from tests.services import enrollment_fixtures as fx
 
 # the confirmation service's calls, as its timers make them
 SYSTEM = Actor.system("confirmation")
+U = Unit.from_record
+
+
+def acting(uow, actor):
+    """The unit of work, acting as ``actor``."""
+    uow.actor = actor
+    return uow
 
 
 @pytest.fixture
@@ -28,7 +36,7 @@ def place():
 def add(db_for, school, round_, window, **over):
     db = db_for("enrollment", fx.actor_of(school))
     with db.uow() as uow:
-        return handlers.add_learner(uow, db.actor, school, round_, window, fx.learner(**over))
+        return handlers.add_learner(uow, fx.ports(school, round_), round_["id"], school["id"], fx.learner(**over))
 
 
 def outbox(db_for, event_type, **match):
@@ -45,12 +53,12 @@ def test_seal_counts_learners_and_is_idempotent(db_for, place):
         add(db_for, school, round_, window, grade=grade)
     db = db_for("enrollment", fx.actor_of(school))
     with db.uow() as uow:
-        first = sealing.seal(uow, db.actor, round_["id"], school)
+        first = sealing.seal_data(uow, round_["id"], U(school))
     assert first["counts"] == {"total": 4, "by_grade": {"p1": 2, "p2": 1, "m3": 1}}
     assert first["unit"] == {"id": school["id"], "type": "school", "path": school["path"]}
     assert first["schools"] == [] and first["sealed_at"]
     with db.uow() as uow:
-        again = sealing.seal(uow, db.actor, round_["id"], school)
+        again = sealing.seal_data(uow, round_["id"], U(school))
     assert again == first  # the counts sealed the first time, same instant
     sealed_events = outbox(db_for, "unit_sealed", round_id=round_["id"])
     assert len(sealed_events) == 1
@@ -67,30 +75,27 @@ def test_sealed_unit_refuses_every_edit_until_unsealed(db_for, place):
     kept = add(db_for, school, round_, window)
     db = db_for("enrollment", fx.actor_of(school))
     with db.uow() as uow:
-        sealing.seal(uow, SYSTEM, round_["id"], school)
+        sealing.seal_data(acting(uow, SYSTEM), round_["id"], U(school))
     attempts = [
-        lambda uow: handlers.add_learner(uow, db.actor, school, round_, window, fx.learner()),
-        lambda uow: handlers.update_learner(uow, db.actor, school, round_, window, kept["id"],
-                                            {"grade": "p2"}),
-        lambda uow: handlers.remove_learner(uow, db.actor, school, round_, window, kept["id"],
-                                            {"reason": "moved_out"}),
+        lambda uow: handlers.add_learner(uow, fx.ports(school, round_), round_["id"], school["id"], fx.learner()),
+        lambda uow: handlers.update_learner(uow, fx.ports(school, round_), kept["id"], {"grade": "p2"}),
+        lambda uow: handlers.remove_learner(uow, fx.ports(school, round_), kept["id"], {"reason": "moved_out"}),
     ]
     for attempt in attempts:
         with db.uow() as uow, pytest.raises(LecError) as err:
             attempt(uow)
         assert err.value.code == "unit_confirmed"
     with db.uow() as uow:
-        assert sealing.unseal(uow, SYSTEM, round_["id"], school) == {
+        assert sealing.unseal(acting(uow, SYSTEM), fx.ports(school), round_["id"], school["id"]) == {
             "round_id": round_["id"], "unit_id": school["id"], "sealed": False}
     with db.uow() as uow:  # idempotent
-        sealing.unseal(uow, SYSTEM, round_["id"], school)
+        sealing.unseal(acting(uow, SYSTEM), fx.ports(school), round_["id"], school["id"])
     assert len(outbox(db_for, "unit_unsealed", round_id=round_["id"])) == 1
     with db.uow() as uow:
-        changed = handlers.update_learner(uow, db.actor, school, round_, window, kept["id"],
-                                          {"grade": "p2"})
+        changed = handlers.update_learner(uow, fx.ports(school, round_), kept["id"], {"grade": "p2"})
     assert changed["grade"] == "p2" and changed["version"] == 2
     with db.uow() as uow:
-        resealed = sealing.seal(uow, SYSTEM, round_["id"], school)
+        resealed = sealing.seal_data(acting(uow, SYSTEM), round_["id"], U(school))
     assert resealed["counts"] == {"total": 1, "by_grade": {"p2": 1}}
 
 
@@ -99,11 +104,11 @@ def test_seal_is_checked_against_the_callers_subtree(db_for, place):
     stranger = fx.actor_of(fx.unit("school"))
     db = db_for("enrollment", stranger)
     with db.uow() as uow, pytest.raises(LecError) as err:
-        sealing.seal(uow, db.actor, round_["id"], school)
+        sealing.seal_data(uow, round_["id"], U(school))
     assert err.value.code == "not_found"
     province = dict(school, type="province")
     with db.uow() as uow, pytest.raises(LecError) as err:
-        sealing.seal(uow, SYSTEM, round_["id"], province)
+        sealing.seal_data(acting(uow, SYSTEM), round_["id"], U(province))
     assert err.value.code == "validation_error"
 
 
@@ -113,23 +118,24 @@ def test_lao_seal_locks_headcounts_and_sums_its_other_schools(db_for):
     closed_school = fx.unit("other_school", parent=lao, affiliation="bpp")
     empty_school = fx.unit("other_school", parent=lao, affiliation="obec")
     round_ = fx.round_()
-    window = fx.window(round_)
     db = db_for("enrollment", fx.actor_of(lao, role="lao"))
     with db.uow() as uow:
-        handlers.set_headcount(uow, db.actor, open_school, lao, window, {"counts": {"p1": 30, "p2": 25}})
+        handlers.set_headcount(uow, fx.ports(lao, open_school, round_), round_["id"], open_school["id"],
+                               {"counts": {"p1": 30, "p2": 25}})
     with db.uow() as uow:
-        handlers.set_headcount(uow, db.actor, closed_school, lao, window, {"counts": {"p1": 12}})
+        handlers.set_headcount(uow, fx.ports(lao, closed_school, round_), round_["id"], closed_school["id"],
+                               {"counts": {"p1": 12}})
     closed_school = dict(closed_school, status="closed", closed_on="2026-05-01")
     with db.uow() as uow:
-        assert handlers.school_closed(uow, closed_school) == 1
+        assert handlers.school_closed(uow, fx.ports(round_), U(closed_school)) == 1
         uow.commit()
     with db.session() as s:
-        live = sealing.live_counts(s, round_["id"], {lao["id"]: lao, open_school["id"]: open_school,
-                                                     closed_school["id"]: closed_school})
+        live = sealing.live_counts(s, round_["id"], {u["id"]: U(u) for u in (lao, open_school, closed_school)})
     assert live[lao["id"]] == {"total": 55, "by_grade": {"p1": 30, "p2": 25}}
     assert live[closed_school["id"]] == {"total": 0, "by_grade": {}}
     with db.uow() as uow:
-        sealed = sealing.seal(uow, db.actor, round_["id"], lao, [open_school, closed_school, empty_school])
+        sealed = sealing.seal_data(uow, round_["id"], U(lao),
+                                   [U(s) for s in (open_school, closed_school, empty_school)])
     assert sealed["counts"] == {"total": 55, "by_grade": {"p1": 30, "p2": 25}}
     by_id = {s["id"]: s for s in sealed["schools"]}
     assert by_id[open_school["id"]]["counts"]["total"] == 55 and not by_id[open_school["id"]]["closed"]
@@ -138,7 +144,8 @@ def test_lao_seal_locks_headcounts_and_sums_its_other_schools(db_for):
                                           "counts": {"total": 0, "by_grade": {}}}
     assert by_id[empty_school["id"]]["counts"] == {"total": 0, "by_grade": {}}
     with db.uow() as uow, pytest.raises(LecError) as err:
-        handlers.set_headcount(uow, db.actor, open_school, lao, window, {"counts": {"p1": 31}})
+        handlers.set_headcount(uow, fx.ports(lao, open_school, round_), round_["id"], open_school["id"],
+                               {"counts": {"p1": 31}})
     assert err.value.code == "unit_confirmed"
 
 
@@ -182,11 +189,11 @@ def _race_once(db_for, attempt):
         try:
             with db.uow() as uow:
                 if i % 4 == 3 and existing:
-                    handlers.remove_learner(uow, db.actor, school, round_, window, existing.pop()["id"],
+                    handlers.remove_learner(uow, fx.ports(school, round_), existing.pop()["id"],
                                             {"reason": "not_found"})
                     outcomes["removed"] += 1
                 else:
-                    handlers.add_learner(uow, db.actor, school, round_, window,
+                    handlers.add_learner(uow, fx.ports(school, round_), round_["id"], school["id"],
                                          fx.learner(rng=rng, grade=rng.choice(["p1", "p4", "m2"])))
                     outcomes["added"] += 1
         except LecError as exc:
@@ -204,7 +211,7 @@ def _race_once(db_for, attempt):
         eventlet.sleep(0.06 + rng.random() * 0.08)
         db = db_for("enrollment")
         with db.uow() as uow:
-            sealed = sealing.seal(uow, SYSTEM, round_["id"], school)
+            sealed = sealing.seal_data(acting(uow, SYSTEM), round_["id"], U(school))
         seal_done.send()
         return sealed
 
@@ -235,12 +242,12 @@ def test_a_seal_waits_for_changes_in_flight_only_so_long(db_for, place, monkeypa
     monkeypatch.setenv("LEC_SEAL_LOCK_TIMEOUT", "0.3")
     editor = db_for("enrollment", fx.actor_of(school))
     with editor.uow() as busy:
-        sealing.lock_for_edit(busy, round_["id"], school)  # an edit in flight, not committed
+        sealing.lock_for_edit(busy, round_["id"], U(school))  # an edit in flight, not committed
         db = db_for("enrollment")
         with db.uow() as uow, pytest.raises(LecError) as err:
-            sealing.seal(uow, SYSTEM, round_["id"], school)
+            sealing.seal_data(acting(uow, SYSTEM), round_["id"], U(school))
         assert err.value.code == "conflict"
     with db.session() as s:
         assert sealing.seal_state(s, round_["id"], [school["id"]])[str(school["id"])]["sealed"] is False
     with db.uow() as uow:  # once the change is over, the seal goes through
-        assert sealing.seal(uow, SYSTEM, round_["id"], school)["counts"]["total"] == 0
+        assert sealing.seal_data(acting(uow, SYSTEM), round_["id"], U(school))["counts"]["total"] == 0

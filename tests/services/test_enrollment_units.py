@@ -8,8 +8,8 @@ from sqlalchemy import select
 from services.common.context import Actor
 from services.common.db import COMMON
 from services.enrollment import handlers, sealing
+from services.common.values import Unit
 from services.enrollment.models import headcounts, units
-from services.enrollment.outside import Outside
 from services.enrollment.service import EnrollmentService
 from tests.services import enrollment_fixtures as fx
 
@@ -56,9 +56,9 @@ def test_a_closed_other_school_counts_zero_unless_already_sealed(db_for):
     lao_db = db_for("enrollment", fx.actor_of(lao, role="lao"))
     for r in (open_round, sealed_round):
         with lao_db.uow() as uow:
-            handlers.set_headcount(uow, lao_db.actor, school, lao, fx.window(r), {"counts": {"p4": 17}})
-    with db.uow() as uow:
-        sealing.seal(uow, Actor.system("confirmation"), sealed_round["id"], lao, [school])
+            handlers.set_headcount(uow, fx.ports(lao, school, r), r["id"], school["id"], {"counts": {"p4": 17}})
+    with db_for("enrollment", Actor.system("confirmation")).uow() as uow:
+        sealing.seal_data(uow, sealed_round["id"], Unit.from_record(lao), [Unit.from_record(school)])
     service.on_unit_changed(event("closed", dict(school, status="closed", closed_on="2026-07-01",
                                                  version=2)))
     with db.session() as s:
@@ -74,25 +74,15 @@ def test_a_closed_other_school_counts_zero_unless_already_sealed(db_for):
                     (open_round["id"], 0, True)]
 
 
-class FakeRegistry:
-    def __init__(self, records):
-        self.records = {r["id"]: r for r in records}
-        self.calls = []
-
-    def get_units(self, ids):
-        self.calls.append(list(ids))
-        return [self.records[i] for i in ids if i in self.records]
-
-
 def test_the_copy_is_read_first_and_refreshed_when_a_unit_would_be_refused(db_for):
     db = db_for("enrollment")
     school = fx.unit("school", status="pending")
-    registry = FakeRegistry([school])
-    outside = Outside(db, registry, rounds=None)
-    assert outside.unit(school["id"])["status"] == "pending"
-    assert outside.unit(school["id"])["status"] == "pending"
+    ports = fx.ports(school, db=db)
+    registry = ports.registry
+    assert ports.unit(school["id"]).status == "pending"
+    assert fx.ports(school, db=db).unit(school["id"]).status == "pending"  # another worker
     assert registry.calls == [[school["id"]]]  # the second read came from the table
     registry.records[school["id"]] = dict(school, status="active", version=2)
-    assert outside.active_unit(school["id"])["status"] == "active"
+    assert ports.active_unit(school["id"]).status == "active"
     assert stored(db, school["id"]).status == "active"
-    assert outside.units([987_654_321_000]) == {}
+    assert ports.units([987_654_321_000]) == {}

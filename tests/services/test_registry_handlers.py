@@ -32,7 +32,7 @@ def test_racing_creates_of_one_code_give_exactly_one_unit(db_for, root_actor):
     def create():
         with db_for("registry", root_actor).uow() as uow:
             try:
-                results.append(handlers.create_unit(uow, root_actor, {
+                results.append(handlers.create_unit(uow, {
                     "code": code, "name": "แข่ง", "type": "province", "parent_id": root_actor.org_unit_id}))
             except LecError as exc:
                 results.append(exc.code)
@@ -49,22 +49,22 @@ def test_racing_creates_of_one_code_give_exactly_one_unit(db_for, root_actor):
 def test_is_ancestor_and_subtree(db_for, root_actor):
     db = db_for("registry", root_actor)
     with db.uow() as uow:
-        p = handlers.create_unit(uow, root_actor, {"code": unique("P"), "name": "p", "type": "province",
+        p = handlers.create_unit(uow, {"code": unique("P"), "name": "p", "type": "province",
                                                    "parent_id": root_actor.org_unit_id})
     with db.uow() as uow:
-        lao = handlers.create_unit(uow, root_actor, {"code": unique("L"), "name": "l", "type": "lao",
+        lao = handlers.create_unit(uow, {"code": unique("L"), "name": "l", "type": "lao",
                                                      "parent_id": p["id"]})
-    with db.session() as s:
-        assert handlers.is_ancestor(s, p["id"], lao["id"]) is True
-        assert handlers.is_ancestor(s, lao["id"], p["id"]) is False
-        assert handlers.is_ancestor(s, lao["id"], lao["id"]) is False
-        assert [u["id"] for u in handlers.subtree(s, p["id"])] == [lao["id"]]
+    with db.uow() as uow:
+        assert handlers.is_ancestor(uow, p["id"], lao["id"]) is True
+        assert handlers.is_ancestor(uow, lao["id"], p["id"]) is False
+        assert handlers.is_ancestor(uow, lao["id"], lao["id"]) is False
+        assert [u["id"] for u in handlers.subtree(uow, p["id"])] == [lao["id"]]
 
 
 def test_every_change_is_audited_with_its_actor(db_for, engines, root_actor):
     db = db_for("registry", root_actor)
     with db.uow() as uow:
-        unit = handlers.create_unit(uow, root_actor, {"code": unique("A"), "name": "a", "type": "province",
+        unit = handlers.create_unit(uow, {"code": unique("A"), "name": "a", "type": "province",
                                                       "parent_id": root_actor.org_unit_id})
     with engines["registry"].connect() as conn:
         row = conn.execute(handlers.text(

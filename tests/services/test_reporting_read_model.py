@@ -14,6 +14,7 @@ from services.common.context import Actor
 from services.common.db import COMMON
 from services.common.errors import LecError
 from services.reporting import queries
+from services.reporting.ports import Ports
 from services.reporting.schemas import LearnersAdded
 from services.reporting.service import ReportingService
 from tests.census import SETTINGS, Census
@@ -46,7 +47,7 @@ class Consumer:
 
     def __init__(self, db, rounds=None):
         self.db = db
-        self.rounds = FakeRounds(rounds or {})
+        self.ports = Ports(registry=None, rounds=FakeRounds(rounds or {}))
 
     def deliver(self, source, event_type, event):
         ROUTES[(source, event_type)](self, event)
@@ -75,9 +76,9 @@ def _cube_totals(cube):
 
 def assert_read_model_matches(db, census, round_id=None):
     round_id = round_id or census.round_id
-    with db.session() as session:
+    with db.uow() as uow:
         for unit in census.units.values():
-            report = queries.summary(session, SYSTEM, round_id, unit["id"])
+            report = queries.summary(uow, round_id, unit["id"])
             by_grade, by_sex, by_kind, ages = _cube_totals(census.cube_of(unit))
             where = f"{unit['type']} {unit['id']}"
             assert report["learners"]["by_grade"] == dict(+by_grade), where
@@ -93,7 +94,7 @@ def assert_read_model_matches(db, census, round_id=None):
             other = report["other_schools"]
             assert {k: other[k] for k in ("schools", "recorded", "closed")} == census.headcount_tally_of(unit), where
             if unit["type"] in ("department", "province", "lao"):
-                progress = queries.progress(session, SYSTEM, round_id, unit["id"])
+                progress = queries.progress(uow, round_id, unit["id"])
                 states = {i["unit"]["id"]: i["state"] for i in progress["items"]}
                 for child in census.children(unit):
                     assert states[child["id"]] == census.state.get(child["id"], "open"), child
@@ -152,7 +153,7 @@ def expected_budget(census, unit):
 
 @pytest.fixture
 def db(db_for):
-    return db_for("reporting")
+    return db_for("reporting", SYSTEM)
 
 
 def play(seed, steps=400):
@@ -176,13 +177,13 @@ def test_counts_equal_the_owners_after_a_random_session(db, seed):
     Consumer(db).deliver_all(census.events)
     assert any(s == "confirmed" for s in census.state.values())
     assert_read_model_matches(db, census)
-    with db.session() as session:
+    with db.uow() as uow:
         for unit in census.units.values():
-            report = queries.budget(session, SYSTEM, census.round_id, unit["id"])
+            report = queries.budget(uow, census.round_id, unit["id"])
             lunch, milk = expected_budget(census, unit)
             assert report["totals"]["all"]["lunch"] == pytest.approx(lunch), unit
             assert report["totals"]["all"]["milk"] == pytest.approx(milk), unit
-        rnd = queries.round_row(session, census.round_id)
+        rnd = queries.round_row(uow, census.round_id)
         assert rnd.finalized_at is not None
 
 
@@ -214,11 +215,11 @@ def test_redelivered_and_out_of_order_events_leave_the_same_result(db):
     assert_read_model_matches(db, census, other_round)
 
     # and a redelivery of everything once more changes nothing
-    with db.session() as session:
-        before = queries.summary(session, SYSTEM, other_round, census.department["id"])
+    with db.uow() as uow:
+        before = queries.summary(uow, other_round, census.department["id"])
     Consumer(db).deliver_all(deliveries)
-    with db.session() as session:
-        assert queries.summary(session, SYSTEM, other_round, census.department["id"]) == before
+    with db.uow() as uow:
+        assert queries.summary(uow, other_round, census.department["id"]) == before
 
 
 def test_older_versions_never_overwrite_newer_ones(db):
@@ -234,8 +235,8 @@ def test_older_versions_never_overwrite_newer_ones(db):
     added, changed, removed = [e for e in census.events if e[0] == "enrollment"]
     for event in (removed, changed, added):   # newest first
         consumer.deliver(*event)
-    with db.session() as session:
-        report = queries.summary(session, SYSTEM, round_id, school["id"])
+    with db.uow() as uow:
+        report = queries.summary(uow, round_id, school["id"])
     assert report["learners"]["total"] == 0
 
 
@@ -294,8 +295,8 @@ def budget_world(db, settings=None, lunch_pupils=40):
 def test_budget_worked_example_with_a_band_edge(db):
     census, u = budget_world(db, lunch_pupils=40)
     Consumer(db).deliver_all(census.events)
-    with db.session() as session:
-        report = queries.budget(session, SYSTEM, census.round_id, u["lao"]["id"])
+    with db.uow() as uow:
+        report = queries.budget(uow, census.round_id, u["lao"]["id"])
     lines = {ln["unit"]["id"]: ln for ln in report["lines"]}
     school = lines[u["school"]["id"]]
     # 40 pupils k1-p6: band 1-40 at 36 THB x 200 days; milk 7.35 x 260 days
@@ -317,8 +318,8 @@ def test_budget_worked_example_with_a_band_edge(db):
     census.confirm(u["school"])
     census.confirm(u["lao"])                  # seals the other school's 121 lunch pupils
     Consumer(db).deliver_all(census.events)
-    with db.session() as session:
-        report = queries.budget(session, SYSTEM, census.round_id, u["province"]["id"])
+    with db.uow() as uow:
+        report = queries.budget(uow, census.round_id, u["province"]["id"])
     lines = {ln["unit"]["id"]: ln for ln in report["lines"]}
     school = lines[u["school"]["id"]]
     assert (school["lunch_pupils"], school["lunch_band"], school["lunch_rate"]) == (41, "41-100", 27.0)
@@ -343,8 +344,8 @@ def test_budget_figures_come_from_the_round_settings(db):
     settings["lunch"]["cdc"].update(rate=25.0, days=200)
     census, u = budget_world(db, settings, lunch_pupils=12)
     Consumer(db).deliver_all(census.events)
-    with db.session() as session:
-        report = queries.budget(session, SYSTEM, census.round_id, u["lao"]["id"])
+    with db.uow() as uow:
+        report = queries.budget(uow, census.round_id, u["lao"]["id"])
     lines = {ln["unit"]["id"]: ln for ln in report["lines"]}
     assert lines[u["school"]["id"]]["lunch"] == 12 * 30 * 180
     assert lines[u["school"]["id"]]["milk"] == pytest.approx(12 * 8.59 * 230)
@@ -352,7 +353,7 @@ def test_budget_figures_come_from_the_round_settings(db):
     assert report["settings"]["milk"]["school"]["price_per_pack"] == 8.59
 
 
-def test_reports_check_the_readers_subtree(db):
+def test_reports_check_the_readers_subtree(db, db_for):
     round_id, base = fresh_ids()
     census = Census(round_id, base, provinces=2, seed=1)
     census.round_event()
@@ -360,12 +361,12 @@ def test_reports_check_the_readers_subtree(db):
     p1, p2 = census.of_type("province")[:2]
     lao = next(u for u in census.of_type("lao") if u["parent_id"] == p1["id"])
     reader = Actor(user_id=1, username="lao", role="lao", org_unit_id=lao["id"], path=lao["path"])
-    with db.session() as session:
-        assert queries.summary(session, reader, round_id, lao["id"])["org_unit"]["id"] == lao["id"]
+    with db_for("reporting", reader).uow() as uow:
+        assert queries.summary(uow, round_id, lao["id"])["org_unit"]["id"] == lao["id"]
         for unit in (p1, p2, census.department):
             for report in (queries.summary, queries.progress, queries.budget):
                 with pytest.raises(LecError) as err:
-                    report(session, reader, round_id, unit["id"])
+                    report(uow, round_id, unit["id"])
                 assert err.value.code == "not_found"
 
 
@@ -412,9 +413,9 @@ def _fact_events(census, rng, learners=30, versions=4, per_batch=5):
 
 def _learner_rows(db, round_id):
     from services.reporting.models import learners
-    with db.session() as session:
+    with db.uow() as uow:
         return {r.learner_id: (r.version, r.grade, r.sex, r.age, r.active)
-                for r in session.execute(select(learners).where(learners.c.round_id == round_id))}
+                for r in uow.execute(select(learners).where(learners.c.round_id == round_id))}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -460,17 +461,17 @@ def test_a_batch_stores_only_what_is_newer_and_moves_the_counts_once(db):
     consumer.deliver("enrollment", "learners_added", dict(batch, event_id=str(uuid.uuid4())))  # re-published
     assert _learner_rows(db, round_id) == {a["id"]: (2, "m1", "F", -1, True), b["id"]: (2, "p2", "F", -1, True),
                                            c["id"]: (3, "p1", "F", -1, False)}
-    with db.session() as session:
+    with db.uow() as uow:
         for unit in (school, census.department):
-            assert queries.summary(session, SYSTEM, round_id, unit["id"])["learners"]["by_grade"] == \
+            assert queries.summary(uow, round_id, unit["id"])["learners"]["by_grade"] == \
                 {"p2": 1, "m1": 1}, unit
     # a newer fact in a later batch replaces the held one and moves the counts
     consumer.deliver("enrollment", "learners_added", census._emit("enrollment", "learners_added", {
         "round_id": round_id, "institution": a["institution"],
         "learners": [dict(b, version=3, status="removed", removal_reason="moved_out"),
                      dict(c, version=4, grade="p3")]}))
-    with db.session() as session:
-        assert queries.summary(session, SYSTEM, round_id, census.department["id"])["learners"]["by_grade"] == \
+    with db.uow() as uow:
+        assert queries.summary(uow, round_id, census.department["id"])["learners"]["by_grade"] == \
             {"p3": 1, "m1": 1}
     assert _learner_rows(db, round_id) == {a["id"]: (2, "m1", "F", -1, True), b["id"]: (3, "p1", "F", -1, False),
                                            c["id"]: (4, "p3", "F", -1, True)}
@@ -519,18 +520,18 @@ def test_an_older_confirmation_event_delivered_late_changes_nothing(db):
     consumer.deliver("confirmation", "unit_confirmed", again)
     consumer.deliver("confirmation", "unit_revoked", revoked)   # older, late
     consumer.deliver("confirmation", "unit_confirmed", confirmed)
-    with db.session() as session:
-        progress = queries.progress(session, SYSTEM, round_id, lao["id"])
-        summary = queries.summary(session, SYSTEM, round_id, census.department["id"])
+    with db.uow() as uow:
+        progress = queries.progress(uow, round_id, lao["id"])
+        summary = queries.summary(uow, round_id, census.department["id"])
     item = next(i for i in progress["items"] if i["unit"]["id"] == school["id"])
     assert (item["state"], item["confirmed_by"], item["confirmed_by_username"]) == ("confirmed", "42", "user.42")
     assert summary["confirmation"]["by_type"]["school"]["confirmed"] == 1
     # and the revocation, once it is the newest, takes it back
     consumer.deliver("confirmation", "unit_revoked", census.revoke(school))      # version 7
-    with db.session() as session:
-        item = next(i for i in queries.progress(session, SYSTEM, round_id, lao["id"])["items"]
+    with db.uow() as uow:
+        item = next(i for i in queries.progress(uow, round_id, lao["id"])["items"]
                     if i["unit"]["id"] == school["id"])
-        summary = queries.summary(session, SYSTEM, round_id, census.department["id"])
+        summary = queries.summary(uow, round_id, census.department["id"])
     assert (item["state"], item["confirmed_by_username"]) == ("open", None)
     assert summary["confirmation"]["by_type"]["school"]["confirmed"] == 0
 
@@ -552,7 +553,7 @@ def test_a_batch_moves_the_counts_the_single_events_would_in_their_order(db):
         signed.append((domain.learner_fact(learner), rng.choice([1, 1, -1])))
     expected = domain.signed_learner_deltas(signed)
     assert len(expected) > 50 and any(v < 0 for v in expected.values())
-    with db.session() as session:
-        rows = session.execute(text(handlers.SUMMED_LEARNER_DELTAS),
+    with db.uow() as uow:
+        rows = uow.execute(text(handlers.SUMMED_LEARNER_DELTAS),
                                handlers.signed_fact_arrays(round_id, signed)).all()
     assert [((r.unit_id, r.grade, r.sex, r.id_kind, r.age), r.n) for r in rows] == list(expected.items())

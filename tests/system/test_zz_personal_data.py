@@ -23,7 +23,7 @@ from tests.system.enrollment_helpers import (
 
 _DIGIT_RUN = re.compile(r"\d(?:[ \-]?\d){12,}")
 _G_CODE = re.compile(r"[Gg][ \-]?\d(?:[ \-]?\d){11}")
-SECRETS = (ADMIN[1], JWT_SECRET, PASSWORD, settings.env("LEC_ADMIN_PASSWORD"), DEV_ADMIN_PASSWORD)
+SECRETS = (ADMIN[1], JWT_SECRET, PASSWORD, settings.current().admin_password, DEV_ADMIN_PASSWORD)
 
 
 def personal_ids(text):

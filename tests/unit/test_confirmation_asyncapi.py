@@ -14,7 +14,7 @@ with warnings.catch_warnings():  # the object model's field names shadow pydanti
     warnings.simplefilter("ignore", UserWarning)
     from asyncapi3 import AsyncAPI3
 
-from services.confirmation import asyncapi
+from deploy import asyncapi
 from services.confirmation.schemas import EVENTS
 from tests.system.confirmation_support import asyncapi_document, payload_validator
 
@@ -47,7 +47,7 @@ def resolve(doc, ref):
 
 def test_the_committed_document_is_generated_from_the_schemas(doc):
     assert doc == yaml.safe_load(asyncapi.dump(asyncapi.build())), \
-        "deploy/asyncapi.yaml is stale: run python -m services.confirmation.asyncapi"
+        "deploy/asyncapi.yaml is stale: run python -m deploy.asyncapi"
 
 
 def test_it_is_a_valid_asyncapi_3_document(doc):

@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 
 from services.common.errors import LecError
+from services.common.values import Round
 from services.enrollment import domain
 
 D = dt.date
@@ -88,7 +89,7 @@ def test_counts_and_headcounts():
 def test_prefix_and_nationality_are_exportable_text():
     base = {"national_id": "3100600445635", "prefix": "เด็กชาย", "first_name": "ก", "last_name": "ข",
             "sex": "M", "birth_date": D(2018, 1, 1), "grade": "p1", "nationality": "ไทย"}
-    round_ = {"census_date": "2026-06-10", "settings": {}}
+    round_ = Round.from_record({"id": 1, "academic_year": 2569, "number": 1, "census_date": "2026-06-10"})
     clean, age = domain.check_learner(base, "school", round_)
     assert (clean["id_kind"], clean["id_number"], age) == ("national_id", "3100600445635", 8)
     assert domain.check_learner(dict(base, prefix=None, nationality=None), "school", round_)[0]["prefix"] is None

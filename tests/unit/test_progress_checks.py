@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 from gateway.resources.reporting import ProgressReport
 from services.common.errors import LecError
+from services.common.values import Unit
 
 REPORT = {"items": [{"unit": {"id": 11}}, {"unit": {"id": 12}}], "total": 2}
 
@@ -24,7 +25,7 @@ class Ctx:
 
 
 def request():
-    return SimpleNamespace(context=SimpleNamespace(unit={"id": 10}), get_param=lambda name: None,
+    return SimpleNamespace(context=SimpleNamespace(unit=Unit(id=10, type="lao", path="/1/2/10/")), get_param=lambda name: None,
                            get_header=lambda name: None)
 
 

@@ -1,16 +1,15 @@
 """Revocation requests, pure: where a request goes and who may answer it."""
-from types import SimpleNamespace
-
 from services.common.context import Actor
 from services.confirmation.domain import CONFIRMED, OPEN, SEALING
-from services.confirmation.requests import _answer_problem, route
+from services.confirmation.domain import a_request_is_answered_by_the_unit_it_goes_to_or_above as _answer_problem
+from services.confirmation.domain import revocation_request_goes_to_the_lowest_ancestor_able_to_act as route
 
 SCHOOL = "/1/7/42/43/"
 
 
 def rows(**states):
-    """``rows(u42=CONFIRMED)`` -> {42: row in that state}."""
-    return {int(k[1:]): SimpleNamespace(state=v) for k, v in states.items()}
+    """``rows(u42=CONFIRMED)`` -> {42: that state}."""
+    return {int(k[1:]): v for k, v in states.items()}
 
 
 def user(unit_id, path, role):

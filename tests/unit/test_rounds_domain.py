@@ -3,11 +3,11 @@ import datetime as dt
 import pytest
 
 from services.common.errors import LecError
+from services.common.round_settings import RoundSettings, requests_of
+from services.common.rounds_calendar import deadlines, state_at
 from services.common.validation import load
-from services.rounds.domain import (
-    automatic_extension, deadline_order_problems, deadlines, effective_closes_at, extension_floor, state_at,
-)
-from services.rounds.schemas import ExtensionCreate, RoundCreate, RoundSettings, RoundUpdate, requests_of
+from services.rounds.domain import automatic_extension, deadline_order_problems, effective_closes_at, extension_floor
+from services.rounds.schemas import ExtensionCreate, RoundCreate, RoundUpdate
 
 UTC = dt.timezone.utc
 OPENS = dt.datetime(2026, 11, 1, tzinfo=UTC)

@@ -6,10 +6,11 @@ from stdnum.th import pin
 
 from services.common import staff as vocabulary
 from services.common.errors import LecError
+from services.common.values import Round
 from gateway import staff_file
 from services.enrollment import staff
 
-ROUND = {"id": 1, "census_date": "2026-06-10", "settings": {}}
+ROUND = Round.from_record({"id": 1, "academic_year": 2569, "number": 1, "census_date": "2026-06-10"})
 
 
 def nid(body="110370207181"):
