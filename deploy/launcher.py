@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -37,6 +38,58 @@ SERVICE_CLASSES = {
 log = logging.getLogger("lec")
 
 
+@dataclass(frozen=True)
+class StatePaths:
+    """Where one running instance writes: everything under one folder
+    (``LEC_STATE_DIR``, default ``.lec`` in the checkout), so that two instances
+    on one host, each with its own folder and port, share no file."""
+    root: Path
+    logs: Path
+
+    @classmethod
+    def at(cls, root, logs=None):
+        root = Path(root).resolve()
+        return cls(root=root, logs=Path(logs).resolve() if logs else root / "logs")
+
+    @classmethod
+    def configured(cls, configured=None):
+        """The folder of ``LEC_STATE_DIR``; a relative one is taken from the checkout."""
+        configured = configured or settings.current()
+        folder = Path(configured.state_dir)
+        return cls.at(folder if folder.is_absolute() else ROOT / folder)
+
+    @property
+    def heartbeats(self):
+        """The ``LEC_HEARTBEAT_FILE`` template of the services (``{service}`` replaced)."""
+        return self.root / "heartbeats" / "{service}.json"
+
+    @property
+    def run(self):
+        return self.root / "run"
+
+    def pid_file(self, name):
+        return self.run / f"{name}.pid"
+
+    @property
+    def control_socket(self):
+        """gunicorn's control socket (gateway/gunicorn_conf.py puts it here)."""
+        return self.run / "gunicorn.ctl"
+
+    @property
+    def metrics(self):
+        """The gateway workers' Prometheus files, unless ``PROMETHEUS_MULTIPROC_DIR`` is set."""
+        return self.root / "metrics"
+
+    @property
+    def pgdata(self):
+        """Data of the embedded PostgreSQL, when no server is installed."""
+        return self.root / "pgdata"
+
+    def all(self):
+        return [self.logs, self.heartbeats, self.run, self.control_socket, self.metrics,
+                self.pgdata, self.pid_file("launcher")]
+
+
 def _child_setup():
     """In the child, before exec: its own process group, and SIGTERM when the
     launcher dies, so that no service outlives it (Linux)."""
@@ -52,7 +105,10 @@ def _child_setup():
 class System:
     """The services and the gateway as child processes."""
 
-    def __init__(self, env=None, port=8000, host="127.0.0.1", log_dir=None, echo=False):
+    def __init__(self, env=None, port=8000, host="127.0.0.1", log_dir=None, echo=False,
+                 state=None):
+        """``state``: the :class:`StatePaths` of this instance; without it, the folder
+        of ``log_dir`` when given (each test system keeps its own), else ``LEC_STATE_DIR``."""
         self.env = dict(os.environ)
         self.env.update(env or {})
         # eventlet's deprecation notice would open every service log
@@ -62,13 +118,23 @@ class System:
         self.port = port
         self.host = host
         self.url = f"http://{host}:{port}"
-        self.log_dir = Path(log_dir or ROOT / ".lec" / "logs")
+        if state is None:
+            state = StatePaths.at(log_dir, logs=log_dir) if log_dir else StatePaths.configured()
+        self.state = state
+        self.log_dir = state.logs
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        state.run.mkdir(parents=True, exist_ok=True)
         self.echo = echo
         self.procs = {}
         self.started = {}
+        # the children write under the same folder: gunicorn's control socket, pid and
+        # metrics files (gateway/gunicorn_conf.py)
+        self.env["LEC_STATE_DIR"] = str(state.root)
         # every service process keeps a heartbeat file here (see services.common.heartbeat)
-        self.env.setdefault("LEC_HEARTBEAT_FILE", str(self.log_dir / "heartbeats" / "{service}.json"))
+        self.env.setdefault("LEC_HEARTBEAT_FILE", str(state.heartbeats))
+        # processes sharing this host cannot share a port: each service process serves its
+        # /livez, /readyz and /metrics on a free one, recorded in its heartbeat file (ops_port)
+        self.env.setdefault("LEC_OPS_PORT", "0")
 
     # -- processes ----------------------------------------------------------------
     def _spawn(self, name, argv, env=None):
@@ -85,7 +151,14 @@ class System:
         if self.echo:
             threading.Thread(target=self._pump, args=(name, proc, logfile), daemon=True).start()
         self.procs[name] = proc
+        if name != "gateway":  # gunicorn writes its own (run/gateway.pid)
+            self.state.pid_file(name).write_text(f"{proc.pid}\n")
         return proc
+
+    def _forget(self, name):
+        if name != "gateway":
+            with contextlib.suppress(FileNotFoundError):
+                self.state.pid_file(name).unlink()
 
     @staticmethod
     def _pump(name, proc, logfile):
@@ -119,12 +192,14 @@ class System:
     def kill(self, name):
         """SIGKILL: the process dies without any clean-up (a crash)."""
         proc = self.procs.pop(name, None)
+        self._forget(name)
         if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
     def stop_process(self, name, timeout=15):
         proc = self.procs.pop(name, None)
+        self._forget(name)
         if proc is None or proc.poll() is not None:
             return
         os.killpg(proc.pid, signal.SIGTERM)
@@ -146,6 +221,7 @@ class System:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            self._forget(name)
         self.procs.clear()
 
     def dead(self):
@@ -196,9 +272,11 @@ class System:
             if dead:
                 raise RuntimeError(f"processes exited during start: {dead}; logs in {self.log_dir}")
             try:
-                resp = requests.get(self.url + "/readyz", headers=self.ops_headers(), timeout=10)
+                # the gateway and the broker are ready, and (verbose) every service answers
+                resp = requests.get(self.url + "/readyz", params={"verbose": "1"},
+                                    headers=self.ops_headers(), timeout=10)
                 last = resp.text
-                if resp.status_code == 200:
+                if resp.status_code == 200 and resp.json().get("system") == "ready":
                     return resp.json()
             except requests.RequestException as exc:
                 last = str(exc)
@@ -215,11 +293,21 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
+    state = StatePaths.configured(configured)
+    state.run.mkdir(parents=True, exist_ok=True)
+    launcher_pid = state.pid_file("launcher")
+    other = _running_pid(launcher_pid)
+    if other:
+        print(f"another launcher (pid {other}) uses the state folder {state.root}: "
+              "give this one its own LEC_STATE_DIR (and PORT)", flush=True)
+        return 1
+    launcher_pid.write_text(f"{os.getpid()}\n")
+
     from deploy import infra
     infra.ensure_rabbitmq()
-    infra.ensure_postgres(allow_embedded=True, data_dir=ROOT / ".lec" / "pgdata")
+    infra.ensure_postgres(allow_embedded=True, data_dir=state.pgdata)
 
-    system = System(port=args.port, host=args.host, echo=True)
+    system = System(port=args.port, host=args.host, echo=True, state=state)
     max_heartbeat_age = configured.heartbeat_max_age
     stopping = threading.Event()
 
@@ -234,11 +322,12 @@ def main(argv=None):
         system.start()
         print("starting services and gateway ...", flush=True)
         system.wait_ready(timeout=120)
-        logins = []
+        admin = admin_login(settings.current())
+        logins = [admin]
         if not args.no_demo:
             from deploy import demo
-            logins = demo.load(system.url)
-        banner(system.url, logins)
+            logins += [login for login in demo.load(system.url) if login[0] != admin[0]]
+        banner(browse_url(args.host, args.port), logins, state=state, listen=f"{args.host}:{args.port}")
         restarts = {}
         while not stopping.is_set():
             for name, code in system.dead().items():
@@ -262,13 +351,49 @@ def main(argv=None):
     finally:
         print("stopping ...", flush=True)
         system.stop()
+        with contextlib.suppress(FileNotFoundError):
+            launcher_pid.unlink()
 
 
-def banner(url, logins):
-    lines = ["", "=" * 72, f"  LEC is running at {url}/", f"  API: {url}/api/v1   OpenAPI: {url}/api/v1/openapi.json",
-             "", "  Logins (username / password / what it is):"]
+def _running_pid(path):
+    """The pid in ``path`` when that process still runs (a launcher left by a crash does not)."""
+    try:
+        pid = int(Path(path).read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid if pid != os.getpid() else None
+
+
+def browse_url(host, port):
+    """The address to open: an address that listens on every interface (0.0.0.0,
+    ::, empty) is not one to browse to, so this host's loopback stands in for it."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def admin_login(configured):
+    """The first account as this process configured it (the registry creates it
+    from the same settings on an empty database): the password is shown only
+    when it is the documented development one."""
+    username = configured.admin_username or settings.DEV_ADMIN_USERNAME
+    if configured.admin_password:
+        return username, "(LEC_ADMIN_PASSWORD)", "department (the whole country)"
+    return username, settings.DEV_ADMIN_PASSWORD, "department (the whole country; development password)"
+
+
+def banner(url, logins, state=None, listen=None):
+    lines = ["", "=" * 72, f"  LEC is running at {url}/", f"  API: {url}/api/v1   OpenAPI: {url}/api/v1/openapi.json"]
+    if listen:
+        lines.append(f"  Listening on {listen}")
+    if state is not None:
+        lines.append(f"  State (logs, heartbeats, pid files, sockets): {state.root}")
+    lines += ["", "  Logins (username / password / what it is):"]
     for username, password, what in logins:
-        lines.append(f"    {username:<22} {password:<16} {what}")
+        lines.append(f"    {username:<22} {password:<20} {what}")
     lines += ["", "  Ctrl-C stops everything.", "=" * 72, ""]
     print("\n".join(lines), flush=True)
 

@@ -11,7 +11,7 @@ from gateway.access import AccessMiddleware, Public, RegistryEvents, check_polic
 from gateway.config import GatewayConfig
 from gateway.context import AppContext
 from gateway.metrics import Metrics, MetricsMiddleware
-from gateway.middleware import BodyLimit, InputRules, RequestId, install_media
+from gateway.middleware import ActorLogs, BodyLimit, InputRules, RequestId, Telemetry, install_media
 from gateway.openapi import build_spec
 from gateway.resources.health import Healthz, OpenApi, Readyz, ServiceHealth, check_ops_token
 from gateway.security import SecurityHeaders
@@ -64,8 +64,8 @@ def create_app(config=None, ctx=None):
     config = config or GatewayConfig()
     check_ops_token(config)
     ctx = ctx or AppContext(config)
-    app = falcon.App(middleware=[SecurityHeaders(), RequestId(), MetricsMiddleware(), InputRules(),
-                                 BodyLimit(config.max_body), AccessMiddleware(ctx)])
+    app = falcon.App(middleware=[SecurityHeaders(), RequestId(), Telemetry(), MetricsMiddleware(), InputRules(),
+                                 BodyLimit(config.max_body), AccessMiddleware(ctx), ActorLogs()])
     app.req_options.strip_url_path_trailing_slash = True
     # JSON in and out (Thai text as UTF-8, not as \u escapes), under the input rules
     install_media(app)

@@ -1,18 +1,25 @@
-"""Prometheus metrics of the gateway, and of every service through its health RPC.
+"""Prometheus metrics of the gateway, and whether every service answers.
 
 Request counters and latencies are kept per gunicorn worker in multiprocess
-mode (``PROMETHEUS_MULTIPROC_DIR``, set up by gunicorn_conf.py); a scrape of
-``/metrics`` also reports each service's outbox backlog and failed events from
-the health check that ``/readyz`` shares (at most one every
-``LEC_READY_CACHE_SECONDS``). Operators only (see gateway/resources/health.py).
+mode (``PROMETHEUS_MULTIPROC_DIR``, set up by gunicorn_conf.py, whose
+``child_exit`` drops a dead worker's files); a scrape of ``/metrics`` also
+reports each service's health and outbox backlog from the health check that
+``/readyz?verbose`` shares (at most one every ``LEC_READY_CACHE_SECONDS``).
+Those are collected at scrape time (:class:`ServiceHealthCollector`), never
+through a multiprocess ``Gauge``: such a gauge leaves a file per worker, so
+every scrape would repeat the family with one series per pid, dead workers'
+included. A service's own figures (failed events, workers, database pool,
+RPC durations) are on its process's ``/metrics`` (services.common.ops).
+Operators only (see gateway/resources/health.py).
 """
 import time
 
 import falcon
 from prometheus_client import (
-    CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest,
+    CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest,
 )
 from prometheus_client import multiprocess
+from prometheus_client.core import GaugeMetricFamily
 
 from gateway.resources.health import OperatorOnly
 from services.common import settings
@@ -38,6 +45,28 @@ class MetricsMiddleware:
         LATENCY.labels(req.method, route).observe(time.perf_counter() - started)
 
 
+class ServiceHealthCollector:
+    """``lec_service_up`` and ``lec_outbox_pending`` of every service, one family
+    each, from the shared health check at scrape time."""
+
+    def __init__(self, health):
+        self.health = health
+
+    def collect(self):
+        up = GaugeMetricFamily("lec_service_up", "1 when the service and its database answer",
+                               labels=["service"])
+        backlog = GaugeMetricFamily("lec_outbox_pending", "Events committed but not yet published",
+                                    labels=["service"])
+        checks = self.health.current()["checks"]
+        for service in settings.SERVICES:
+            check = checks.get(service) or {}
+            up.add_metric([service], 1 if check.get("ok") else 0)
+            if check.get("ok"):
+                backlog.add_metric([service], check.get("outbox_pending", 0))
+        yield up
+        yield backlog
+
+
 class Metrics:
     """Prometheus text format: gateway requests and each service's health."""
     policies = {"GET": OperatorOnly()}
@@ -47,25 +76,23 @@ class Metrics:
         self.health = health
 
     def on_get(self, req, resp):
+        registry = CollectorRegistry()
         if settings.current().prometheus_multiproc_dir:
-            registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-        else:
-            from prometheus_client import REGISTRY as registry
-        services = CollectorRegistry()
-        up = Gauge("lec_service_up", "1 when the service and its database answer", ["service"],
-                   registry=services)
-        backlog = Gauge("lec_outbox_pending", "Events committed but not yet published", ["service"],
-                        registry=services)
-        failed = Gauge("lec_failed_events", "Consumed events waiting for a retry", ["service"],
-                       registry=services)
-        checks = self.health.current()["checks"]
-        for service in settings.SERVICES:
-            check = checks.get(service) or {}
-            up.labels(service).set(1 if check.get("ok") else 0)
-            if check.get("ok"):
-                backlog.labels(service).set(check.get("outbox_pending", 0))
-                failed.labels(service).set(check.get("failed_events", 0))
+        else:  # one process: its own request counters
+            from prometheus_client import REGISTRY
+            registry.register(_Collected(REGISTRY))
+        registry.register(ServiceHealthCollector(self.health))
         resp.content_type = CONTENT_TYPE_LATEST
-        resp.data = generate_latest(registry) + generate_latest(services)
+        resp.data = generate_latest(registry)
         resp.status = falcon.HTTP_200
+
+
+class _Collected:
+    """Another registry's families, collected into this one."""
+
+    def __init__(self, registry):
+        self.registry = registry
+
+    def collect(self):
+        return self.registry.collect()

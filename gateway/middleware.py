@@ -1,15 +1,25 @@
-"""Cross-cutting request handling: request ids, body size limits, the JSON and
-form readers, and the rules no input may break (see services.common.validation)."""
+"""Cross-cutting request handling: request ids, the request's trace and log
+context, body size limits, the JSON and form readers, and the rules no input
+may break (see services.common.validation)."""
 import functools
 import json
+import logging
 import re
+import time
 import uuid
 
 import falcon
 
-from services.common import settings
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from services.common import logs, settings, tracing
 from services.common.errors import LecError, not_found, validation_error
 from services.common.validation import BIGINT_MAX, UNSAFE_TEXT, check_input, unsafe
+
+log = logging.getLogger("lec.http")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
@@ -19,6 +29,59 @@ class RequestId:
         given = req.get_header("X-Request-ID")
         req.context.request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
         resp.set_header("X-Request-ID", req.context.request_id)
+
+
+class Telemetry:
+    """Each request is a server span (named by its route template, as the
+    metrics are) and binds its request id for the logs; the RPCs it makes are
+    child spans (gateway.rpc). A W3C ``traceparent`` header from the caller is
+    continued. Each answer is one line in the ``lec.http`` log: method, route
+    template (never the path, which may hold ids, nor the query), status and
+    time, with the request's ids. Comes right after :class:`RequestId`."""
+
+    _propagator = TraceContextTextMapPropagator()
+
+    def process_request(self, req, resp):
+        parent = self._propagator.extract({"traceparent": req.get_header("traceparent") or ""},
+                                          context=otel_context.Context())
+        span = tracing.tracer("lec.http").start_span(
+            f"{req.method} unmatched", context=parent, kind=SpanKind.SERVER,
+            attributes={"http.request.method": req.method})
+        req.context.telemetry = (span, otel_context.attach(trace.set_span_in_context(span)),
+                                 logs.bind(request_id=getattr(req.context, "request_id", None)),
+                                 time.perf_counter())
+
+    def process_resource(self, req, resp, resource, params):
+        span = getattr(req.context, "telemetry", (None,))[0]
+        if span is not None and req.uri_template:
+            span.update_name(f"{req.method} {req.uri_template}")
+            span.set_attribute("http.route", req.uri_template)
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        state = getattr(req.context, "telemetry", None)
+        if state is None:
+            return
+        req.context.telemetry = None
+        span, context_token, log_token, started = state
+        status = resp.status_code if hasattr(resp, "status_code") else int(str(resp.status)[:3])
+        span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            span.set_status(Status(StatusCode.ERROR))
+        log.info("%s %s %d in %.1f ms", req.method, req.uri_template or "unmatched", status,
+                 (time.perf_counter() - started) * 1000)
+        span.end()
+        otel_context.detach(context_token)
+        logs.unbind(log_token)
+
+
+class ActorLogs:
+    """The acting user's id (and unit id) into the request's log context, once
+    the access middleware has found it: ids only, never a name."""
+
+    def process_resource(self, req, resp, resource, params):
+        actor = getattr(req.context, "actor", None)
+        if actor is not None:
+            logs.update(user_id=actor.user_id, unit_id=actor.org_unit_id or None)
 
 
 class LimitedStream:

@@ -1,7 +1,8 @@
 """The gateway's readiness probe for containers.
 
 ``python -m gateway.probe`` exits 0 when the gateway of this container answers
-``/readyz`` with 200: the broker and every service are up. It sends
+``/readyz`` with 200: this gateway process and the broker are ready (a service
+that is down does not take the gateway out; see gateway/resources/health.py). It sends
 ``LEC_OPS_TOKEN`` (when set) as the bearer, which an HTTP probe of the
 orchestrator could only carry written out in the manifest. The gateway is found
 at ``http://127.0.0.1:$PORT`` (``PORT`` defaults to 8000).

@@ -3,7 +3,9 @@
 timeout on every call. The acting user and request id travel as context data:
 each thread's proxies are given one ``context_data`` mapping of that thread,
 which nameko keeps (it copies it into the headers of every message it sends),
-so the mapping is filled anew before each call."""
+so the mapping is filled anew before each call. Each call is a client span of
+the request's trace; its W3C traceparent travels with the request id, and the
+service continues the trace from it (services.common.tracing)."""
 import logging
 import socket
 import threading
@@ -14,8 +16,10 @@ from nameko.amqp.publish import UndeliverableMessage
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.common import logs, tracing
 from services.common.context import ACTOR_KEY, REQUEST_ID_KEY
 from services.common.errors import LecError
+from services.common.rpc import ClassicStandaloneReplyListener
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,8 @@ class RpcClient:
         if proxies is None:
             proxies = self._local.proxies = {}
         if key not in proxies:
-            holder = ClusterRpcProxy(self.config, context_data=self._context_data(), timeout=key)
+            holder = ClusterRpcProxy(self.config, context_data=self._context_data(), timeout=key,
+                                     reply_listener_cls=ClassicStandaloneReplyListener)
             proxies[key] = (holder, holder.start())
         return proxies[key]
 
@@ -61,8 +66,15 @@ class RpcClient:
         data.clear()
         if actor is not None:
             data[ACTOR_KEY] = actor.to_json()
+        # the gateway's own calls for a request (token states, units) carry its id too
+        request_id = request_id or logs.current().get("request_id")
         if request_id:
             data[REQUEST_ID_KEY] = request_id
+        with tracing.client_span(f"{service}.{method}", data, **{
+                "rpc.system": "nameko", "rpc.service": service, "rpc.method": method}):
+            return self._send(proxy, service, method, timeout, args, kwargs)
+
+    def _send(self, proxy, service, method, timeout, args, kwargs):
         try:
             return getattr(getattr(proxy, service), method)(*args, **kwargs)
         except LecError:

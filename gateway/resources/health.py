@@ -4,9 +4,18 @@
 ``/metrics`` are for operators: with ``LEC_OPS_TOKEN`` set they answer only a
 request carrying ``Authorization: Bearer <LEC_OPS_TOKEN>`` (401 otherwise);
 production (``LEC_ENV=production``) refuses to start without it, development
-leaves them open when it is unset. Both read :class:`ServiceHealth`, which asks
-the broker and the five services at most once every ``LEC_READY_CACHE_SECONDS``
-in each gateway process.
+leaves them open when it is unset.
+
+``/readyz`` is the readiness of this gateway process: it answers and the broker
+accepts a connection (:class:`BrokerCheck`, at most one connection every
+``BrokerCheck.TTL`` seconds). It never depends on a service's health: a service
+that is down makes its own routes answer 503 ``service_unavailable`` while the
+rest of the API goes on, and taking every gateway out of the load balancer for
+it would stop them too. ``/readyz?verbose=1`` adds each service's health
+(:class:`ServiceHealth`, the ``health`` RPC, asked at most once every
+``LEC_READY_CACHE_SECONDS``; ``/metrics`` reads the same) and ``system``:
+``ready`` when all of them answer, ``degraded`` otherwise, without changing the
+status code.
 """
 import hmac
 import threading
@@ -63,7 +72,8 @@ class Healthz:
 
 
 class ServiceHealth:
-    """The broker's and every service's health (each service's answer to its
+    """For operators' eyes (``/readyz?verbose``, ``/metrics``), never for readiness:
+    the broker's and every service's health (each service's answer to its
     ``health`` RPC: database, outbox backlog, failed events), asked at most once
     every ``ttl`` seconds in this process; a not-ready answer is kept one second
     at most, so that a recovery shows at once. Callers that arrive while a
@@ -97,26 +107,58 @@ class ServiceHealth:
         return {"ready": all(check.get("ok") for check in checks.values()), "checks": checks}
 
     def _broker(self):
-        try:
-            with Connection(self.ctx.config.amqp_uri, connect_timeout=3) as conn:
-                conn.ensure_connection(max_retries=1)
-            return {"ok": True}
-        except Exception as exc:
-            return {"ok": False, "error": str(exc)}
+        return broker_check(self.ctx.config.amqp_uri)
+
+
+def broker_check(amqp_uri):
+    """One connection to the broker, opened and closed: ``{"ok": True}`` or the error."""
+    try:
+        with Connection(amqp_uri, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": str(exc)}
+
+
+class BrokerCheck:
+    """Whether the broker accepts a connection, asked at most once every ``TTL``
+    seconds in this process; callers that arrive while a check runs wait for its
+    result."""
+    TTL = 2.0
+
+    def __init__(self, ctx, check=broker_check):
+        self.ctx = ctx
+        self._check = check
+        self._lock = threading.Lock()
+        self._checked = None  # (time.monotonic() when it expires, the answer)
+
+    def current(self):
+        with self._lock:
+            if self._checked is None or time.monotonic() >= self._checked[0]:
+                self._checked = (time.monotonic() + self.TTL, self._check(self.ctx.config.amqp_uri))
+            return self._checked[1]
 
 
 class Readyz:
-    """The broker, every service and its database answer (operators only)."""
+    """This gateway process and the broker are ready (operators only); with
+    ``?verbose`` also every service's health, which does not change the answer."""
     policies = {"GET": OperatorOnly()}
 
-    def __init__(self, ctx, health):
+    def __init__(self, ctx, health, broker=None):
         self.ctx = ctx
         self.health = health
+        self.broker = broker or BrokerCheck(ctx)
 
     def on_get(self, req, resp):
-        state = self.health.current()
-        resp.media = {"status": "ready" if state["ready"] else "not_ready", "checks": state["checks"]}
-        resp.status = falcon.HTTP_200 if state["ready"] else falcon.HTTP_503
+        broker = self.broker.current()
+        body = {"status": "ready" if broker["ok"] else "not_ready", "checks": {"broker": broker}}
+        if req.get_param_as_bool("verbose", blank_as_true=True):
+            state = self.health.current()
+            services = {name: check for name, check in state["checks"].items() if name != "broker"}
+            body["services"] = services
+            body["system"] = "ready" if state["ready"] else "degraded"
+        resp.media = body
+        resp.status = falcon.HTTP_200 if broker["ok"] else falcon.HTTP_503
 
 
 class OpenApi:

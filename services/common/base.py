@@ -1,6 +1,8 @@
 """What every service class mixes in: a health RPC that checks its database
 and reports its outbox backlog and failed events (for ``/readyz``), and a
-heartbeat file for per-process liveness probes, and the reading of its audit log."""
+heartbeat file for per-process liveness probes, the operations endpoint of
+each process (probes and metrics, services.common.ops), and the reading of its
+audit log."""
 import logging
 import socket
 from typing import Any
@@ -16,6 +18,7 @@ from services.common.context import require_call_actor
 from services.common.errors import LecError
 from services.common.heartbeat import Heartbeat
 from services.common.inbox import failed_count
+from services.common.ops import Ops
 from services.common.outbox import pending_count
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,8 @@ class HealthMixin:
     # a sign of life of this very process (LEC_HEARTBEAT_FILE), for liveness probes
     heartbeat = Heartbeat()
     production_check = ProductionCheck()
+    # /livez, /readyz and /metrics of this very process on LEC_OPS_PORT
+    ops = Ops()
 
     @rpc
     def audit_entries(self, filters=None, limit=None, offset=None, scope=None):

@@ -11,6 +11,10 @@ actor explicitly: the gateway's own lookups act as ``Actor.system("gateway")``,
 a service's timers and event handlers as ``Actor.system("<service>")``
 (:func:`worker_actor`, which also sends it with the RPCs they make), and
 command-line tools pass :func:`system_context` to their RPC proxy.
+
+The request id (:data:`REQUEST_ID_KEY`) and the caller's trace context
+(:data:`TRACE_KEY`, a W3C ``traceparent``; see services.common.tracing) travel
+the same way, for the logs and the traces.
 """
 import json
 import re
@@ -25,6 +29,8 @@ from services.common.errors import LecError
 ACTOR_KEY = "lec_actor"
 AGENCY = "agency"  # the role of an agency client (services.registry.agencies)
 REQUEST_ID_KEY = "lec_request_id"
+# the W3C traceparent of the calling span (services.common.tracing)
+TRACE_KEY = "lec_trace"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import MetaData, create_engine, event, insert, text
 from sqlalchemy.orm import sessionmaker
 
-from services.common import settings
+from services.common import settings, tracing
 from services.common.context import REQUEST_ID_KEY, worker_actor
 from services.common.jsonutil import dumps, isoformat, plain, utcnow
 from services.common.tables import add_common_tables
@@ -99,8 +99,8 @@ def make_event(event_type, body, actor=None, occurred_at=None, body_is_plain=Fal
 
 
 _INSERT_EVENTS = text(
-    f"INSERT INTO {COMMON.outbox.name} (event_id, event_type, payload) "
-    "SELECT CAST(e->>'event_id' AS uuid), e->>'type', e "
+    f"INSERT INTO {COMMON.outbox.name} (event_id, event_type, payload, trace) "
+    "SELECT CAST(e->>'event_id' AS uuid), e->>'type', e, CAST(:trace AS text) "
     "FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY n")
 
 
@@ -133,7 +133,8 @@ class UnitOfWork:
         """Queue an event in the outbox; the relay publishes it after commit."""
         event = make_event(event_type, body, self.actor if include_actor else None)
         self.session.execute(insert(COMMON.outbox).values(
-            event_id=event["event_id"], event_type=event_type, payload=event))
+            event_id=event["event_id"], event_type=event_type, payload=event,
+            trace=tracing.traceparent()))
         self._emitted = True
         self.events.append(event)
         return event
@@ -147,7 +148,8 @@ class UnitOfWork:
         events = [make_event(event_type, body, actor, occurred_at, body_is_plain=True)
                   for body in bodies]
         if events:
-            self.session.execute(_INSERT_EVENTS, {"events": dumps(events)})
+            self.session.execute(_INSERT_EVENTS, {"events": dumps(events),
+                                                  "trace": tracing.traceparent()})
             self._emitted = True
             self.events.extend(events)
         return events

@@ -9,6 +9,12 @@ service as a whole, its database included; a readiness probe).
 the last S seconds (default 30): this very process is alive and its event loop
 turns (a liveness probe; it depends on neither the broker nor the database,
 so an outage of theirs restarts nothing).
+
+Both start a Python process for every check (about a third of a CPU-second).
+Kubernetes probes each process over HTTP instead: ``/livez`` and ``/readyz`` on
+its operations port (services.common.ops), which also answer for this very
+process rather than for whichever replica takes an RPC. docker-compose.yml and
+the launcher keep these commands.
 """
 import sys
 import warnings
@@ -34,10 +40,12 @@ def check_service(name):
 
     from services.common import settings
     from services.common.context import system_context
+    from services.common.rpc import ClassicStandaloneReplyListener
 
     try:
         with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=5,
-                             context_data=system_context("healthcheck")) as proxy:
+                             context_data=system_context("healthcheck"),
+                             reply_listener_cls=ClassicStandaloneReplyListener) as proxy:
             result = getattr(proxy, name).health()
         return 0 if result.get("ok") else 1
     except Exception as exc:  # anything at all means not healthy

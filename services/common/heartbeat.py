@@ -8,8 +8,11 @@ when ``LEC_HEARTBEAT_FILE`` is set, rewrites that file every
 stays fresh while the process runs and its event loop turns, whatever its
 workers are doing, and goes stale when the process dies, hangs or is blocked.
 ``python -m services.common.healthcheck --heartbeat FILE --max-age S`` checks
-it (a Kubernetes liveness probe); ``{service}`` in the setting is replaced by
-the service's name, so processes sharing a directory keep their own files.
+it; ``{service}`` in the setting is replaced by the service's name, so
+processes sharing a directory keep their own files. The loop runs with or
+without a file: the time of its last turn (``last_beat``) is what the process's
+own ``/livez`` (services.common.ops) reports, and the file also records the
+port of that endpoint (``ops_port``) when it has one.
 """
 import json
 import logging
@@ -31,11 +34,11 @@ def heartbeat_path(service, template=None):
     return template.replace("{service}", service) if template else None
 
 
-def beat(path, service):
+def beat(path, service, extra=None):
     """Write the heartbeat atomically (a reader never sees half a file)."""
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w") as out:
-        json.dump({"service": service, "pid": os.getpid(), "at": time.time()}, out)
+        json.dump({"service": service, "pid": os.getpid(), "at": time.time(), **(extra or {})}, out)
     os.replace(tmp, path)
 
 
@@ -56,11 +59,11 @@ class Heartbeat(DependencyProvider):
         self.path = heartbeat_path(self.service)
         self.interval = settings.current().heartbeat_interval
         self._thread = None
+        self.last_beat = None  # time.monotonic() of the loop's last turn
 
     def start(self):
-        if not self.path:
-            return
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        if self.path:
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         self._write()
         self._thread = self.container.spawn_managed_thread(self._run, identifier="heartbeat")
 
@@ -70,8 +73,16 @@ class Heartbeat(DependencyProvider):
             self._write()
 
     def _write(self):
+        self.last_beat = time.monotonic()
+        if not self.path:
+            return
+        extra = {}
+        for ext in self.container.extensions:
+            fields = getattr(ext, "heartbeat_fields", None)
+            if fields is not None:
+                extra.update(fields())
         try:
-            beat(self.path, self.service)
+            beat(self.path, self.service, extra)
         except OSError as exc:  # a full or read-only disk must not kill the service
             log.warning("could not write the heartbeat %s: %s", self.path, exc)
 

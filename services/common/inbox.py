@@ -7,10 +7,12 @@ the body fails, the event is stored in ``failed_events`` and retried with
 backoff by :class:`EventRetryMixin`'s timer; only if even that cannot be
 written is the message returned to the queue.
 
-The decorated method takes ``(self, uow, event)``.
+The decorated method takes ``(self, uow, event)``. Each run is a span of its
+own (services.common.tracing; events carry no trace context).
 """
 import functools
 import logging
+import time
 import traceback
 from typing import Any
 
@@ -20,7 +22,7 @@ from nameko.timer import timer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.common import settings
+from services.common import settings, tracing
 from services.common.db import COMMON
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,16 @@ def handles(source_service, event_type, **kwargs):
 
         @functools.wraps(fn)
         def wrapper(self, event):
-            return process_event(self.db, handler_name, event, lambda uow: fn(self, uow, event))
+            event_id = event.get("event_id") if isinstance(event, dict) else None
+            started = time.perf_counter()
+            with tracing.consumer_span(handler_name, **{
+                    "messaging.system": "rabbitmq", "messaging.source.name": f"{source_service}.events",
+                    "lec.event_type": event_type, "lec.event_id": str(event_id)}):
+                applied = process_event(self.db, handler_name, event, lambda uow: fn(self, uow, event))
+                log.info("event %s.%s %s by %s in %.1f ms", source_service, event_type,
+                         "applied" if applied else "not applied (seen before, or kept to retry)", handler_name,
+                         (time.perf_counter() - started) * 1000)
+                return applied
 
         setattr(wrapper, "lec_handler", handler_name)  # how the retry timer recognises it
         return event_handler(source_service, event_type, requeue_on_error=True, **kwargs)(wrapper)

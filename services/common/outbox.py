@@ -18,9 +18,10 @@ import amqp
 from kombu import Connection
 from nameko.constants import PERSISTENT
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import Text, and_, cast, delete, func, select, update
+from sqlalchemy import Text, and_, cast, delete, func, select, text, update
 
 from services.common import settings
+from services.common.context import TRACE_KEY
 from services.common.db import COMMON
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,16 @@ class ConfirmingChannel:
             pass
 
 
+def event_headers(row):
+    """The AMQP headers of a published event: its id, and the trace of the change
+    that emitted it as nameko context data (``nameko.<key>`` headers reach the
+    consumer's worker context), so that its handlers continue that trace."""
+    headers = {"lec.event_id": str(row.event_id)}
+    if row.trace:
+        headers[f"nameko.{TRACE_KEY}"] = row.trace
+    return headers
+
+
 class OutboxRelay:
 
     def __init__(self, engine, service_name, amqp_uri, poll_interval=None, batch_size=None,
@@ -167,14 +178,15 @@ class OutboxRelay:
             if self._channel is None:
                 self._channel = ConfirmingChannel(self.amqp_uri, self.exchange)
             rows = conn.execute(
-                select(outbox.c.event_type, outbox.c.event_id, cast(outbox.c.payload, Text).label("body"))
+                select(outbox.c.event_type, outbox.c.event_id, outbox.c.trace,
+                       cast(outbox.c.payload, Text).label("body"))
                 .where(outbox.c.id.in_(ids))
                 .order_by(outbox.c.id)
                 .execution_options(yield_per=STREAM_ROWS))
             confirmed = 0
             try:
                 confirmed = self._channel.publish_all(
-                    (row.event_type, row.body, {"lec.event_id": str(row.event_id)}) for row in rows)
+                    (row.event_type, row.body, event_headers(row)) for row in rows)
             finally:
                 rows.close()
                 if confirmed:
@@ -201,6 +213,16 @@ def pending_count(engine):
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(outbox)
                             .where(outbox.c.published_at.is_(None))).scalar_one()
+
+
+def backlog(engine):
+    """Unpublished events and the age in seconds of the oldest (0 when none), for
+    ``/metrics``: both read through the partial index of unpublished rows."""
+    with engine.connect() as conn:
+        count, oldest = conn.execute(text(
+            "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) "
+            f"FROM {outbox.name} WHERE published_at IS NULL")).one()
+    return count, max(0.0, float(oldest))
 
 
 def broker_reachable(amqp_uri, timeout=3):

@@ -41,6 +41,19 @@ def _environment(value: str) -> str:
     return value
 
 
+def _log_format(value: str) -> str:
+    if value not in ("json", "text"):
+        raise ValueError("must be json or text")
+    return value
+
+
+def _ratio(value: str) -> float:
+    ratio = float(value)
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError("must be a number from 0 to 1")
+    return ratio
+
+
 def _var(name: str, default: Any, parse: Callable[[str], Any] = _text, *,
          empty_is_unset: bool = True) -> Any:
     """A field read from the variable ``name``: unset (or empty, unless
@@ -65,9 +78,16 @@ class Settings:
     db_urls: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}),
                                        metadata={"env": tuple(_db_url_variable(s) for s in SERVICES)})
     db_pool_size: int = _var("LEC_DB_POOL_SIZE", 4, int)
+    migration_lock_timeout: float = _var("LEC_MIGRATION_LOCK_TIMEOUT", 30.0, float)
     rpc_timeout: float = _var("LEC_RPC_TIMEOUT", 15.0, float)
     environment: str = _var("LEC_ENV", DEVELOPMENT, _environment)
     log_level: str = _var("LEC_LOG_LEVEL", "INFO")
+    # "json" (one object a line) or "text"; unset: json in production, text in development
+    log_format: Optional[str] = _var("LEC_LOG_FORMAT", None, _log_format)
+    # traces (services/common/tracing.py): OTLP/HTTP collector, unset: spans are made, not exported
+    otel_endpoint: Optional[str] = _var("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    # share of new traces kept; unset: 1.0 in development, 0.05 in production
+    trace_sample_ratio: Optional[float] = _var("LEC_TRACE_SAMPLE_RATIO", None, _ratio)
     max_workers: int = _var("LEC_MAX_WORKERS", 10, int)
     prefetch_count: int = _var("LEC_PREFETCH_COUNT", 10, int)
 
@@ -106,6 +126,8 @@ class Settings:
     heartbeat_file: Optional[str] = _var("LEC_HEARTBEAT_FILE", None)
     heartbeat_interval: float = _var("LEC_HEARTBEAT_INTERVAL", 5.0, float)
     heartbeat_max_age: float = _var("LEC_HEARTBEAT_MAX_AGE", 60.0, float)
+    ops_host: str = _var("LEC_OPS_HOST", "0.0.0.0")
+    ops_port: int = _var("LEC_OPS_PORT", 8001, int)
     unit_cache_ttl: float = _var("LEC_UNIT_CACHE_TTL", 300.0, float)
     unit_cache_size: int = _var("LEC_UNIT_CACHE_SIZE", 100_000, int)
 
@@ -159,6 +181,9 @@ class Settings:
     # "-": standard output; set but empty: no access log
     access_log: Optional[str] = _var("LEC_ACCESS_LOG", "-", empty_is_unset=False)
     prometheus_multiproc_dir: Optional[str] = _var("PROMETHEUS_MULTIPROC_DIR", None)
+    # everything a running instance writes (logs, heartbeats, pid files, gunicorn's control
+    # socket, metrics files, embedded PostgreSQL data); relative: to the checkout (make run)
+    state_dir: str = _var("LEC_STATE_DIR", ".lec")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -213,6 +238,19 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.environment == PRODUCTION
+
+    @property
+    def json_logs(self) -> bool:
+        """Logs as one JSON object a line: ``LEC_LOG_FORMAT``, else production."""
+        return self.log_format == "json" if self.log_format else self.production
+
+    @property
+    def trace_ratio(self) -> float:
+        """The share of new traces sampled: ``LEC_TRACE_SAMPLE_RATIO``, else 1 in
+        development and 0.05 in production."""
+        if self.trace_sample_ratio is not None:
+            return self.trace_sample_ratio
+        return 0.05 if self.production else 1.0
 
 
 _current: Optional[Settings] = None

@@ -22,6 +22,8 @@ def add_common_tables(metadata):
         Column("payload", JSONB, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True)),
+        # the W3C traceparent of the change that emitted the event (the consumer continues it)
+        Column("trace", Text),
         Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
     )
     inbox = Table(
@@ -58,6 +60,11 @@ def add_common_tables(metadata):
         Index("ix_audit_log_entity", "entity", "entity_id"),
     )
     return SimpleNamespace(outbox=outbox, inbox=inbox, failed_events=failed_events, audit_log=audit_log)
+
+
+def add_outbox_trace(op):
+    """The outbox's ``trace`` column, for databases made before it existed."""
+    op.execute("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS trace text")
 
 
 def create_common_tables(op):

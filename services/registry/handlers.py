@@ -527,6 +527,23 @@ def check_bootstrap_account(username, password):
         raise settings.SettingsError(f"LEC_ADMIN_PASSWORD is refused in production: {problem}")
 
 
+def bootstrap_account(username, password):
+    """The name and password of the first account, with a start-up message that says
+    where each came from: ``LEC_ADMIN_USERNAME`` / ``LEC_ADMIN_PASSWORD`` when set,
+    otherwise the development defaults (the password is documented in the README and
+    never logged)."""
+    name_source = "LEC_ADMIN_USERNAME" if username else "the default name (LEC_ADMIN_USERNAME not set)"
+    username = username or DEV_ADMIN_USERNAME
+    if password:
+        log.info("bootstrap: creating the first account %s (name: %s) with the password of "
+                 "LEC_ADMIN_PASSWORD", username, name_source)
+        return username, password
+    log.warning("LEC_ADMIN_PASSWORD not set: creating the development account %s (name: %s) "
+                "with the documented development password - set LEC_ADMIN_USERNAME and "
+                "LEC_ADMIN_PASSWORD in any real deployment", username, name_source)
+    return username, DEV_ADMIN_PASSWORD
+
+
 def bootstrap(engine):
     """With an empty registry, create the department unit and its first account."""
     configured = settings.current()
@@ -537,12 +554,7 @@ def bootstrap(engine):
             return False
         if settings.production():
             check_bootstrap_account(username, password)
-        if not username or not password:
-            # the password is documented (README), never logged
-            log.warning("LEC_ADMIN_USERNAME/LEC_ADMIN_PASSWORD not set: creating the development "
-                        "account %s with the documented development password - set them in any "
-                        "real deployment", username or DEV_ADMIN_USERNAME)
-            username, password = username or DEV_ADMIN_USERNAME, password or DEV_ADMIN_PASSWORD
+        username, password = bootstrap_account(username, password)
         unit_id = conn.execute(select(func.nextval("org_units_id_seq"))).scalar_one()
         conn.execute(insert(org_units).values(
             id=unit_id, code=configured.department_code, name=configured.department_name,

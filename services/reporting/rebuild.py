@@ -378,10 +378,13 @@ def main(argv=None):
     if args.check and args.round is None:
         parser.error("--check needs --round")
     from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.common.rpc import ClassicStandaloneReplyListener
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # an operator's tool: it acts as the system, named
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=args.timeout,
-                         context_data=system_context("operator")) as proxy:
+                         context_data=system_context("operator"),
+                         reply_listener_cls=ClassicStandaloneReplyListener) as proxy:
         try:
             if args.check:
                 result = proxy.reporting.check(args.round)

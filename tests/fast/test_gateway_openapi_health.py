@@ -65,21 +65,51 @@ def healthy(rpc, **broken):
         rpc.answer(service, "health", broken.get(service) or {"ok": True})
 
 
-def test_readiness_asks_every_service_and_answers_ready(gw, rpc):
-    healthy(rpc)
+def test_readiness_is_the_gateway_and_the_broker_only(gw, rpc):
+    """No service is asked: a service that is down must not take the gateway out."""
+    healthy(rpc, enrollment=LecError("service_unavailable", "enrollment is not running"))
     r = gw.get("/readyz")
     assert r.status_code == 200, r.text
-    assert r.json["status"] == "ready" and set(r.json["checks"]) == {"broker", *settings.SERVICES}
+    assert r.json == {"status": "ready", "checks": {"broker": {"ok": True}}}
+    assert [c for c in rpc.calls if c.method == "health"] == []
+
+
+def test_verbose_readiness_shows_every_service_without_changing_the_answer(gw, rpc):
+    healthy(rpc, enrollment=LecError("service_unavailable", "enrollment is not running"))
+    r = gw.get("/readyz", params={"verbose": "1"})
+    assert r.status_code == 200 and r.json["status"] == "ready"
+    assert r.json["system"] == "degraded" and set(r.json["services"]) == set(settings.SERVICES)
+    assert r.json["services"]["enrollment"] == {"ok": False, "error": "enrollment is not running"}
+    assert r.json["services"]["registry"] == {"ok": True}
     asked = [c for c in rpc.calls if c.method == "health"]
     assert sorted(c.service for c in asked) == sorted(settings.SERVICES)
     assert all(c.actor == GATEWAY and c.timeout == 3 for c in asked)
 
 
-def test_a_service_away_makes_the_gateway_not_ready(gw, rpc):
-    healthy(rpc, enrollment=LecError("service_unavailable", "enrollment is not running"))
+def test_all_services_up_make_the_system_ready(gw, rpc):
+    healthy(rpc)
+    r = gw.get("/readyz", params={"verbose": "1"})
+    assert r.status_code == 200 and r.json["system"] == "ready"
+
+
+def test_a_broker_out_of_reach_makes_the_gateway_not_ready(make_gateway, rpc):
+    healthy(rpc)
+    gw = make_gateway(amqp_uri="pyamqp://guest:guest@127.0.0.1:1//")  # nothing listens there
     r = gw.get("/readyz")
     assert r.status_code == 503 and r.json["status"] == "not_ready"
-    assert r.json["checks"]["enrollment"] == {"ok": False, "error": "enrollment is not running"}
+    assert r.json["checks"]["broker"]["ok"] is False and r.json["checks"]["broker"]["error"]
+
+
+def test_metrics_describe_each_family_once(gw, rpc):
+    """One lec_service_up family (collected at scrape time, not a per-process gauge)."""
+    healthy(rpc, enrollment=LecError("service_unavailable", "enrollment is not running"))
+    gw.get("/healthz")
+    text = gw.get("/metrics").text
+    helps = [line.split()[2] for line in text.splitlines() if line.startswith("# HELP ")]
+    assert len(helps) == len(set(helps)), sorted(h for h in helps if helps.count(h) > 1)
+    assert 'lec_service_up{service="enrollment"} 0.0' in text
+    assert 'lec_service_up{service="registry"} 1.0' in text
+    assert text.count("# HELP lec_service_up ") == 1
 
 
 def test_with_an_operator_token_set_readiness_needs_it(make_gateway, rpc):

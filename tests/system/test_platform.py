@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 from openapi_spec_validator import validate
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.heartbeat import age
 from tests.client import PASSWORD, Client
+from tests.services.test_ops_endpoint import promtool_check
 from tests.system.enrollment_helpers import new_round
 from tests.system.portal_support import run_scenario
 
@@ -21,12 +23,13 @@ def test_healthz_and_readyz(api, system):
     assert api.get("/healthz").json() == {"status": "ok"}
     r = api.get("/readyz", headers=system.ops_headers())
     assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["status"] == "ready"
-    assert body["checks"]["broker"]["ok"] is True
+    # the gateway's own readiness: this process and the broker, no service
+    assert r.json() == {"status": "ready", "checks": {"broker": {"ok": True}}}
+    body = api.get("/readyz", params={"verbose": "1"}, headers=system.ops_headers()).json()
+    assert body["status"] == "ready" and body["system"] == "ready"
     for service in ("registry", "rounds", "enrollment", "confirmation", "reporting"):
-        assert body["checks"][service]["ok"] is True, service
-        assert body["checks"][service]["database"] == "ok"
+        assert body["services"][service]["ok"] is True, service
+        assert body["services"][service]["database"] == "ok"
 
 
 def test_every_service_process_keeps_its_heartbeat(system):
@@ -103,6 +106,64 @@ def test_metrics_count_requests_and_report_every_service(api, admin, system):
     for service in ("registry", "rounds", "enrollment", "confirmation", "reporting"):
         assert f'lec_service_up{{service="{service}"}} 1.0' in text
         assert f'lec_outbox_pending{{service="{service}"}}' in text
+    # one family each (no per-worker copies), and nothing promtool objects to
+    assert text.count("# HELP lec_service_up ") == 1 and text.count("# TYPE lec_service_up ") == 1
+    assert "pid=" not in text
+    promtool_check(text)
+
+
+def ops_url(system, service):
+    """The operations endpoint of the test system's ``service`` process (the launcher gives each
+    a free port, recorded in its heartbeat file)."""
+    path = system.heartbeat_file(service)
+    port = json.loads(path.read_text()).get("ops_port") if path and path.exists() else None
+    assert port, f"no ops_port in {path}"
+    return f"http://127.0.0.1:{port}"
+
+
+def test_every_service_process_answers_its_own_probes(system, admin):
+    for service in ("registry", "rounds", "enrollment", "confirmation", "reporting"):
+        url = ops_url(system, service)
+        assert requests.get(url + "/livez", timeout=10).json() == {"status": "alive", "service": service}
+        ready = requests.get(url + "/readyz", timeout=10)
+        assert ready.status_code == 200 and ready.json() == {"status": "ready", "service": service}
+    admin.get("/me")  # an RPC to the registry
+    text = requests.get(ops_url(system, "registry") + "/metrics", timeout=10).text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    for name in ("lec_rpc_duration_seconds", "lec_workers_busy", "lec_workers_max", "lec_outbox_backlog",
+                 "lec_outbox_oldest_age_seconds", "lec_failed_events", "lec_db_pool_checked_out",
+                 "lec_db_pool_size"):
+        assert name in families, name
+        assert {s.labels["service"] for s in families[name].samples} == {"registry"}, name
+    methods = {s.labels["method"] for s in families["lec_rpc_duration_seconds"].samples}
+    assert methods, text[:2000]
+    promtool_check(text)
+
+
+def test_a_service_down_leaves_the_gateway_ready_and_only_its_routes_unavailable(api, system, admin):
+    """Enrollment stopped: the gateway stays in the load balancer (its /readyz is 200), the
+    learners' routes answer 503 ``service_unavailable``, the registry's go on, and the
+    operators see which service is missing in ``/readyz?verbose``."""
+    assert admin.get("/learners/999999999").status_code == 404
+    system.stop_process("enrollment")
+    try:
+        r = api.get("/readyz", headers=system.ops_headers())
+        assert r.status_code == 200 and r.json()["status"] == "ready", r.text
+        resp = admin.get("/learners/999999999")
+        assert resp.status_code == 503, resp.text
+        assert resp.json()["code"] == "service_unavailable"
+        assert admin.get("/me").status_code == 200  # a registry route
+        verbose = api.get("/readyz", params={"verbose": "1"}, headers=system.ops_headers())
+        assert verbose.status_code == 200
+        body = verbose.json()
+        assert body["system"] == "degraded" and body["services"]["enrollment"]["ok"] is False
+        assert body["services"]["registry"]["ok"] is True
+        metrics = api.get("/metrics", headers=system.ops_headers()).text
+        assert 'lec_service_up{service="enrollment"} 0.0' in metrics
+    finally:
+        system.start_service("enrollment")
+    system.wait_ready(timeout=90)
+    assert admin.get("/learners/999999999").status_code == 404
 
 
 def test_requests_the_http_server_refuses_get_json_errors_too(api):

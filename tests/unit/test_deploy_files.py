@@ -53,37 +53,5 @@ def test_docker_compose_config_accepts_the_file():
     assert result.returncode == 0, result.stderr
 
 
-K8S = ROOT / "deploy" / "k8s"
 
-
-def k8s_documents():
-    docs = []
-    for path in sorted(K8S.glob("*.yaml")):
-        if path.name == "kustomization.yaml":
-            continue
-        docs += [(path.name, d) for d in yaml.safe_load_all(path.read_text()) if d]
-    return docs
-
-
-def test_kubernetes_manifests_are_valid_and_complete():
-    import kubernetes_validate
-
-    docs = k8s_documents()
-    for name, doc in docs:
-        kubernetes_validate.validate(doc, "1.30.0", strict=True)
-    deployments = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "Deployment"}
-    config = next(d for _, d in docs if d["kind"] == "ConfigMap")["data"]
-    assert set(deployments) == {f"lec-{s}" for s in SERVICES} | {"lec-gateway"}
-    for name in SERVICES:
-        container = deployments[f"lec-{name}"]["spec"]["template"]["spec"]["containers"][0]
-        assert SERVICE_CLASSES[name] in container["command"]
-        assert "readinessProbe" in container and "livenessProbe" in container
-        # liveness: this pod's heartbeat, the file the config map names
-        live = container["livenessProbe"]["exec"]["command"]
-        assert live[live.index("--heartbeat") + 1] == config["LEC_HEARTBEAT_FILE"]
-        assert container["readinessProbe"]["exec"]["command"][-1] == name
-    jobs = [d for _, d in docs if d["kind"] == "Job"]
-    assert jobs and jobs[0]["spec"]["template"]["spec"]["containers"][0]["command"][-1] == "services.common.migrate"
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
-    assert sorted(kustomization["resources"]) == sorted(p.name for p in K8S.glob("*.yaml")
-                                                        if p.name != "kustomization.yaml")
+# the Kubernetes manifests: tests/unit/test_k8s_manifests.py

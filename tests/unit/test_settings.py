@@ -61,7 +61,7 @@ def test_the_nameko_config_defaults_are_the_settings_defaults():
 
 
 def test_the_manifests_set_only_settings():
-    for document in yaml.safe_load_all((ROOT / "deploy" / "k8s" / "config.yaml").read_text()):
+    for document in yaml.safe_load_all((ROOT / "deploy" / "k8s" / "base" / "config.yaml").read_text()):
         named = set(document.get("data", {})) | set(document.get("stringData", {}))
         assert named - set(Settings.variables()) == set(), document["metadata"]["name"]
 

@@ -1,0 +1,21 @@
+"""the outbox keeps the trace of the change that emitted each event
+
+Revision ID: 0003
+Revises: 0002
+"""
+from alembic import op
+
+from services.common.tables import add_outbox_trace
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    add_outbox_trace(op)
+
+
+def downgrade():
+    op.drop_column("outbox", "trace")
