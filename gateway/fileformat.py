@@ -164,7 +164,22 @@ def identity(value):
 
 # -- the header --------------------------------------------------------------------------------
 
-class Header:
+class Columns:
+    """What a header row found (``positions``: field -> column index), and a
+    row's cell of a field: absent or blank is None."""
+    positions: dict
+
+    def _cell(self, cells, field):
+        index = self.positions.get(field)
+        if index is None or index >= len(cells):
+            return None
+        value = cells[index]
+        if isinstance(value, str):
+            value = value if value.strip() else None
+        return value
+
+
+class Header(Columns):
     """The columns of a file: which cell holds which field."""
 
     def __init__(self, cells):
@@ -185,15 +200,6 @@ class Header:
             errors.setdefault("columns", []).append(f"missing: {', '.join(missing)}")
         if errors:
             raise invalid_file("the header row does not name the learner columns", **errors)
-
-    def _cell(self, cells, field):
-        index = self.positions.get(field)
-        if index is None or index >= len(cells):
-            return None
-        value = cells[index]
-        if isinstance(value, str):
-            value = value if value.strip() else None
-        return value
 
     def values(self, cells):
         """The row's values in :data:`COLUMNS` order, in the API's forms."""

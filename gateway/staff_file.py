@@ -1,5 +1,6 @@
 """The staff file (CSV or XLSX) as officers fill it in: its columns under their
 English or Thai titles, terms in either language, and the template's header row."""
+from gateway.fileformat import Columns
 from services.common import staff as vocabulary
 from services.enrollment.staff_schemas import IMPORT_COLUMNS
 
@@ -43,7 +44,7 @@ def _term(vocab, value):
     return _TERMS[id(vocab)].get(_key(raw), raw.strip())
 
 
-class Header:
+class Header(Columns):
     """The columns of a staff file."""
 
     def __init__(self, cells):
@@ -62,15 +63,6 @@ class Header:
             errors.append(f"missing: {', '.join(missing)}")
         if errors:
             raise invalid_file("the header row does not name the staff columns", columns=errors)
-
-    def _cell(self, cells, field):
-        index = self.positions.get(field)
-        if index is None or index >= len(cells):
-            return None
-        value = cells[index]
-        if isinstance(value, str):
-            value = value if value.strip() else None
-        return value
 
     def values(self, cells):
         from gateway.fileformat import birth_date, text

@@ -84,14 +84,19 @@ def edit_context(ports, round_id, institution_id):
     return unit, round_, window
 
 
-def learner_context(uow, ports, learner_id):
-    """:func:`edit_context` of a learner's institution (the learner readable by the caller)."""
-    place = learner_place(uow, learner_id)
+def place_context(uow, ports, place, what):
+    """:func:`edit_context` of a record's ``place`` (round id, institution id, path),
+    the record readable by the caller (``what`` names it when it is not)."""
     if place is None:
-        raise not_found("learner")
-    require_actor(uow.actor).require_read(place[2], "learner")
+        raise not_found(what)
+    require_actor(uow.actor).require_read(place[2], what)
     uow.session.rollback()  # nothing read is kept: the other services are asked next
     return edit_context(ports, place[0], place[1])
+
+
+def learner_context(uow, ports, learner_id):
+    """:func:`edit_context` of a learner's institution (the learner readable by the caller)."""
+    return place_context(uow, ports, learner_place(uow, learner_id), "learner")
 
 
 # -- reads ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from services.common.validation import as_id, load, page
 from services.common.values import Unit
 from services.enrollment import domain
 from services.enrollment.duplicates import Holder, _own_transaction, provinces, rate_limited, take
-from services.enrollment.handlers import edit_context, require_active, require_institution, require_open
+from services.enrollment.handlers import edit_context, place_context, require_active, require_institution, require_open
 from services.enrollment.imports import import_key
 from services.enrollment.models import staff
 from services.enrollment.sealing import lock_for_edit, seal_state
@@ -93,12 +93,7 @@ def check_edit(actor, unit, window):
 
 def staff_context(uow, ports, staff_id):
     """The institution, round and window of a staff record the caller may read."""
-    found = place(uow, staff_id)
-    if found is None:
-        raise not_found("staff")
-    require_actor(uow.actor).require_read(found[2], "staff")
-    uow.session.rollback()  # nothing read is kept: the other services are asked next
-    return edit_context(ports, found[0], found[1])
+    return place_context(uow, ports, place(uow, staff_id), "staff")
 
 
 def place(uow, staff_id):
