@@ -64,8 +64,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def bench_name(base):
+    """``base`` with ``LEC_BENCH_ID`` appended, so that two runs of one
+    benchmark on one machine keep to their own vhost and databases."""
+    suffix = settings.current().bench_id
+    return f"{base}{suffix}" if suffix else base
+
+
 def bench_env(vhost="lec_bench", db_prefix="lec_bench_"):
     from deploy import infra
+    vhost, db_prefix = bench_name(vhost), bench_name(db_prefix.rstrip("_")) + "_"
     infra.ensure_rabbitmq(settings.DEFAULT_AMQP_URI)
     infra.ensure_vhost(vhost)
     return {

@@ -39,6 +39,7 @@ import requests  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_name  # noqa: E402
 from services.common.checks import DEFAULT_RULES  # noqa: E402
 
 # sizes of the country (DOMAIN.md, "Figures for scale")
@@ -75,10 +76,10 @@ class Bench:
         from services.common import migrate, settings
 
         infra.ensure_rabbitmq(settings.DEFAULT_AMQP_URI)
-        infra.ensure_vhost("lec_benchconf")
-        self.amqp = "pyamqp://guest:guest@127.0.0.1:5672/lec_benchconf"
+        infra.ensure_vhost(bench_name("lec_benchconf"))
+        self.amqp = f"pyamqp://guest:guest@127.0.0.1:5672/{bench_name('lec_benchconf')}"
         pg = infra.ensure_postgres()
-        env = {"AMQP_URI": self.amqp, "LEC_PG_URL": pg, "LEC_DB_PREFIX": "lec_benchconf_",
+        env = {"AMQP_URI": self.amqp, "LEC_PG_URL": pg, "LEC_DB_PREFIX": bench_name("lec_benchconf") + "_",
                "LEC_ADMIN_USERNAME": "bench", "LEC_ADMIN_PASSWORD": PASSWORD, "LEC_JWT_SECRET": SECRET,
                "LEC_LOG_LEVEL": "WARNING", "LEC_ACCESS_LOG": "", "LEC_TOKEN_TTL": "86400"}
         os.environ.update(env)

@@ -74,6 +74,7 @@ class Settings:
     amqp_uri: str = _var("AMQP_URI", DEFAULT_AMQP_URI)
     pg_url: str = _var("LEC_PG_URL", DEFAULT_PG_URL)
     db_prefix: str = _var("LEC_DB_PREFIX", "lec_")
+    bench_id: str = _var("LEC_BENCH_ID", "")
     # <SERVICE>_DB_URL of the services that have one (see database_url)
     db_urls: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}),
                                        metadata={"env": tuple(_db_url_variable(s) for s in SERVICES)})
