@@ -153,6 +153,22 @@ def grade(value):
     return raw
 
 
+def _remembered(convert, size=4096):
+    """``convert`` with its answers for text cells remembered (up to ``size`` of them)."""
+    known = {}
+
+    def converted(value):
+        if type(value) is not str:
+            return convert(value)
+        answer = known.get(value)
+        if answer is None:
+            answer = convert(value)
+            if len(known) < size:
+                known[value] = answer
+        return answer
+    return converted
+
+
 def identity(value):
     """An ID column that may hold either kind: a G-Code starts with G."""
     raw = text(value)
@@ -200,9 +216,34 @@ class Header(Columns):
             errors.setdefault("columns", []).append(f"missing: {', '.join(missing)}")
         if errors:
             raise invalid_file("the header row does not name the learner columns", **errors)
+        # the plan of :meth:`values`: per column of COLUMNS, its cell's index (None: no such
+        # column) and its conversion; conversions of text cells are remembered (a file repeats
+        # its sexes, grades and birth dates)
+        self._plan = tuple((self.positions.get(field), convert) for field, convert in (
+            ("national_id", text), ("g_code", text), ("prefix", text), ("first_name", text),
+            ("last_name", text), ("sex", _remembered(sex)), ("birth_date", _remembered(birth_date)),
+            ("grade", _remembered(grade)), ("nationality", text)))
+        self._last = max(self.positions.values())
 
     def values(self, cells):
         """The row's values in :data:`COLUMNS` order, in the API's forms."""
+        if len(cells) <= self._last:
+            return self._values(cells)
+        out = []
+        for index, convert in self._plan:
+            value = None if index is None else cells[index]
+            if type(value) is str:
+                if not value.strip():
+                    value = None
+                elif convert is text:
+                    out.append(value)
+                    continue
+            out.append(convert(value))
+        if out[0] is None and out[1] is None and "id_number" in self.positions:
+            out[0], out[1] = identity(self._cell(cells, "id_number"))
+        return out
+
+    def _values(self, cells):
         nid, gcode = text(self._cell(cells, "national_id")), text(self._cell(cells, "g_code"))
         if "id_number" in self.positions and nid is None and gcode is None:
             nid, gcode = identity(self._cell(cells, "id_number"))
@@ -406,7 +447,9 @@ def read_csv(head, stream, limits=LIMITS):
         for cells in csv.reader(lines):
             number += 1
             bad = lines.take_row()
-            _check_row(number, cells, limits)
+            if number > limits.rows or len(cells) > limits.columns \
+                    or max(map(len, cells), default=0) > limits.cell_chars:
+                _check_row(number, cells, limits)
             yield number, (bad or cells)
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):

@@ -75,6 +75,8 @@ class Error(ma.Schema):
     items = fields.List(fields.Nested(CheckItem), metadata={
         "description": "checks_failed: the errors and the queries not explained that stop the confirmation"})
     retry_after = fields.Integer(metadata={"description": "rate_limited: seconds"})
+    version = fields.Integer(metadata={"description": "conflict on a versioned change: the record's "
+                                                      "current version (read it again)"})
     locked = fields.Boolean(metadata={"description": "rate_limited at sign-in: the account is locked "
                                                      "until a user of a unit above resets its password"})
     window = fields.Nested(WindowState, metadata={"description": "round_not_open: the round's window "

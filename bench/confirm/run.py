@@ -4,10 +4,14 @@ of DOMAIN.md's sizes) confirmed bottom-up through the gateway, with
 
 - confirmations per second, per level and overall (HTTP, with the saga:
   registry, rounds and enrollment RPCs, the seal, the record and the outbox);
-- the event lag an agency sees: from a confirmation's commit (``confirmed_at``)
-  to its ``unit_confirmed`` arriving on the agency's own queue;
+- the event lag an agency sees: from a confirmation's ``confirmed_at`` to its
+  ``unit_confirmed`` arriving on the agency's own queue (a consumer in a process of
+  its own, ``bench/confirm/agency.py``), beside a bare publish -> consume on the
+  same broker measured by that process in the same run;
 - beside them, the bare nameko RPC round trip (``confirmation.ping``) measured
-  in the same run, on the same broker.
+  in the same run, on the same broker, from as many concurrent clients as confirm
+  (``--concurrency``): its rate is the one the confirmations are compared with
+  (target: at least a third of it).
 
 It starts a system of its own (vhost ``lec_benchconf``, databases ``lec_benchconf_*``)
 and stops it at the end:  ``make bench-confirm``  or
@@ -19,7 +23,6 @@ warnings.simplefilter("ignore")  # eventlet's deprecation notice
 
 import argparse  # noqa: E402
 import concurrent.futures as cf
-import datetime as dt
 import io
 import os
 import random
@@ -39,7 +42,7 @@ import requests  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_name  # noqa: E402
+from bench.common import bench_name, cpu_seconds, processes  # noqa: E402
 from services.common.checks import DEFAULT_RULES  # noqa: E402
 
 # sizes of the country (DOMAIN.md, "Figures for scale")
@@ -199,47 +202,81 @@ class Bench:
 
     # -- the agency -----------------------------------------------------------------------------
     def listen(self):
-        from kombu import Connection, Consumer, Exchange, Queue, binding
-        self.lags, self.seen = [], set()
+        """The agency: ``bench.confirm.agency`` in a process of its own (so that its
+        timestamps wait for nothing of this process's HTTP clients), with the
+        baseline, a bare publish -> consume on the same broker, beside it. A green
+        thread reads what it writes into ``lags``, ``seen`` and ``bare``."""
+        import subprocess
+        import tempfile
+        self.lags, self.seen, self.bare = [], set(), []
         self.listening = threading.Event()
         self.stop_listening = threading.Event()
-        exchange = Exchange("confirmation.events", type="topic", durable=True)
-        queue = Queue(f"bench-agency-{uuid.uuid4().hex[:6]}", exclusive=True,
-                      bindings=[binding(exchange, routing_key="unit_confirmed")])
+        out = Path(tempfile.mkstemp(prefix="bench-agency-", suffix=".txt")[1])
+        agency = subprocess.Popen([sys.executable, "-m", "bench.confirm.agency", "--amqp-uri", self.amqp,
+                                   "--out", str(out)], cwd=ROOT)
 
-        def on(body, message):
-            arrived = dt.datetime.now(dt.timezone.utc)
-            if body["event_id"] not in self.seen:
-                self.seen.add(body["event_id"])
-                self.lags.append((arrived - dt.datetime.fromisoformat(body["confirmed_at"])).total_seconds())
-            message.ack()
+        def read():
+            try:
+                with open(out) as f:
+                    partial = ""
+                    while True:
+                        stopping = self.stop_listening.is_set()
+                        lines = (partial + f.read()).split("\n")
+                        partial = lines.pop()   # a line not yet written to its end
+                        for kind, *fields in (line.split() for line in lines if line):
+                            if kind == "ready":
+                                self.listening.set()
+                            elif kind == "bare":
+                                self.bare.append(float(fields[0]))
+                            elif fields[1] not in self.seen:
+                                self.seen.add(fields[1])
+                                self.lags.append(float(fields[0]))
+                        if stopping or agency.poll() is not None:
+                            break
+                        time.sleep(0.1)
+            finally:
+                agency.terminate()
+                agency.wait()
+                out.unlink()
 
-        def run():
-            with Connection(self.amqp) as conn:
-                with Consumer(conn, queues=[queue], callbacks=[on], accept=["json"], prefetch_count=200):
-                    self.listening.set()
-                    while not self.stop_listening.is_set():
-                        try:
-                            conn.drain_events(timeout=0.5)
-                        except TimeoutError:
-                            pass
-
-        self.listener = threading.Thread(target=run, daemon=True)
+        self.listener = threading.Thread(target=read, daemon=True)
         self.listener.start()
         self.listening.wait(30)
 
     # -- the baseline ------------------------------------------------------------------------------
-    def rpc_round_trips(self, n):
+    def rpc_round_trips(self, n, clients=1):
+        """``n`` bare round trips (``confirmation.ping``) from ``clients`` concurrent callers, each
+        with a proxy of its own (as the gateway's threads have): (wall seconds, latencies)."""
         from nameko.standalone.rpc import ClusterRpcProxy
-        times = []
+
         from services.common.context import system_context
-        with ClusterRpcProxy({"AMQP_URI": self.amqp}, timeout=30, context_data=system_context("bench")) as proxy:
-            proxy.confirmation.ping()
-            for _ in range(n):
-                t0 = time.perf_counter()
+        times = []
+        per = [n // clients + (1 if i < n % clients else 0) for i in range(clients)]
+        ready = threading.Barrier(clients + 1)
+
+        def caller(calls):
+            with ClusterRpcProxy({"AMQP_URI": self.amqp}, timeout=30,
+                                 context_data=system_context("bench")) as proxy:
                 proxy.confirmation.ping()
-                times.append(time.perf_counter() - t0)
-        return times
+                ready.wait()
+                for _ in range(calls):
+                    t0 = time.perf_counter()
+                    proxy.confirmation.ping()
+                    times.append(time.perf_counter() - t0)
+
+        with cf.ThreadPoolExecutor(clients) as pool:
+            futures = [pool.submit(caller, calls) for calls in per]
+            ready.wait()
+            t0 = time.perf_counter()
+            for f in futures:
+                f.result()
+            wall = time.perf_counter() - t0
+        return wall, times
+
+    def cpu(self):
+        """name -> CPU seconds used so far by each process of the system."""
+        return {name: cpu_seconds(pid) for name, pid in processes(self.system).items()
+                if name != "bench client"}
 
     # -- confirming ---------------------------------------------------------------------------------
     def confirm_level(self, units):
@@ -269,20 +306,22 @@ class Bench:
             print(f"tree and {sum(self.expected.values())} learners ({per} per institution) loaded in "
                   f"{time.perf_counter() - t0:.1f}s", flush=True)
             self.listen()
-            before = self.rpc_round_trips(a.rpc_samples)
+            before = self.rpc_round_trips(a.rpc_samples, a.concurrency)
             levels = [("institutions", self.institutions), ("laos", self.laos),
                       ("provinces", self.provinces), ("department", [self.department])]
             results = []
+            cpu_before = self.cpu()
             for name, units in levels:
                 seconds, lat = self.confirm_level(units)
                 results.append((name, len(units), seconds, lat))
-            after = self.rpc_round_trips(a.rpc_samples)
+            self.cpu_used = {k: v - cpu_before.get(k, 0.0) for k, v in self.cpu().items()}
+            after = self.rpc_round_trips(a.rpc_samples, a.concurrency)
             total = sum(len(u) for _, u in levels)
             deadline = time.monotonic() + 60
             while len(self.seen) < total and time.monotonic() < deadline:
                 time.sleep(0.2)
             self.stop_listening.set()
-            self.report(results, before + after, total)
+            self.report(results, [before, after], total)
             check = self.call("GET", f"/rounds/{self.round_id}/confirmations/{self.department['id']}",
                               self.admin_token)
             assert check["counts"]["total"] == sum(self.expected.values()), "sealed counts differ from learners"
@@ -292,20 +331,37 @@ class Bench:
             self.stop()
 
     def report(self, results, rpc, total):
+        """Per level and overall; the bare RPC rate at the same concurrency (the mean of the runs
+        before and after confirming) is the rate the confirmations are compared with."""
         print()
-        print(f"{'level':<14}{'units':>7}{'seconds':>9}{'conf/s':>9}{'p50 ms':>9}{'p95 ms':>9}")
+        print(f"{'level':<14}{'units':>7}{'seconds':>9}{'conf/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
         wall = 0.0
         for name, n, seconds, lat in results:
             wall += seconds
-            print(f"{name:<14}{n:>7}{seconds:>9.2f}{n / seconds:>9.1f}{ms(pct(lat, 50))}{ms(pct(lat, 95))}")
+            print(f"{name:<14}{n:>7}{seconds:>9.2f}{n / seconds:>9.1f}{ms(pct(lat, 50))}{ms(pct(lat, 95))}"
+                  f"{ms(pct(lat, 99))}")
         print(f"{'all':<14}{total:>7}{wall:>9.2f}{total / wall:>9.1f}")
         print()
+        self.listener.join(5)
         print(f"agency event lag (confirmed_at -> on the agency's queue), {len(self.lags)}/{total} events:"
               f" p50 {ms(pct(self.lags, 50))} ms, p95 {ms(pct(self.lags, 95))} ms,"
-              f" max {ms(max(self.lags) if self.lags else float('nan'))} ms")
-        print(f"bare nameko RPC round trip (confirmation.ping, {len(rpc)} calls): mean {ms(statistics.mean(rpc))} ms,"
-              f" p50 {ms(pct(rpc, 50))} ms, p95 {ms(pct(rpc, 95))} ms")
-        print(f"concurrency {self.args.concurrency} HTTP clients", flush=True)
+              f" p99 {ms(pct(self.lags, 99))} ms, max {ms(max(self.lags) if self.lags else float('nan'))} ms")
+        print(f"bare publish -> consume on the same broker ({len(self.bare)} messages): p50 {ms(pct(self.bare, 50))} ms,"
+              f" p95 {ms(pct(self.bare, 95))} ms, p99 {ms(pct(self.bare, 99))} ms")
+        print(f"agency event lag p99 {pct(self.lags, 99) * 1000:.1f} ms (target <= 100 ms); a bare "
+              f"publish->consume p99 {pct(self.bare, 99) * 1000:.1f} ms in the same run")
+        times = [t for _, lat in rpc for t in lat]
+        rpc_rate = sum(len(lat) for _, lat in rpc) / sum(w for w, _ in rpc)
+        clients = self.args.concurrency
+        print(f"bare nameko RPC round trip (confirmation.ping, {len(times)} calls from {clients} clients):"
+              f" mean {ms(statistics.mean(times))} ms, p50 {ms(pct(times, 50))} ms, p95 {ms(pct(times, 95))} ms,"
+              f" {rpc_rate:.0f}/s")
+        used = ", ".join(f"{name} {1000 * seconds / total:.1f}" for name, seconds in sorted(
+            self.cpu_used.items(), key=lambda kv: -kv[1]) if seconds > 0)
+        print(f"CPU ms per confirmation: {used}")
+        rate = total / wall
+        print(f"confirmations: {rate:.1f}/s vs bare RPC {rpc_rate:.0f}/s at {clients} clients: "
+              f"1/{rpc_rate / rate:.1f} of it (target >= 1/3)", flush=True)
 
 
 def main(argv=None):

@@ -169,6 +169,10 @@ def main(argv=None):
     for r in results:
         print(f"   {r['rows']:>10,} rows: import {r['rows'] / r['seconds']:>9,.0f} rows/s, "
               f"COPY {r['rows'] / r['copy_seconds']:>10,.0f} rows/s, ratio {r['seconds'] / r['copy_seconds']:.1f}x")
+    for r in results:
+        print(f"import {r['rows']} rows: {r['rows'] / r['seconds']:.0f} rows/s vs COPY "
+              f"{r['rows'] / r['copy_seconds']:.0f} rows/s: 1/{r['seconds'] / r['copy_seconds']:.1f} of COPY "
+              f"(target >= 1/4)")
     return 0 if all(r["ok"] for r in results) else 1
 
 

@@ -2,24 +2,29 @@
 over an enrollment-like learners table, in the same run and database.
 
     make bench-report                       # national size (about 2 million learners)
+    make bench-report BENCH_ARGS="--scale 5 --baseline-samples 10"   # 10 million learners
     python -m bench.report.run --scale 0.05 --samples 20
 
-It creates a database of its own (``<LEC_DB_PREFIX>benchreport`` on
-``LEC_PG_URL``, or ``BENCH_REPORT_DB_URL``), migrates the reporting schema into
-it, and loads a synthetic country after DOMAIN.md's figures: 76 provinces,
-about 7,850 LAOs, 20,000 CDCs, 1,100 LAO schools, 20,000 other-affiliation
-schools and about 2 million learners (1.2 million CDC children, 0.8 million
-pupils). The read model is filled the way a rebuild fills it (learner facts,
-then ``services.reporting.rebuild.recount``); the baseline table is
-enrollment's own ``learners`` table definition (same columns and indexes),
-holding the same learners with names and ID numbers.
+It creates a database of its own (``<LEC_DB_PREFIX>benchreport<LEC_BENCH_ID>``
+on ``LEC_PG_URL``, or ``BENCH_REPORT_DB_URL``), migrates the reporting schema
+into it, and loads a synthetic country after DOMAIN.md's figures, times
+``--scale``: 76 provinces, about 7,850 LAOs, 20,000 CDCs, 1,100 LAO schools,
+20,000 other-affiliation schools, about 2 million learners (1.2 million CDC
+children, 0.8 million pupils) and about 90,000 caregivers and teachers, every
+row made by ``INSERT ... SELECT generate_series`` in the database. The read
+model is filled the way a rebuild fills it (facts, then
+``services.reporting.rebuild.recount``); the baseline table is enrollment's own
+``learners`` table definition (same columns and indexes, built after the rows
+are in), holding the same learners with names and ID numbers.
 
 For each level (department, province, LAO, institution) it times, for random
 units, the service's real ``summary`` (learners by grade, sex, ID kind, CDC
 ages, other-school headcounts, confirmation progress), the read model's answer
 to the learner question alone (learners by grade x sex x ID kind x CDC age),
 and the same learner question answered by ``GROUP BY`` over the learners of
-the unit's subtree; it prints p50 and p99 in milliseconds.
+the unit's subtree (for the first ``--baseline-samples`` units only: over the
+whole country it takes seconds); it prints p50 and p99 in milliseconds, a ratio
+line per level and the department's headline.
 """
 import argparse
 import csv
@@ -34,6 +39,7 @@ import time
 from sqlalchemy import MetaData, text
 from sqlalchemy.orm import sessionmaker
 
+from bench.common import bench_name
 from services.common import migrate, settings
 from services.common.context import Actor
 from services.common.db import UnitOfWork, make_engine
@@ -62,7 +68,7 @@ def db_url():
     if explicit:
         return settings.normalise_db_url(explicit)
     base = settings.current().pg_url.rstrip("/")
-    return settings.normalise_db_url(f"{base}/{settings.db_prefix()}benchreport")
+    return settings.normalise_db_url(f"{base}/{bench_name(settings.db_prefix() + 'benchreport')}")
 
 
 def say(*args):
@@ -136,6 +142,17 @@ def load(engine, scale, seed):
                                              "changed_at", "confirmed_at", "counts"),
                   [(ROUND_ID, u[0], u[3], u[5], "confirmed", "2026-11-05T10:00:00+07:00",
                     "2026-11-05T10:00:00+07:00", '{"total": 0, "by_grade": {}}') for u in confirmed])
+        # caregivers (a caregiver teacher and one or two caregivers per CDC) and
+        # teachers (one per 20 pupils) of each institution, a few of them gone
+        conn.execute(text("""
+            INSERT INTO rp_staff (round_id, staff_id, version, institution_id, institution_path, position, active)
+            SELECT :r, row_number() OVER (), 1, i.id, i.path,
+                   CASE WHEN i.kind = 'school' THEN 'teacher' WHEN g = 1 THEN 'caregiver_teacher'
+                        ELSE 'caregiver' END,
+                   (g * 17 + i.id) % 41 <> 0
+            FROM bench_inst i
+            CROSS JOIN LATERAL generate_series(1, CASE WHEN i.kind = 'school' THEN greatest(1, i.n / 20)
+                                                       ELSE 2 + i.id % 2 END) AS g"""), {"r": ROUND_ID})
     started = time.perf_counter()
     with sessionmaker(engine)() as session:
         uow = UnitOfWork(session)
@@ -163,6 +180,13 @@ def load_baseline(engine):
     metadata.create_all(engine, tables=[table])
     started = time.perf_counter()
     with engine.begin() as conn:
+        # the indexes are built once the rows are in (the same indexes, made faster)
+        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        indexes = conn.execute(text("""SELECT indexname, indexdef FROM pg_indexes
+                                       WHERE tablename = 'learners' AND indexname NOT IN
+                                       (SELECT conname FROM pg_constraint)""")).all()
+        for name, _ in indexes:
+            conn.execute(text(f'DROP INDEX "{name}"'))
         conn.execute(text(f"""
             INSERT INTO learners (id, round_id, institution_id, institution_path, id_kind, id_number,
                                   prefix, first_name, last_name, sex, birth_date, nationality, grade, status,
@@ -174,6 +198,8 @@ def load_baseline(engine):
                    'ไทย', grade, CASE WHEN active THEN 'active' ELSE 'removed' END,
                    CASE WHEN active THEN NULL ELSE 'moved_out' END, 'manual', 1
             FROM rp_learners WHERE round_id = {ROUND_ID}"""))
+        for _, definition in indexes:
+            conn.execute(text(definition))
         conn.execute(text("ANALYZE"))
     say(f"  baseline learners table written in {time.perf_counter() - started:.1f}s")
 
@@ -192,7 +218,16 @@ def time_ms(fn):
     return (time.perf_counter() - started) * 1000, result
 
 
-def measure(engine, units, samples, seed):
+STAFF = """
+SELECT count(*) FROM rp_staff WHERE round_id = :r AND institution_path LIKE :prefix AND active
+"""
+
+
+def measure(engine, units, samples, baseline_samples, seed):
+    """Per level: the summary and the read model's learner question for
+    ``samples`` random units, and the GROUP BY for the first
+    ``baseline_samples`` of them (checked against the other two, and the
+    summary's staff against a count of the staff records)."""
     rng = random.Random(seed)
     Session = sessionmaker(engine)
     by_type = {}
@@ -206,15 +241,20 @@ def measure(engine, units, samples, seed):
         for name, pool in levels:
             picks = [rng.choice(pool) for _ in range(samples)]
             full, same, theirs = [], [], []
-            for unit in picks:
+            for n, unit in enumerate(picks):
                 ms, report = time_ms(lambda: queries.summary(uow, ROUND_ID, unit[0]))
                 full.append(ms)
                 ms, cube = time_ms(lambda: queries.learner_cube(uow, ROUND_ID, unit[0]))
                 same.append(ms)
-                ms, rows = time_ms(lambda: session.execute(text(BASELINE),
-                                                           {"r": ROUND_ID, "prefix": unit[5] + "%"}).all())
-                theirs.append(ms)
-                totals = {sum(r[4] for r in rows), sum(r[4] for r in cube), report["learners"]["total"]}
+                totals = {sum(r[4] for r in cube), report["learners"]["total"]}
+                if n < baseline_samples:
+                    ms, rows = time_ms(lambda: session.execute(text(BASELINE),
+                                                               {"r": ROUND_ID, "prefix": unit[5] + "%"}).all())
+                    theirs.append(ms)
+                    totals.add(sum(r[4] for r in rows))
+                    staff = session.execute(text(STAFF), {"r": ROUND_ID, "prefix": unit[5] + "%"}).scalar_one()
+                    if staff != report["staff"]["total"]:
+                        raise SystemExit(f"the staff differ on {unit}: {staff} != {report['staff']['total']}")
                 if len(totals) != 1:
                     raise SystemExit(f"the answers differ on {unit}: {totals}")
             results.append((name, full, same, theirs))
@@ -225,6 +265,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the national figures")
     parser.add_argument("--samples", type=int, default=50, help="units timed per level")
+    parser.add_argument("--baseline-samples", type=int, default=None,
+                        help="of those, how many are also answered by GROUP BY (default: all; a GROUP BY over "
+                             "the whole country takes seconds at --scale 5)")
     parser.add_argument("--seed", type=int, default=2569)
     args = parser.parse_args(argv)
     url = db_url()
@@ -234,22 +277,37 @@ def main(argv=None):
     engine = make_engine(url, pool_size=2)
     try:
         say("loading a synthetic country ...")
+        loading = time.perf_counter()
         units = load(engine, args.scale, args.seed)
         load_baseline(engine)
         with engine.connect() as conn:
             total = conn.execute(text("SELECT count(*) FROM rp_learners WHERE active")).scalar_one()
             cube = conn.execute(text("SELECT count(*) FROM rp_learner_counts")).scalar_one()
-        say(f"{total:,} active learners; {cube:,} aggregate rows; {len(units):,} units")
-        say(f"latency in ms, {args.samples} random units per level (every answer checked against the others)")
+            staff = conn.execute(text("SELECT count(*) FROM rp_staff WHERE active")).scalar_one()
+            size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+        say(f"{total:,} active learners; {staff:,} active staff; {cube:,} aggregate rows; {len(units):,} units; "
+            f"database {size / 2**30:.1f} GiB; loaded in {time.perf_counter() - loading:.0f}s")
+        baseline_samples = args.samples if args.baseline_samples is None else min(args.samples,
+                                                                                  max(1, args.baseline_samples))
+        say(f"latency in ms, {args.samples} random units per level, the first {baseline_samples} also by "
+            "GROUP BY (every answer checked against the others)")
         say("  summary: the whole report (learners by grade, sex, ID kind, level, CDC ages; other schools;")
         say("           confirmation progress); same question: learners by grade x sex x ID kind x CDC age")
         say(f"{'level':<12} {'summary p50':>12} {'p99':>8} | {'same question p50':>18} {'p99':>8} | "
             f"{'GROUP BY p50':>13} {'p99':>9} | {'GROUP BY / same':>15}")
-        for name, full, same, theirs in measure(engine, units, args.samples, args.seed):
+        results = measure(engine, units, args.samples, baseline_samples, args.seed)
+        for name, full, same, theirs in results:
             say(f"{name:<12} {statistics.median(full):>12.2f} {percentile(full, 99):>8.2f} | "
                 f"{statistics.median(same):>18.2f} {percentile(same, 99):>8.2f} | "
                 f"{statistics.median(theirs):>13.2f} {percentile(theirs, 99):>9.2f} | "
                 f"{statistics.median(theirs) / statistics.median(same):>14.1f}x")
+        for name, full, _, theirs in results:
+            say(f"ratio {name:<12} summary p50 {statistics.median(full):.2f} ms, GROUP BY p50 "
+                f"{statistics.median(theirs):.2f} ms: {statistics.median(theirs) / statistics.median(full):.1f}x")
+        _, full, _, theirs = results[0]
+        x, y = statistics.median(full), statistics.median(theirs)
+        say(f"summary at {total:,} learners, department: p50 {x:.2f} ms (target <= 10 ms); "
+            f"GROUP BY baseline p50 {y:.0f} ms: {y / x:.0f}x")
     finally:
         engine.dispose()
     return 0

@@ -81,9 +81,11 @@ class Confirmation:
             resp.media = self.ctx.call(req, "confirmation", "upward_status", id, unit_id)
 
     def on_post(self, req, resp, id, unit_id):
+        # the unit as the access check just read it: the service need not ask the registry again
         resp.media = self.ctx.call(req, "confirmation", "confirm", id, unit_id,
                                    idempotency_key=req.get_header("Idempotency-Key"),
                                    data=req.get_media(default_when_empty=None),
+                                   unit=req.context.unit.as_dict(),
                                    timeout=_timeout(self.ctx))
 
     def on_delete(self, req, resp, id, unit_id):

@@ -1,5 +1,7 @@
 """Auth, me, org units, users and rounds."""
 import falcon
+import marshmallow as ma
+from marshmallow import fields
 
 from gateway.access import GATEWAY, Authenticated, Public, UnitInBody, UnitInPath, UnitInQuery
 from gateway.auth import client_address, issue_token
@@ -113,6 +115,27 @@ class Me:
         self.ctx.units.remember(records)
         user["org_unit"] = records[0] if records else None
         resp.media = user
+
+
+class PingAnswer(ma.Schema):
+    ok = fields.Boolean(required=True)
+    service = fields.String(required=True, metadata={"description": "the service that answered"})
+
+
+class Ping:
+    """The cheapest authenticated request there is: the token checked as on every route,
+    one RPC to a service that does nothing. The measure of what any request costs
+    before its own work (``make bench-load`` compares a learner's edit with it)."""
+    policies = {"GET": Authenticated()}
+    docs = {"GET": {"summary": "Authenticated round trip: checks the token, asks the enrollment "
+                               "service a trivial question, answers {ok: true}", "tag": "auth",
+                    "response": PingAnswer}}
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def on_get(self, req, resp):
+        resp.media = self.ctx.call(req, "enrollment", "ping")
 
 
 class MyPassword:
@@ -425,6 +448,7 @@ ROUTES = [
     ("/auth/renew", Renew),
     ("/auth/logout", Logout),
     ("/me", Me),
+    ("/ping", Ping),
     ("/org-units", OrgUnits),
     ("/org-units/{id:int}", OrgUnit),
     ("/org-units/{id:int}/children", OrgUnitChildren),

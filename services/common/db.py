@@ -8,7 +8,7 @@ import uuid
 from contextlib import contextmanager
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, create_engine, event, insert, text
+from sqlalchemy import MetaData, create_engine, event, func, insert, text
 from sqlalchemy.orm import sessionmaker
 
 from services.common import settings, tracing
@@ -98,10 +98,16 @@ def make_event(event_type, body, actor=None, occurred_at=None, body_is_plain=Fal
     return event
 
 
+# the channel on which a commit of outbox rows wakes the relay of every process of the
+# service (NOTIFY is per database, so the channel needs no service name); the notification
+# goes with the insert's (sub)transaction: delivered at its commit, dropped with its rollback
+OUTBOX_CHANNEL = "lec_outbox"
+
 _INSERT_EVENTS = text(
-    f"INSERT INTO {COMMON.outbox.name} (event_id, event_type, payload, trace) "
+    f"WITH inserted AS (INSERT INTO {COMMON.outbox.name} (event_id, event_type, payload, trace) "
     "SELECT CAST(e->>'event_id' AS uuid), e->>'type', e, CAST(:trace AS text) "
-    "FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY n")
+    "FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY n) "
+    f"SELECT pg_notify('{OUTBOX_CHANNEL}', '')")
 
 
 class UnitOfWork:
@@ -130,11 +136,13 @@ class UnitOfWork:
         return self.session.execute(statement, params)
 
     def emit(self, event_type, body, include_actor=True):
-        """Queue an event in the outbox; the relay publishes it after commit."""
+        """Queue an event in the outbox; the relay publishes it after commit (the
+        same statement notifies ``OUTBOX_CHANNEL``: the commit wakes every relay
+        of the service, in whichever process)."""
         event = make_event(event_type, body, self.actor if include_actor else None)
         self.session.execute(insert(COMMON.outbox).values(
             event_id=event["event_id"], event_type=event_type, payload=event,
-            trace=tracing.traceparent()))
+            trace=tracing.traceparent()).returning(func.pg_notify(OUTBOX_CHANNEL, "")))
         self._emitted = True
         self.events.append(event)
         return event
@@ -249,6 +257,7 @@ class Database(DependencyProvider):
             self.on_start(self.engine)
         if self.relay is not None:
             self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+            self.container.spawn_managed_thread(self.relay.listen, identifier="outbox-listen")
 
     def stop(self):
         if self.relay is not None:

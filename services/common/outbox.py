@@ -8,8 +8,18 @@ exchange ``<service>.events`` (routing key = event type) on a channel in
 confirm mode, waits for the broker's confirmations of the whole batch, and
 marks the confirmed ones published. A crash between publish and mark
 re-publishes the rows: consumers de-duplicate by ``event_id``.
+
+The relay runs as soon as events are committed, from whichever process: the
+statement that inserts them also notifies ``OUTBOX_CHANNEL``, delivered at
+commit, and a second green thread of every container (:meth:`OutboxRelay.listen`)
+LISTENs on a connection of its own and wakes its relay. A commit in the same
+process also wakes it directly (``UnitOfWork.commit``). The poll
+(``LEC_OUTBOX_POLL``) remains the fallback: rows written while the listening
+connection was down, or by anything that does not notify, leave at the next one.
 """
+import itertools
 import logging
+import select as fd_select
 import socket
 import threading
 import time
@@ -22,12 +32,13 @@ from sqlalchemy import Text, and_, cast, delete, func, select, text, update
 
 from services.common import settings
 from services.common.context import TRACE_KEY
-from services.common.db import COMMON
+from services.common.db import COMMON, OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 
 outbox = COMMON.outbox
 STREAM_ROWS = 50   # event bodies read from the database at a time while publishing
+LISTEN_CHECK = 10.0   # seconds without a notification after which the listening connection is tested
 
 
 class PublishIncomplete(Exception):
@@ -125,7 +136,10 @@ class OutboxRelay:
         self._stopped = False
         self._last_cleanup = 0.0
         self._channel = None
+        self._conn = None
         self.published = 0
+        self.passes = 0                     # times the relay has looked for events
+        self.listening = threading.Event()  # set while ``listen`` has its LISTEN in place
 
     def wake(self):
         self._wake.set()
@@ -145,6 +159,7 @@ class OutboxRelay:
             try:
                 while self.publish_batch() >= self.batch_size and not self._stopped:
                     pass
+                self.passes += 1
                 self.cleanup()
                 failures = 0
             except Exception:  # broker or database away: keep the rows, try again
@@ -154,41 +169,112 @@ class OutboxRelay:
                             self.service_name, failures, exc_info=failures == 1)
                 time.sleep(min(10.0, 0.25 * 2 ** min(failures, 6)))
 
+    def listen(self):
+        """Wake the relay at every ``NOTIFY`` on ``OUTBOX_CHANNEL`` (a commit of
+        events by any process of the service), on a connection of its own
+        (cooperative under eventlet: it waits in ``select``). When the
+        connection fails it is opened again; the relay is woken each time
+        listening starts, for what committed while nobody listened."""
+        failures = 0
+        while not self._stopped:
+            conn = None
+            try:
+                conn = self._listening_connection()
+                failures = 0
+                self.listening.set()
+                self.wake()
+                while not self._stopped:
+                    if not fd_select.select([conn], [], [], LISTEN_CHECK)[0]:
+                        with conn.cursor() as cursor:   # still there? (a dead one hears nothing)
+                            cursor.execute("SELECT 1")
+                    conn.poll()
+                    if conn.notifies:
+                        conn.notifies.clear()
+                        self.wake()
+            except Exception:  # database away: the poll carries on meanwhile
+                if self._stopped:
+                    break
+                failures += 1
+                log.warning("outbox listener of %s failed (attempt %d); retrying",
+                            self.service_name, failures, exc_info=failures == 1)
+                time.sleep(min(10.0, 0.25 * 2 ** min(failures, 6)))
+            finally:
+                self.listening.clear()
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except Exception:  # already broken
+                        pass
+
+    def _listening_connection(self):
+        """A DBAPI connection outside the pool, in autocommit, listening."""
+        pooled = self.engine.raw_connection()
+        pooled.detach()
+        conn = pooled.dbapi_connection
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(f"LISTEN {OUTBOX_CHANNEL}")
+        return conn
+
     def _drop_channel(self):
         channel, self._channel = self._channel, None
         if channel is not None:
             channel.close()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # already broken
+                pass
 
     def publish_batch(self):
         """Publish up to ``batch_size`` pending events in commit order and mark
-        those the broker confirmed; returns how many were taken. The rows are
-        locked first; their bodies then stream to the channel ``STREAM_ROWS`` at
-        a time, so that a backlog of large events (a bulk change's batches of a
-        thousand learners) is never held in memory at once."""
-        with self.engine.begin() as conn:
-            ids = conn.execute(
-                select(outbox.c.id)
+        those the broker confirmed; returns how many were taken. The first
+        ``STREAM_ROWS`` rows are locked and read in one statement (the usual
+        pass: a few events, four round trips to the database); the rest of a
+        batch is locked next and its bodies stream to the channel
+        ``STREAM_ROWS`` at a time, so that a backlog of large events (a bulk
+        change's batches of a thousand learners) is never held in memory at once."""
+        conn = self._connection()
+        with conn.begin():
+            head = min(STREAM_ROWS, self.batch_size)
+            first = conn.execute(
+                select(outbox.c.id, outbox.c.event_type, outbox.c.event_id, outbox.c.trace,
+                       cast(outbox.c.payload, Text).label("body"))
                 .where(outbox.c.published_at.is_(None))
                 .order_by(outbox.c.id)
-                .limit(self.batch_size)
+                .limit(head)
                 .with_for_update(skip_locked=True)
-            ).scalars().all()
-            if not ids:
+            ).all()
+            if not first:
                 return 0
+            ids = [row.id for row in first]
+            if len(first) == head and self.batch_size > head:
+                ids += conn.execute(
+                    select(outbox.c.id)
+                    .where(outbox.c.published_at.is_(None), outbox.c.id > ids[-1])
+                    .order_by(outbox.c.id)
+                    .limit(self.batch_size - head)
+                    .with_for_update(skip_locked=True)
+                ).scalars().all()
             if self._channel is None:
                 self._channel = ConfirmingChannel(self.amqp_uri, self.exchange)
-            rows = conn.execute(
-                select(outbox.c.event_type, outbox.c.event_id, outbox.c.trace,
-                       cast(outbox.c.payload, Text).label("body"))
-                .where(outbox.c.id.in_(ids))
-                .order_by(outbox.c.id)
-                .execution_options(yield_per=STREAM_ROWS))
+            rest = None
+            if len(ids) > len(first):
+                rest = conn.execute(
+                    select(outbox.c.event_type, outbox.c.event_id, outbox.c.trace,
+                           cast(outbox.c.payload, Text).label("body"))
+                    .where(outbox.c.id.in_(ids[len(first):]))
+                    .order_by(outbox.c.id)
+                    .execution_options(yield_per=STREAM_ROWS))
             confirmed = 0
             try:
                 confirmed = self._channel.publish_all(
-                    (row.event_type, row.body, event_headers(row)) for row in rows)
+                    (row.event_type, row.body, event_headers(row))
+                    for row in itertools.chain(first, rest if rest is not None else ()))
             finally:
-                rows.close()
+                if rest is not None:
+                    rest.close()
                 if confirmed:
                     conn.execute(update(outbox).where(outbox.c.id.in_(ids[:confirmed]))
                                  .values(published_at=func.now()))
@@ -196,6 +282,13 @@ class OutboxRelay:
         if confirmed < len(ids):
             raise PublishIncomplete(f"{len(ids) - confirmed} of {len(ids)} events not confirmed")
         return len(ids)
+
+    def _connection(self):
+        """The relay's own connection, kept between passes (no checkout and ping
+        before each); dropped on a failure, opened again at the next pass."""
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        return self._conn
 
     def cleanup(self):
         now = time.monotonic()

@@ -54,6 +54,16 @@ def _ratio(value: str) -> float:
     return ratio
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+    if number < 1:
+        raise ValueError("must be a whole number of 1 or more")
+    return number
+
+
 def _var(name: str, default: Any, parse: Callable[[str], Any] = _text, *,
          empty_is_unset: bool = True) -> Any:
     """A field read from the variable ``name``: unset (or empty, unless
@@ -104,6 +114,11 @@ class Settings:
     department_code: str = _var("LEC_DEPARTMENT_CODE", "DLA")
     department_name: str = _var("LEC_DEPARTMENT_NAME", "กรมส่งเสริมการปกครองท้องถิ่น")
     password_min_score: int = _var("LEC_PASSWORD_MIN_SCORE", 3, int)
+    # argon2id of passwords and agency secrets (services/registry/passwords.py); a hash made
+    # with other parameters is re-encoded at its next successful sign-in
+    argon2_memory_kib: int = _var("LEC_ARGON2_MEMORY_KIB", 7168, _positive_int)
+    argon2_time_cost: int = _var("LEC_ARGON2_TIME_COST", 5, _positive_int)
+    argon2_parallelism: int = _var("LEC_ARGON2_PARALLELISM", 1, _positive_int)
     login_free_failures: int = _var("LEC_LOGIN_FREE_FAILURES", 5, int)
     login_address_free_failures: int = _var("LEC_LOGIN_ADDRESS_FREE_FAILURES", 30, int)
     login_base_delay: float = _var("LEC_LOGIN_BASE_DELAY", 1.0, float)
@@ -131,6 +146,7 @@ class Settings:
     ops_port: int = _var("LEC_OPS_PORT", 8001, int)
     unit_cache_ttl: float = _var("LEC_UNIT_CACHE_TTL", 300.0, float)
     unit_cache_size: int = _var("LEC_UNIT_CACHE_SIZE", 100_000, int)
+    round_cache_ttl: float = _var("LEC_ROUND_CACHE_TTL", 60.0, float)
 
     # service timers
     rounds_tick: float = _var("LEC_ROUNDS_TICK", 1.0, float)
@@ -142,6 +158,8 @@ class Settings:
     seal_lock_timeout: float = _var("LEC_SEAL_LOCK_TIMEOUT", 10.0, float)
     checks_interval: float = _var("LEC_CHECKS_INTERVAL", 2.0, float)
     checks_tick_seconds: float = _var("LEC_CHECKS_TICK_SECONDS", 1.5, float)
+    checks_settle: float = _var("LEC_CHECKS_SETTLE", 3.0, float)
+    checks_max_wait: float = _var("LEC_CHECKS_MAX_WAIT", 60.0, float)
     checks_scope_ttl: float = _var("LEC_CHECKS_SCOPE_TTL", 600.0, float)
     checks_request_seconds: float = _var("LEC_CHECKS_REQUEST_SECONDS", 0.5, float)
 
@@ -372,10 +390,24 @@ def _broker_problem(uri: str) -> Optional[str]:
     return None
 
 
+# OWASP's Password Storage Cheat Sheet: argon2id with one of these (memory KiB, passes), p=1
+ARGON2_OWASP_ROWS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
+def _argon2_problem(memory_kib: int, time_cost: int) -> Optional[str]:
+    """Parameters weaker than every row of OWASP's list (less memory or fewer passes than each)."""
+    if any(memory_kib >= m and time_cost >= t for m, t in ARGON2_OWASP_ROWS):
+        return None
+    rows = ", ".join(f"m={m} t={t}" for m, t in ARGON2_OWASP_ROWS)
+    return (f"LEC_ARGON2_MEMORY_KIB={memory_kib} with LEC_ARGON2_TIME_COST={time_cost} is weaker "
+            f"than every OWASP row ({rows})")
+
+
 def production_problems() -> list[str]:
     """What production refuses to start with, one sentence per setting: the
     development signing key or one shorter than 32 bytes (also the previous key),
-    the development admin password (or a placeholder), guest broker credentials."""
+    the development admin password (or a placeholder), guest broker credentials,
+    argon2 parameters weaker than OWASP's recommendation."""
     now = current()
     problems = [_key_problem("LEC_JWT_SECRET", now.jwt_secret)]
     if now.jwt_previous_secret:
@@ -385,6 +417,7 @@ def production_problems() -> list[str]:
     elif now.admin_password and PLACEHOLDER in now.admin_password:
         problems.append("LEC_ADMIN_PASSWORD is still the placeholder of the manifests")
     problems.append(_broker_problem(now.amqp_uri))
+    problems.append(_argon2_problem(now.argon2_memory_kib, now.argon2_time_cost))
     return [p for p in problems if p]
 
 

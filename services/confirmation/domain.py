@@ -195,7 +195,7 @@ class SagaLost(Exception):
 @dataclass(frozen=True)
 class Transition:
     """A change of one confirmation: its new ``state``, the columns it sets
-    (``values``) and those set to the transaction's time (``stamped``)."""
+    (``values``) and those set to the time they are written (``stamped``)."""
     state: str
     values: Mapping[str, Any] = field(default_factory=dict)
     stamped: Tuple[str, ...] = ()

@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 
 C = confirmations.c
 IDEMPOTENCY_KEY_MAX = 200
+# the schemas every confirm and revoke dumps with (made once: a dump changes nothing in them)
+STATUS, CONFIRMATION_BODY, REVOCATION_BODY = Status(), ConfirmationBody(), RevocationBody()
 
 
 def saga_timeout():
@@ -107,13 +109,16 @@ def _parent_of(unit: Unit) -> List[Unit]:
                  parent_id=hierarchy.unit_id_of(grand) if grand else None)]
 
 
-def ensure_rows(uow, round_id, units):
-    """Every unit a use case locks has a row (``open`` until confirmed); commits."""
+def ensure_rows(uow, round_id, units, commit=True):
+    """Every unit a use case locks has a row (``open`` until confirmed); commits unless
+    ``commit`` is false (the caller then locks the rows in the same transaction: the rows
+    are inserted parent first, in the order every use case locks them)."""
     values = [dict(_row_values(u), round_id=round_id) for u in units if u.type in CONFIRMING_TYPES]
     if not values:
         return
     uow.execute(pg_insert(confirmations).values(values).on_conflict_do_nothing())
-    uow.commit()
+    if commit:
+        uow.commit()
 
 
 def _lock(uow, round_id, ids, share=False, skip_locked=False) -> Dict[int, Confirmation]:
@@ -148,10 +153,12 @@ def states_of(rows: Dict[int, Confirmation]) -> Dict[int, str]:
 
 def apply(uow, row: Confirmation, step: Transition, **unit_values) -> Confirmation:
     """The one way a confirmation changes state: the transition's values, the
-    transaction's time where it says so, the version one up."""
+    time of this statement where it says so, the version one up. (The statement's
+    time, not the transaction's: the transaction began before its locks were
+    granted, and ``confirmed_at`` is when the confirmation was recorded.)"""
     values = dict(step.values, state=step.state, updated_at=func.now(), version=C.version + 1,
                   **unit_values)
-    values.update({column: func.now() for column in step.stamped})
+    values.update({column: func.clock_timestamp() for column in step.stamped})
     changed = uow.execute(update(confirmations).where(
         C.round_id == row.round_id, C.unit_id == row.unit_id).values(**values)
         .returning(*confirmations.c)).first()
@@ -166,14 +173,32 @@ def readable_unit(ports, actor, unit_id) -> Unit:
     return unit
 
 
-def _request(uow, ports, action, round_id, unit_id, idempotency_key):
+def _given_unit(actor, unit_id, record) -> Optional[Unit]:
+    """The unit as the caller already read it from its own unit directory (the gateway
+    resolves the URL's unit before it calls): the same entry, under the same refresh rule,
+    without asking the registry again. Anything that is not that unit's record is ignored."""
+    if not isinstance(record, dict):
+        return None
+    try:
+        unit = Unit.from_record(record)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if unit.id != unit_id:
+        return None
+    require_actor(actor).require_read(unit.path, "org unit")
+    return unit
+
+
+def _request(uow, ports, action, round_id, unit_id, idempotency_key, unit_record=None):
     """What confirm and revoke start with: the acting user, the ids, the key,
     and either the answer already given to this key or the (readable) unit."""
     actor = require_actor(uow.actor)
     round_id, unit_id = as_id(round_id, "round"), as_id(unit_id, "org unit")
     key = _key(idempotency_key)
     replay = _replay(uow, actor, key, action, round_id, unit_id)
-    unit = readable_unit(ports, actor, unit_id) if replay is None else None
+    unit = None
+    if replay is None:
+        unit = _given_unit(actor, unit_id, unit_record) or readable_unit(ports, actor, unit_id)
     return actor, round_id, key, replay, unit
 
 
@@ -284,7 +309,7 @@ def _status(round_id, unit: Unit, row: Optional[Confirmation], children, child_r
         "learners_digest": row.learners_digest if confirmed else None,
         "note": row.note if confirmed else None,
     }
-    return plain(Status().dump(status))
+    return plain(STATUS.dump(status))
 
 
 def status(uow, ports, round_id, unit_id):
@@ -353,10 +378,12 @@ def _pending(children, kids):
 
 
 @deadlock_safe
-def confirm(uow, ports, round_id, unit_id, idempotency_key=None, data=None):
+def confirm(uow, ports, round_id, unit_id, idempotency_key=None, data=None, unit_record=None):
+    """Confirm the actor's own unit. ``unit_record``: the unit as the caller already read it
+    (see :func:`_given_unit`); without it the unit comes from the unit directory."""
     note = _note(data)
     actor, round_id, key, replay, unit = _request(uow, ports, "confirm", round_id, unit_id,
-                                                  idempotency_key)
+                                                  idempotency_key, unit_record)
     if replay is not None:
         return replay
     domain.only_the_unit_itself_confirms(actor, unit)
@@ -366,8 +393,8 @@ def confirm(uow, ports, round_id, unit_id, idempotency_key=None, data=None):
     domain.only_an_active_unit_confirms(unit)
     domain.each_level_confirms_inside_its_own_window(unit.type, ports.window(round_id, unit))
     round_ref = ports.round_ref(round_id)
-    children = ports.children(unit)
-    ensure_rows(uow, round_id, _parent_of(unit) + [unit] + children)
+    children, other_schools = ports.children_and_other_schools(unit)
+    ensure_rows(uow, round_id, _parent_of(unit) + [unit] + children, commit=False)
 
     if not unit.is_sealed_by_enrollment:
         return _confirm_at_once(uow, actor, key, round_ref, unit, children, note)
@@ -386,7 +413,7 @@ def confirm(uow, ports, round_id, unit_id, idempotency_key=None, data=None):
     uow.commit()
 
     try:
-        sealed = ports.seal(round_id, unit.id)
+        sealed = ports.seal(round_id, unit, other_schools)
         crashpoint("after_seal")
         return _record_confirmation(uow, actor, key, round_ref, unit, children, saga_id, sealed, note)
     except SagaLost:
@@ -436,7 +463,7 @@ def _mark_confirmed(uow, actor, key, round_ref, unit, children, row, kids, step,
         "round_id": round_id, "unit_id": unit.id, "unit_type": unit.type, "counts": row.counts,
         "other_schools": row.other_schools, "seal_digest": row.seal_digest,
         "learners_digest": row.learners_digest, "note": row.note, **details})
-    body = _event_body(ConfirmationBody(), row, round_ref)
+    body = _event_body(CONFIRMATION_BODY, row, round_ref)
     uow.emit("unit_confirmed", body, include_actor=False)
     if unit.type == "department":
         uow.emit("round_finalized", body, include_actor=False)
@@ -469,7 +496,7 @@ def revoke(uow, ports, round_id, unit_id, data, idempotency_key=None):
         "round_id": round_id, "unit_id": unit.id, "unit_type": unit.type, "reason": reason,
         "counts": row.counts, "other_schools": row.other_schools,
         "confirmed_at": row.confirmed_at, "confirmed_by": row.confirmed_by})
-    uow.emit("unit_revoked", _event_body(RevocationBody(), row, round_ref, reason=reason,
+    uow.emit("unit_revoked", _event_body(REVOCATION_BODY, row, round_ref, reason=reason,
                                          revoked_at=bkk(row.revoked_at), revoked_by=actor.user_id),
              include_actor=False)
     # at this instant the learners are still the sealed ones

@@ -9,14 +9,16 @@ import os
 import socket
 import threading
 import uuid
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from services.common import settings
+from services.common.rounds_calendar import RoundCalendar
 from services.common.units import MemoryStore, UnitDirectory
 from services.common.values import Unit, Window
 from services.confirmation import domain
 
-ROUND_REFS_KEPT = 1000  # a round's reference never changes: keep the most recent ones
+ROUND_REFS_KEPT = 1000
+OTHER_SCHOOL_STATUSES = ("active", "closed")  # the other-affiliation schools an LAO's seal counts  # a round's reference never changes: keep the most recent ones
 
 _directory: Optional[UnitDirectory] = None
 _instance: Optional[domain.Instance] = None
@@ -59,11 +61,13 @@ class Ports:
     """The registry, rounds and enrollment services (timed RPC proxies)."""
 
     def __init__(self, registry: Any, rounds: Any, enrollment: Any,
-                 instance: Optional[domain.Instance] = None):
+                 instance: Optional[domain.Instance] = None,
+                 calendar: Optional[RoundCalendar] = None):
         self.registry = registry
         self.rounds = rounds
         self.enrollment = enrollment
         self.instance = instance or this_instance()
+        self.calendar = calendar
 
     def units(self, ids: Iterable[int], fresh: bool = False) -> Dict[int, Unit]:
         _calling.registry = self.registry  # a proxy belongs to its worker: fetch through ours
@@ -74,11 +78,19 @@ class Ports:
 
     def children(self, unit: Unit) -> List[Unit]:
         """The children whose confirmations ``unit`` waits for (read fresh)."""
+        return self.children_and_other_schools(unit)[0]
+
+    def children_and_other_schools(self, unit: Unit) -> Tuple[List[Unit], List[Dict[str, Any]]]:
+        """The children whose confirmations ``unit`` waits for and, for an LAO, the records of
+        its other-affiliation schools (active or closed), which its seal counts: both read
+        fresh, in one call."""
         types = domain.CHILD_TYPES.get(unit.type, ())
         if not types:
-            return []
+            return [], []
         items = self.registry.list_children(unit.id, unpaged=True)["items"]
-        return [Unit.from_record(c) for c in items if c["type"] in types]
+        others = [Unit.from_record(c).as_dict() for c in items
+                  if c["type"] == "other_school" and c.get("status") in OTHER_SCHOOL_STATUSES]
+        return [Unit.from_record(c) for c in items if c["type"] in types], others
 
     def round_ref(self, round_id: int) -> Dict[str, int]:
         """``{id, academic_year, number}`` of the round (``not_found`` for none)."""
@@ -95,14 +107,35 @@ class Ports:
 
     def window(self, round_id: int, unit: Unit) -> Window:
         """The round's window for ``unit`` at its level (deadline and extensions honoured)."""
-        return Window.from_record(self.rounds.window(round_id, unit.path, unit.level))
+        return self._window(round_id, unit.path, unit.level)
 
     def window_at(self, round_id: int, unit_path: str) -> Window:
         """The round's window for the unit at ``unit_path``, at the institution level."""
-        return Window.from_record(self.rounds.window(round_id, unit_path))
+        return self._window(round_id, unit_path, "institution")
 
-    def seal(self, round_id: int, unit_id: int) -> Dict[str, Any]:
-        return self.enrollment.seal(round_id, unit_id)
+    def _window(self, round_id: int, unit_path: str, level: str) -> Window:
+        """From the calendar this process keeps (no call while the round is held); a window
+        that would refuse is read again from the rounds service first, so a late event never
+        refuses what the rounds service allows. Without a calendar, asked each time."""
+        if self.calendar is None:
+            return Window.from_record(self.rounds.window(round_id, unit_path, level))
+        fetch = self.rounds.calendar
+        _, window = self.calendar.round_and_window(int(round_id), unit_path, fetch, level=level)
+        if not window.open:
+            _, window = self.calendar.round_and_window(int(round_id), unit_path, fetch, level=level,
+                                                       fresh=True)
+        return window
+
+    def seal(self, round_id: int, unit: "Unit | int",
+             other_schools: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+        """Enrollment's seal of the unit. Given the :class:`Unit` this process holds (and an
+        LAO's other-affiliation schools just read), the records go along, so that enrollment
+        need not ask the registry for them again."""
+        if not isinstance(unit, Unit):
+            return self.enrollment.seal(round_id, unit)
+        if other_schools is not None and unit.type == "lao":
+            return self.enrollment.seal(round_id, unit.id, unit=unit.as_dict(), other_schools=other_schools)
+        return self.enrollment.seal(round_id, unit.id, unit=unit.as_dict())
 
     def unseal(self, round_id: int, unit_id: int) -> Any:
         return self.enrollment.unseal(round_id, unit_id)

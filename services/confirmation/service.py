@@ -5,13 +5,14 @@ from nameko.timer import timer
 
 from services.common import settings
 from services.common.base import HealthMixin, rpc
+from services.common.calendar_events import RoundCalendarEvents, process_calendar
 from services.common.db import Database
 from services.common.rpc import ServiceRpc
 from services.confirmation import feed, handlers, requests
 from services.confirmation.ports import Ports, unit_changed
 
 
-class ConfirmationService(HealthMixin):
+class ConfirmationService(HealthMixin, RoundCalendarEvents):
     name = "confirmation"
     db = Database("confirmation")
     registry = ServiceRpc("registry")
@@ -20,12 +21,13 @@ class ConfirmationService(HealthMixin):
 
     @property
     def ports(self):
-        return Ports(self.registry, self.rounds, self.enrollment)
+        return Ports(self.registry, self.rounds, self.enrollment, calendar=process_calendar())
 
     @rpc
-    def confirm(self, round_id, unit_id, idempotency_key=None, data=None):
+    def confirm(self, round_id, unit_id, idempotency_key=None, data=None, unit=None):
+        """``unit``: the unit's record as the caller read it for its access check (optional)."""
         with self.db.uow() as uow:
-            return handlers.confirm(uow, self.ports, round_id, unit_id, idempotency_key, data)
+            return handlers.confirm(uow, self.ports, round_id, unit_id, idempotency_key, data, unit)
 
     @rpc
     def revoke(self, round_id, unit_id, reason, idempotency_key=None):

@@ -23,8 +23,10 @@ commits meanwhile stays queued. The enrollment service refreshes the queue on
 a timer, and a unit's own request or confirmation refreshes that unit first,
 so what blocks a confirmation is always computed from the data being sealed.
 """
+from datetime import timedelta
+
 from sqlalchemy import (
-    Integer, Text, and_, column, delete, func, insert, literal, select, tuple_, values,
+    Integer, Text, and_, column, delete, func, insert, literal, or_, select, tuple_, values,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -113,9 +115,21 @@ def pending(session, round_id, prefix):
         .where(check_dirty.c.round_id == round_id, units.c.path.like(prefix + "%"))).scalar_one()
 
 
-def take(session, round_id, limit, prefix=None):
-    """Up to ``limit`` queued units (rows locked, others' skipped): ``{unit_id: [queue ids]}``."""
+def take(session, round_id, limit, prefix=None, settle=0.0, max_wait=0.0):
+    """Up to ``limit`` queued units (rows locked, others' skipped): ``{unit_id: [queue ids]}``.
+
+    With ``settle`` (seconds), only units whose data have been quiet that long,
+    or whose oldest queued change has waited ``max_wait``: an officer typing in
+    learners one after another, or a file arriving batch by batch, is refreshed
+    once when they pause instead of after every change."""
     stmt = select(check_dirty.c.id, check_dirty.c.unit_id).where(check_dirty.c.round_id == round_id)
+    if settle > 0:
+        now = func.now()
+        quiet = (select(check_dirty.c.unit_id).where(check_dirty.c.round_id == round_id)
+                 .group_by(check_dirty.c.unit_id)
+                 .having(or_(func.max(check_dirty.c.at) < now - literal(timedelta(seconds=settle)),
+                             func.min(check_dirty.c.at) < now - literal(timedelta(seconds=max(settle, max_wait))))))
+        stmt = stmt.where(check_dirty.c.unit_id.in_(quiet))
     if prefix is not None:
         stmt = stmt.where(check_dirty.c.unit_id.in_(
             select(units.c.id).where(units.c.path.like(prefix + "%"))))
@@ -373,9 +387,10 @@ def _tally(session, round_id, unit_ids):
     return {u: {"errors": e, "queries": q, "unexplained": x} for u, e, q, x in rows}
 
 
-def refresh_queued(session, rules, limit, prefix=None):
-    """Refresh up to ``limit`` queued units of the round (under ``prefix``); how many."""
-    taken = take(session, rules.id, limit, prefix)
+def refresh_queued(session, rules, limit, prefix=None, settle=0.0, max_wait=0.0):
+    """Refresh up to ``limit`` queued units of the round (under ``prefix``; quiet
+    for ``settle`` seconds, see :func:`take`); how many."""
+    taken = take(session, rules.id, limit, prefix, settle, max_wait)
     if not taken:
         return 0
     batch = _units(session, taken)

@@ -77,9 +77,11 @@ def check_edit(actor, unit, window):
 
 # -- what an edit needs ----------------------------------------------------------------------
 
-def edit_context(ports, round_id, institution_id):
-    """The institution (re-read when not active), the round and its window for the institution."""
-    unit = ports.active_unit(institution_id)
+def edit_context(ports, round_id, institution_id, uow=None):
+    """The institution (re-read when not active), the round and its window for the institution
+    (from the calendar this process keeps: no call while the round is held). With ``uow`` the
+    unit is read in its transaction, the one the edit then writes in."""
+    unit = ports.active_unit(institution_id, uow=uow)
     round_, window = ports.round_and_window(as_id(round_id, "round"), unit.path)
     return unit, round_, window
 
@@ -90,8 +92,9 @@ def place_context(uow, ports, place, what):
     if place is None:
         raise not_found(what)
     require_actor(uow.actor).require_read(place[2], what)
-    uow.session.rollback()  # nothing read is kept: the other services are asked next
-    return edit_context(ports, place[0], place[1])
+    # the same transaction goes on: the window comes from this process's calendar, the unit
+    # from the units table (the registry and rounds are asked only on a miss)
+    return edit_context(ports, place[0], place[1], uow)
 
 
 def learner_context(uow, ports, learner_id):
@@ -295,7 +298,7 @@ def _refuser(uow, ports, unit, round_id, attempt):
 
 
 def add_learner(uow, ports, round_id, institution_id, data):
-    unit, round_, window = edit_context(ports, round_id, institution_id)
+    unit, round_, window = edit_context(ports, round_id, institution_id, uow)
     check_edit(uow.actor, unit, window)
     round_id = round_.id
     lock_for_edit(uow, round_id, unit)

@@ -8,7 +8,11 @@ entry's age counted from ``synced_at``), shared by every worker and process;
 the registry's ``unit_changed`` events keep it fresh (see ``service.py``).
 
 Rounds come as :class:`~services.common.values.Round` and
-:class:`~services.common.values.Window` values. :meth:`Ports.previous_round`
+:class:`~services.common.values.Window` values. Whether a round is open for a unit
+(every edit asks) is answered from this process's copy of the calendar
+(:class:`~services.common.rounds_calendar.RoundCalendar`, kept by the rounds
+service's events, see ``service.py``), computed by the rule the rounds service
+applies; a window about to refuse is read again from the rounds service first. :meth:`Ports.previous_round`
 is the one rule of which round comes before which (carry-over, checks,
 headcount drafts and the new school year all use it).
 """
@@ -22,7 +26,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.common import rounds_calendar, settings
-from services.common.units import UnitDirectory
+from services.common.rounds_calendar import RoundCalendar
+from services.common.units import TtlCache, UnitDirectory
 from services.common.values import Round, Unit, Window
 from services.enrollment.models import units
 
@@ -81,6 +86,37 @@ class TableStore:
             conn.execute(update(units).values(synced_at=_STALE))
 
 
+class SessionStore(TableStore):
+    """The table read in the caller's transaction (an edit reads its unit on the connection
+    it then writes with: one connection checked out per edit); writes still go apart."""
+
+    def __init__(self, engine, session):
+        super().__init__(engine)
+        self.session = session
+
+    def load(self, ids: List[int], max_age: float) -> Dict[int, Unit]:
+        return stored_units(self.session, ids, max_age)
+
+
+# rounds as the seal reads them (per process): ("round", id) -> Round, ("year", year) -> [Round];
+# the rounds service's round_created / round_changed events empty it (see ``service.py``)
+_SEAL_ROUNDS: Optional[TtlCache] = None
+_SEAL_ROUNDS_SIZE = 1000
+
+
+def _seal_rounds() -> TtlCache:
+    global _SEAL_ROUNDS
+    if _SEAL_ROUNDS is None:
+        _SEAL_ROUNDS = TtlCache(settings.current().round_cache_ttl, _SEAL_ROUNDS_SIZE)
+    return _SEAL_ROUNDS
+
+
+def rounds_changed(body: Any = None) -> None:
+    """A round was created or changed (its settings, census date, deadlines): forget them all."""
+    if _SEAL_ROUNDS is not None:
+        _SEAL_ROUNDS.clear()
+
+
 # engine -> its store; subtree id -> when its units were last read (per process)
 _STORES: Dict[Any, TableStore] = {}
 _SUBTREES: Dict[int, float] = {}
@@ -97,11 +133,13 @@ def store_of(engine) -> TableStore:
 class Ports:
     """Registry and rounds as enrollment sees them (one per worker, see ``service.py``)."""
 
-    def __init__(self, db, registry, rounds, store=None):
+    def __init__(self, db, registry, rounds, store=None, calendar=None):
         self.db = db
         self.registry = registry
         self.rounds = rounds
         self.store = store
+        self.calendar = calendar if calendar is not None else RoundCalendar(
+            settings.current().round_cache_ttl)
         self._years: Dict[int, List[Round]] = {}
         self._rounds: Dict[int, Round] = {}
         self._directory: Optional[UnitDirectory] = None
@@ -122,8 +160,13 @@ class Ports:
     def unit(self, unit_id: Any, what: str = "org unit") -> Unit:
         return self.directory.require(unit_id, what)
 
-    def active_unit(self, unit_id: Any, what: str = "institution") -> Unit:
-        """The unit, re-read from the registry when the table says it is not active."""
+    def active_unit(self, unit_id: Any, what: str = "institution", uow=None) -> Unit:
+        """The unit, re-read from the registry when the table says it is not active; with
+        ``uow``, the table is read in its transaction (when the units live in the table)."""
+        if uow is not None and self.store is None:
+            directory = self.directory
+            return UnitDirectory(directory.fetch, directory.ttl,
+                                 SessionStore(self.db.engine, uow.session)).require_active(unit_id, what)
         return self.directory.require_active(unit_id, what)
 
     def other_schools(self, lao: Unit) -> List[Unit]:
@@ -158,12 +201,14 @@ class Ports:
         return self._rounds[round_id]
 
     def round_and_window(self, round_id: Any, unit_path: str) -> Tuple[Round, Window]:
-        """The round and whether it is open for the unit, in one call."""
-        found = self.rounds.round_and_window(int(round_id), unit_path)
-        window = dict(found["window"])
-        window.setdefault("round_id", found["round"]["id"])
-        window.setdefault("unit_path", unit_path)
-        return Round.from_record(found["round"]), Window.from_record(window)
+        """The round and whether it is open for the unit (at the institution level), from
+        the calendar kept here: no call while the round is held; a window that would
+        refuse is read again from the rounds service first (a late event never refuses)."""
+        fetch = self.rounds.calendar
+        round_, window = self.calendar.round_and_window(int(round_id), unit_path, fetch)
+        if not window.open:
+            round_, window = self.calendar.round_and_window(int(round_id), unit_path, fetch, fresh=True)
+        return round_, window
 
     def _rounds_of(self, year: int) -> List[Round]:
         if year not in self._years:
@@ -175,8 +220,32 @@ class Ports:
         """The round before ``round_`` (the one rule, :func:`rounds_calendar.previous_round`:
         round 1 of the same academic year for round 2, round 2 of the year before for
         round 1), None when there is none."""
-        year = round_.academic_year if round_.number == 2 else round_.academic_year - 1
-        return rounds_calendar.previous_round(self._rounds_of(year), round_)
+        return rounds_calendar.previous_round(self._rounds_of(self._previous_year(round_)), round_)
+
+    @staticmethod
+    def _previous_year(round_: Round) -> int:
+        return round_.academic_year if round_.number == 2 else round_.academic_year - 1
+
+    def seal_rounds(self, round_id: Any) -> Tuple[Round, Optional[Round]]:
+        """The round and the round before it, as the seal applies them (its checks' rules,
+        census date and comparison): kept per process for ``LEC_ROUND_CACHE_TTL`` seconds and
+        forgotten at once on the rounds service's ``round_created`` / ``round_changed``, so that
+        a seal asks the rounds service nothing while its rounds stay as they are."""
+        cache, now = _seal_rounds(), time.monotonic()
+        round_id = int(round_id)
+        fresh, entry = cache.lookup(("round", round_id), now)
+        if fresh:
+            round_ = entry[1]
+        else:
+            round_ = self.round(round_id)
+            cache.store([(("round", round_id), round_)], now)
+        year = self._previous_year(round_)
+        fresh, entry = cache.lookup(("year", year), now)
+        if fresh:
+            self._years[year] = entry[1]
+        else:
+            cache.store([(("year", year), self._rounds_of(year))], now)
+        return round_, rounds_calendar.previous_round(self._years[year], round_)
 
     def escalation_hours(self, round_id: Any) -> float:
         """The round's escalation period of transfer requests, in hours."""

@@ -197,8 +197,10 @@ def refresh_queued(uow, ports, deadline):
             log.warning("checks of round %s not refreshed: the round could not be read", round_id,
                         exc_info=True)
             continue
+        config = settings.current()
         while time.monotonic() < deadline:
-            done = checks.refresh_queued(uow.session, rules, 200)
+            done = checks.refresh_queued(uow.session, rules, 200, settle=config.checks_settle,
+                                         max_wait=config.checks_max_wait)
             uow.commit()
             if not done:
                 break

@@ -18,6 +18,7 @@ from services.common.context import require_actor
 from services.common.errors import LecError, conflict
 from services.common.jsonutil import plain
 from services.common.validation import as_id
+from services.common.values import Unit
 from services.common.vocabulary import SEALED_TYPES
 from services.enrollment import checks, domain
 from services.enrollment.models import headcounts, learners, seal_snapshots, seals
@@ -149,14 +150,35 @@ def _snapshot(session, round_id, unit):
         .returning(seal_snapshots.c.id_kind, seal_snapshots.c.id_number, seal_snapshots.c.grade)).all()
 
 
-def seal(uow, ports, round_id, unit_id):
+def _unit_of(ports, unit_id, record):
+    """The unit to seal: the caller's record of it when it sent one (the confirmation
+    service read it from its unit directory for this very confirmation), else ours."""
+    unit_id = as_id(unit_id, "org unit")
+    if isinstance(record, dict):
+        try:
+            unit = Unit.from_record(record)
+        except (KeyError, TypeError, ValueError):
+            unit = None
+        if unit is not None and unit.id == unit_id:
+            return unit
+    return ports.unit(unit_id)
+
+
+def seal(uow, ports, round_id, unit_id, unit_record=None, other_school_records=None):
     """Seal the unit's data for the round (for the confirmation service): an LAO
     its other-affiliation schools as the round sees them, an institution or LAO
-    only when its checks pass (:func:`seal_data`)."""
-    round_ = ports.round(as_id(round_id, "round"))
-    unit = ports.unit(unit_id)
-    rules = checks.RoundRules(round_, ports.previous_round(round_))
-    schools = [domain.effective(s, round_.census_date) for s in ports.other_schools(unit)]
+    only when its checks pass (:func:`seal_data`). ``unit_record``: the unit as
+    the caller holds it (see :func:`_unit_of`); ``other_school_records``: an LAO's
+    other-affiliation schools (active or closed) as the caller just read them from
+    the registry (kept in the units table as :meth:`Ports.other_schools` keeps them)."""
+    round_, previous = ports.seal_rounds(as_id(round_id, "round"))
+    unit = _unit_of(ports, unit_id, unit_record)
+    rules = checks.RoundRules(round_, previous)
+    if unit.type == "lao" and isinstance(other_school_records, list):
+        others = ports.directory.remember(other_school_records)
+    else:
+        others = ports.other_schools(unit)
+    schools = [domain.effective(s, round_.census_date) for s in others]
     return seal_data(uow, round_.id, unit, schools, rules if unit.type in checks.CHECKED_TYPES else None)
 
 

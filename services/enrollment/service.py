@@ -9,6 +9,7 @@ from nameko.timer import timer
 
 from services.common import settings
 from services.common.base import HealthMixin, rpc
+from services.common.calendar_events import RoundCalendarEvents, process_calendar
 from services.common.db import Database
 from services.common.inbox import EventRetryMixin, handles
 from services.common.rpc import ServiceRpc
@@ -16,10 +17,11 @@ from services.common.validation import as_id
 from services.enrollment import (
     handlers, headcount_drafts, imports, newyear, review, seal_diff, sealing, staff, transfers,
 )
-from services.enrollment.ports import Ports
+from services.enrollment.ports import Ports, rounds_changed
 
 
-class EnrollmentService(HealthMixin, EventRetryMixin):
+
+class EnrollmentService(HealthMixin, EventRetryMixin, RoundCalendarEvents):
     name = "enrollment"
     db = Database("enrollment")
     registry = ServiceRpc("registry")
@@ -27,13 +29,20 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
 
     @property
     def ports(self):
-        return Ports(self.db, self.registry, self.rounds)
+        return Ports(self.db, self.registry, self.rounds, calendar=process_calendar())
+
+    @rpc
+    def ping(self):
+        """Nothing but an answer: the gateway's ``GET /ping`` (a request's bare cost)."""
+        return {"ok": True, "service": self.name}
 
     # -- the seal, for the confirmation service
     @rpc
-    def seal(self, round_id, unit_id):
+    def seal(self, round_id, unit_id, unit=None, other_schools=None):
+        """``unit``: the unit's record as the confirmation service holds it; ``other_schools``:
+        an LAO's other-affiliation schools (active or closed) as it just read them (both optional)."""
         with self.db.uow() as uow:
-            return sealing.seal(uow, self.ports, as_id(round_id, "round"), unit_id)
+            return sealing.seal(uow, self.ports, as_id(round_id, "round"), unit_id, unit, other_schools)
 
     @rpc
     def unseal(self, round_id, unit_id):
@@ -297,6 +306,10 @@ class EnrollmentService(HealthMixin, EventRetryMixin):
     def list_headcounts(self, round_id, lao_id):
         with self.db.uow() as uow:
             return handlers.list_headcounts(uow, self.ports, as_id(round_id, "round"), lao_id)
+
+    # -- the rounds calendar (services.common.calendar_events): the seal's rounds go with it
+    def rounds_changed(self, event):
+        rounds_changed(event)
 
     # -- the registry's units
     @handles("registry", "unit_changed")

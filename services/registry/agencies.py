@@ -18,7 +18,7 @@ from services.common.validation import as_id, load, page
 from services.registry import throttle
 from services.registry.agency_schemas import AgencyCreate, ClientCredentials
 from services.registry.models import agency_clients
-from services.registry.passwords import hash_password, verify
+from services.registry.passwords import hash_parameters, hash_password, needs_rehash, verify
 
 A = agency_clients.c
 FIELDS = ("id", "client_id", "name", "description", "active", "created_at", "rotated_at",
@@ -136,8 +136,16 @@ def authenticate(uow, client_id, client_secret, client_address=None):
         throttle.fail(uow, keys)
         uow.commit()
         raise LecError("invalid_credentials", "wrong client_id or client_secret")
+    # made with other argon2 parameters: stored again with the current ones, as a password is
+    rehashed = hash_password(creds["client_secret"]) if needs_rehash(row.secret_hash) else None
     throttle.succeed(uow, keys)
     uow.execute(update(agency_clients).where(A.id == row.id).values(last_token_at=func.now()))
+    if rehashed is not None and uow.execute(
+            update(agency_clients).where(A.id == row.id, A.secret_hash == row.secret_hash)
+            .values(secret_hash=rehashed)).rowcount:
+        uow.audit("rehash_secret", "agency_client", row.id, {
+            "client_id": row.client_id, "from": hash_parameters(row.secret_hash),
+            "to": hash_parameters(rehashed)})
     uow.commit()
     return {"id": row.id, "client_id": row.client_id, "name": row.name,
             "token_version": row.token_version}

@@ -15,7 +15,9 @@ from services.common.validation import as_id, load, page
 from services.registry import profiles, throttle
 from services.registry.models import org_units, users
 from services.registry.profile_schemas import REGISTRY_STATUSES
-from services.registry.passwords import check_strength, hash_password, verify, weakness
+from services.registry.passwords import (
+    check_strength, hash_parameters, hash_password, needs_rehash, verify, weakness,
+)
 from services.registry.schemas import (
     CloseUnit, Credentials, OrgUnitCreate, PasswordChange, UserCreate, UserUpdate,
 )
@@ -371,10 +373,27 @@ def authenticate(uow, username, password, client_address=None):
     if not (ok and row is not None and row.active and row.unit_status != "closed"):
         _failed(uow, keys, row)
         raise LecError("invalid_credentials", "wrong username or password")
+    # made with other argon2 parameters: stored again with the current ones (hashed before
+    # any row is locked; kept only if the password has not changed meanwhile)
+    rehashed = hash_password(creds["password"]) if needs_rehash(row.password_hash) else None
     throttle.succeed(uow, keys)
     uow.execute(update(users).where(users.c.id == row.id).values(last_login_at=func.now()))
+    if rehashed is not None:
+        _store_rehash(uow, row, rehashed)
     uow.commit()
     return dict(user_dict(row), path=row.path, token_version=row.token_version)
+
+
+def _store_rehash(uow, row, new_hash):
+    """The same password, encoded with the current parameters (the token version stays:
+    no session ends). Audited, as every change of an account's credentials is."""
+    done = uow.execute(update(users).where(users.c.id == row.id,
+                                           users.c.password_hash == row.password_hash)
+                       .values(password_hash=new_hash)).rowcount
+    if done:
+        uow.audit("rehash_password", "user", row.id, {
+            "username": row.username, "from": hash_parameters(row.password_hash),
+            "to": hash_parameters(new_hash)})
 
 
 def _failed(uow, keys, row):

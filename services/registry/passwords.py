@@ -7,8 +7,17 @@ takes, which also knows the most common passwords (``12345678`` and
 ``password`` among the first) and counts the account's own name against it.
 The first 64 characters are judged (the estimate grows slow on long input; a
 password strong in its first 64 is strong).
+
+Hashes are argon2id with ``LEC_ARGON2_MEMORY_KIB``, ``LEC_ARGON2_TIME_COST`` and
+``LEC_ARGON2_PARALLELISM`` (by default m=7168 KiB, t=5, p=1: the row of OWASP's
+Password Storage Cheat Sheet that costs least CPU per sign-in, see
+docs/security.md). A hash records its own parameters, so one made with others
+still verifies; :func:`needs_rehash` tells a sign-in to store it again with the
+current ones.
 """
-from argon2 import PasswordHasher
+import functools
+
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 from zxcvbn import zxcvbn
@@ -18,22 +27,46 @@ from services.common import settings
 JUDGED_LENGTH = 64
 COMMON_RANK = 100_000  # within the most used passwords of zxcvbn's list: "a common password"
 
-_hasher = PasswordHasher()
-# what an unknown name is checked against: the same work as for a real account
-_DUMMY_HASH = _hasher.hash("a password nobody has")
+
+@functools.lru_cache(maxsize=4)
+def _hashing(memory_kib, time_cost, parallelism):
+    """The hasher of these parameters and the stand-in hash an unknown name is checked
+    against (the same work as for a real account)."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism,
+                            type=Type.ID)
+    return hasher, hasher.hash("a password nobody has")
+
+
+def _current():
+    configured = settings.current()
+    return _hashing(configured.argon2_memory_kib, configured.argon2_time_cost,
+                    configured.argon2_parallelism)
 
 
 def hash_password(password, cooperative=True):
     """The argon2 hash; in a native thread unless ``cooperative`` is False (start-up)."""
-    return tpool.execute(_hasher.hash, password) if cooperative else _hasher.hash(password)
+    hasher = _current()[0]
+    return tpool.execute(hasher.hash, password) if cooperative else hasher.hash(password)
 
 
 def verify(password_hash, password):
     """One argon2 verification (against a stand-in hash when there is no account)."""
+    hasher, dummy = _current()
     try:
-        return tpool.execute(_hasher.verify, password_hash or _DUMMY_HASH, password)
+        return tpool.execute(hasher.verify, password_hash or dummy, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def hash_parameters(password_hash):
+    """``argon2id m=7168,t=5,p=1``: what a hash was made with (never its salt or digest)."""
+    parts = str(password_hash).split("$")
+    return f"{parts[1]} {parts[3]}" if len(parts) == 6 else "unknown"
+
+
+def needs_rehash(password_hash):
+    """The hash was made with other parameters (or another argon2 variant) than the current."""
+    return _current()[0].check_needs_rehash(password_hash)
 
 
 def min_score():

@@ -113,6 +113,12 @@ def headcount_tally_deltas(old: Optional[Fact], new: Optional[Fact]) -> Deltas:
                        + ([(("other_school", "recorded_closed"), 1)] if f["closed"] else []))
 
 
+def staff_deltas(old: Optional[Fact], new: Optional[Fact]) -> Deltas:
+    """(unit_id, position) -> change: an active staff record counts once."""
+    return path_deltas(old, new, lambda f: f["institution_path"],
+                       lambda f: [((f["position"],), 1)] if f["active"] else [])
+
+
 def unit_count_deltas(old: Optional[Fact], new: Optional[Fact]) -> Deltas:
     """(unit_id, type) -> change: a unit that is not closed counts once."""
     return path_deltas(old, new, lambda f: f["path"],

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # which every event handler writes them): events wait while it runs.
 UNIT_TABLES = ("rp_units", "rp_unit_counts")
 ROUND_TABLES = ("rp_learners", "rp_learner_counts", "rp_headcounts", "rp_other_counts", "rp_confirmations",
-                "rp_round_tally")
+                "rp_round_tally", "rp_staff", "rp_staff_counts")
 
 
 def lock_against_events(uow, tables):

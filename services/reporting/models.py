@@ -232,8 +232,7 @@ reminders = Table(
 
 # -- caregivers and teachers (enrollment staff events; services.reporting.staff) ---------
 
-# One row per staff record as its latest event said (no name, no ID number);
-# counted by path prefix (staff are few beside learners).
+# One row per staff record as its latest event said (no name, no ID number).
 staff = Table(
     "rp_staff", metadata,
     Column("round_id", BigInteger, primary_key=True),
@@ -247,4 +246,15 @@ staff = Table(
     CheckConstraint("position IN ('caregiver_teacher','caregiver','teacher')", name="ck_rp_staff_position"),
     Index("ix_rp_staff_path", "round_id", "institution_path",
           postgresql_ops={"institution_path": "text_pattern_ops"}),
+)
+
+# per round, the active staff of each position in the subtree of each unit
+# (itself included), moved by every staff event as the learner counts are
+staff_counts = Table(
+    "rp_staff_counts", metadata,
+    Column("round_id", BigInteger, primary_key=True),
+    Column("unit_id", BigInteger, primary_key=True),
+    Column("position", Text, primary_key=True),
+    Column("n", Integer, nullable=False),
+    CheckConstraint("position IN ('caregiver_teacher','caregiver','teacher')", name="ck_rp_staff_counts_position"),
 )

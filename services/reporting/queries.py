@@ -8,8 +8,9 @@ as few rows as one on a single school.
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, and_, func, literal, or_, select
+from sqlalchemy import BigInteger, and_, bindparam, func, literal, null, or_, select, union_all
 
+from services.common import staff as staff_words
 from services.common.context import require_actor
 from services.common.errors import LecError, not_found, validation_error
 from services.common.hierarchy import make_path, path_ids
@@ -20,7 +21,7 @@ from services.common.validation import as_id, page
 from services.reporting import domain, tables
 from services.reporting import staff as staffing
 from services.reporting.models import (
-    confirmations, headcounts, learner_counts, other_counts, round_tally, rounds, unit_counts, units,
+    confirmations, headcounts, learner_counts, other_counts, round_tally, rounds, staff_counts, unit_counts, units,
 )
 
 INSTITUTIONS = ("school", "cdc")
@@ -146,17 +147,6 @@ def _tallies(uow, round_id, unit_ids):
     return result
 
 
-def _children_tally(uow, round_id, unit):
-    """{type: {total, confirmed}} of the unit's own children (not closed)."""
-    conf = confirmations.alias("c")
-    rows = uow.execute(
-        select(units.c.type, func.count(), func.count(conf.c.unit_id).filter(conf.c.state == "confirmed"))
-        .select_from(units.outerjoin(conf, and_(conf.c.round_id == round_id, conf.c.unit_id == units.c.id)))
-        .where(units.c.parent_id == unit.id, units.c.status != "closed")
-        .group_by(units.c.type))
-    return {t: {"total": int(n), "confirmed": int(c)} for t, n, c in rows}
-
-
 def _sum_tally(tally, types):
     return {"total": sum(tally.get(t, {}).get("total", 0) for t in types),
             "confirmed": sum(tally.get(t, {}).get("confirmed", 0) for t in types)}
@@ -180,22 +170,104 @@ def confirmation_states(uow, round_id):
 
 # -- summary ---------------------------------------------------------------------------------
 
+def _summary_context_statement():
+    unit, own = units.alias("u"), confirmations.alias("own")
+    round_id, unit_id = bindparam("round_id", type_=BigInteger), bindparam("unit_id", type_=BigInteger)
+    return (select(rounds, func.now().label("at"), *[c.label(f"unit_{c.name}") for c in unit.c],
+                   *[own.c[k].label(f"own_{k}") for k in OWN_CONFIRMATION])
+            .select_from(rounds.outerjoin(unit, unit.c.id == unit_id)
+                         .outerjoin(own, and_(own.c.round_id == rounds.c.id, own.c.unit_id == unit_id)))
+            .where(rounds.c.id == round_id))
+
+
+def _summary_counts_statement():
+    """Every aggregate row of one unit the summary shows, in one read: learners
+    (grade, sex, ID kind, age), other-school pupils (grade), units in its
+    subtree (type), this round's tallies (type, metric), staff (position) and
+    its own children (type, confirmed or not). Each part but the last is a
+    few dozen rows of the unit's own, whatever the size of the subtree; the
+    children are read one by one (76 provinces at the department, an LAO's
+    institutions, a province's LAOs)."""
+    r, u = bindparam("round_id", type_=BigInteger), bindparam("unit_id", type_=BigInteger)
+    none = null()
+    conf = confirmations.alias("c")
+    lc, oc, uc, rt, sc = learner_counts, other_counts, unit_counts, round_tally, staff_counts
+    return union_all(
+        select(literal("learners").label("part"), lc.c.grade.label("a"), lc.c.sex.label("b"),
+               lc.c.id_kind.label("c"), lc.c.age.cast(BigInteger).label("d"), lc.c.n.cast(BigInteger).label("n"))
+        .where(lc.c.round_id == r, lc.c.unit_id == u, lc.c.n > 0),
+        select(literal("other"), oc.c.grade, none, none, none, oc.c.n)
+        .where(oc.c.round_id == r, oc.c.unit_id == u, oc.c.n > 0),
+        select(literal("units"), uc.c.type, none, none, none, uc.c.n).where(uc.c.unit_id == u),
+        select(literal("tally"), rt.c.type, rt.c.metric, none, none, rt.c.n)
+        .where(rt.c.round_id == r, rt.c.unit_id == u),
+        select(literal("staff"), sc.c.position, none, none, none, sc.c.n)
+        .where(sc.c.round_id == r, sc.c.unit_id == u, sc.c.n > 0),
+        select(literal("children"), units.c.type, none, none,
+               func.count(conf.c.unit_id).filter(conf.c.state == "confirmed"), func.count())
+        .select_from(units.outerjoin(conf, and_(conf.c.round_id == r, conf.c.unit_id == units.c.id)))
+        .where(units.c.parent_id == u, units.c.status != "closed")
+        .group_by(units.c.type),
+    )
+
+
+OWN_CONFIRMATION = ("state", "confirmed_at", "confirmed_by", "confirmed_by_username")
+UNIT_COLUMNS = tuple(c.name for c in units.c)
+# built once: the summary is read often, and these are the same two statements every time
+SUMMARY_CONTEXT = _summary_context_statement()
+SUMMARY_COUNTS = _summary_counts_statement()
+
+
+class _Row(dict):
+    """Columns read under prefixed labels, as the attributes of a row."""
+    __getattr__ = dict.__getitem__
+
+
+def _summary_context(uow, round_id, unit_id):
+    """The round (with the database's clock), the readable unit and its own
+    confirmation (None when it has none), in one read."""
+    round_id, unit_id = as_id(round_id, "round"), as_id(unit_id, "org unit")
+    row = uow.execute(SUMMARY_CONTEXT, {"round_id": round_id, "unit_id": unit_id}).first()
+    if row is None:
+        raise not_found("round")
+    if row.unit_id is None:
+        raise not_found("org unit")
+    unit = _Row({k: getattr(row, f"unit_{k}") for k in UNIT_COLUMNS})
+    require_actor(uow.actor).require_read(unit.path, "org unit")
+    own = None if row.own_state is None else _Row({k: getattr(row, f"own_{k}") for k in OWN_CONFIRMATION})
+    return row, unit, own
+
+
+def _summary_counts(uow, round_id, unit_id):
+    found = defaultdict(list)
+    for part, *rest in uow.execute(SUMMARY_COUNTS, {"round_id": round_id, "unit_id": unit_id}):
+        found[part].append(rest)
+    return found
+
+
 def summary(uow, round_id, unit_id):
-    rnd, unit, report = _context(uow, round_id, unit_id)
-    report.update(domain.learner_totals(learner_cube(uow, rnd.id, unit.id)))
-    other = _by_grade(uow, other_counts, rnd.id, [unit.id]).get(unit.id, {})
-    tally = _tallies(uow, rnd.id, [unit.id])[unit.id]
+    rnd, unit, own = _summary_context(uow, round_id, unit_id)
+    report = {"round": round_brief(rnd, rnd.at), "org_unit": unit_brief(unit)}
+    found = _summary_counts(uow, rnd.id, unit.id)
+    report.update(domain.learner_totals([(g, s, k, int(a), int(n)) for g, s, k, a, n in found["learners"]]))
+    other = {g: int(n) for g, _, _, _, n in found["other"]}
+    empty = {"total": 0, "confirmed": 0, "recorded": 0, "recorded_closed": 0}
+    tally = defaultdict(lambda: dict(empty))
+    for type_, _, _, _, n in found["units"]:
+        tally[type_]["total"] = int(n)
+    for type_, metric, _, _, n in found["tally"]:
+        tally[type_][metric] = int(n)
     schools = tally["other_school"]
     report["other_schools"] = {"schools": schools["total"], "recorded": schools["recorded"],
                                "closed": schools["recorded_closed"], **domain.counts_dict(other)}
-    own = _confirmation_rows(uow, rnd.id, [unit.id]).get(unit.id)
+    children = {t: {"total": int(n), "confirmed": int(c)} for t, _, _, c, n in found["children"]}
     report["confirmation"] = {
         **_confirmation_brief(own),
-        "children": _sum_tally(_children_tally(uow, rnd.id, unit), CONFIRMING),
+        "children": _sum_tally(children, CONFIRMING),
         "by_type": {t: {"total": tally[t]["total"], "confirmed": tally[t]["confirmed"]} for t in CONFIRMING
                     if domain.lies_below(t, unit.type)},
     }
-    report["staff"] = staffing.unit_counts(uow, rnd.id, unit)
+    report["staff"] = staff_words.staff_counts({p: int(n) for p, _, _, _, n in found["staff"]})
     return report
 
 

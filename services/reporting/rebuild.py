@@ -299,6 +299,14 @@ WHERE h.round_id = :r AND h.closed
 GROUP BY a.unit_id
 """
 
+RECOUNT_STAFF = f"""
+INSERT INTO rp_staff_counts (round_id, unit_id, position, n)
+SELECT :r, a.unit_id, s.position, count(*)
+FROM rp_staff s {ANCESTORS.format(path="s.institution_path")}
+WHERE s.round_id = :r AND s.active
+GROUP BY a.unit_id, s.position
+"""
+
 RECOUNT_UNITS = f"""
 INSERT INTO rp_unit_counts (unit_id, type, n)
 SELECT a.unit_id, u.type, count(*)
@@ -311,7 +319,7 @@ GROUP BY a.unit_id, u.type
 def recount(uow, round_id):
     """Every aggregate of the round, from its facts."""
     for table, sql in (("rp_learner_counts", RECOUNT_LEARNERS), ("rp_other_counts", RECOUNT_OTHERS),
-                       ("rp_round_tally", RECOUNT_TALLY)):
+                       ("rp_round_tally", RECOUNT_TALLY), ("rp_staff_counts", RECOUNT_STAFF)):
         uow.execute(text(f"DELETE FROM {table} WHERE round_id = :r"), {"r": round_id})
         uow.execute(text(sql), {"r": round_id})
 

@@ -5,16 +5,19 @@ caregiver).
 
 An event carries the record's version: an older event than the fact held
 changes nothing, so redelivered and out-of-order events leave the same rows.
-Counts are read by path prefix from ``rp_staff`` (a few per institution).
+Each event moves the counts by position of every unit on the record's path
+(``rp_staff_counts``, as the learner counts move), so a unit's staff are one
+read of a few rows at any level, the department's included.
 """
 from collections import defaultdict
 
-from sqlalchemy import BigInteger, func, select
+from sqlalchemy import func, select
 
 from services.common import staff as vocabulary
 from services.common.errors import validation_error
-from services.reporting.handlers import by_version, store_fact
-from services.reporting.models import learner_counts, staff, units
+from services.reporting import domain
+from services.reporting.handlers import by_version, move_counts, store_fact
+from services.reporting.models import learner_counts, staff, staff_counts, units
 
 FORM_KEY = "cdc-staff"
 FORM_ENCLOSURE = 7
@@ -47,7 +50,11 @@ def _fact(event):
 
 def apply_staff_event(uow, event):
     round_id, staff_id, fact = _fact(event)
-    stored, _ = store_fact(uow, staff, {"round_id": round_id, "staff_id": staff_id}, fact, by_version)
+    stored, held = store_fact(uow, staff, {"round_id": round_id, "staff_id": staff_id}, fact, by_version)
+    if stored:
+        old = {k: getattr(held, k) for k in ("institution_path", "position", "active")} if held else None
+        move_counts(uow, staff_counts, ("unit_id", "position"), {"round_id": round_id},
+                    domain.staff_deltas(old, fact))
     return stored
 
 
@@ -62,23 +69,20 @@ def apply_staff_facts(uow, round_id, items):
 def unit_counts(uow, round_id, unit):
     """``{total, by_position}`` of the active staff at or beneath ``unit``."""
     rows = uow.execute(
-        select(staff.c.position, func.count())
-        .where(staff.c.round_id == round_id, staff.c.active,
-               staff.c.institution_path.startswith(unit.path, autoescape=True))
-        .group_by(staff.c.position)).all()
+        select(staff_counts.c.position, staff_counts.c.n)
+        .where(staff_counts.c.round_id == round_id, staff_counts.c.unit_id == unit.id,
+               staff_counts.c.n > 0)).all()
     return vocabulary.staff_counts(dict(rows))
 
 
 def children_counts(uow, round_id, parent):
     """``{child id: {total, by_position}}``: each child of ``parent`` with the staff beneath it."""
-    child_key = func.split_part(staff.c.institution_path, "/", parent.depth + 3).cast(BigInteger)
     found = defaultdict(dict)
     for child_id, position, n in uow.execute(
-            select(child_key, staff.c.position, func.count())
-            .where(staff.c.round_id == round_id, staff.c.active,
-                   staff.c.institution_path.startswith(parent.path, autoescape=True),
-                   staff.c.institution_path != parent.path)
-            .group_by(child_key, staff.c.position)):
+            select(staff_counts.c.unit_id, staff_counts.c.position, staff_counts.c.n)
+            .select_from(staff_counts.join(units, units.c.id == staff_counts.c.unit_id))
+            .where(staff_counts.c.round_id == round_id, units.c.parent_id == parent.id,
+                   staff_counts.c.n > 0)):
         found[child_id][position] = n
     return defaultdict(lambda: vocabulary.staff_counts({}),
                        {k: vocabulary.staff_counts(v) for k, v in found.items()})

@@ -1,17 +1,17 @@
 """Round rules, pure: the order of the levels' deadlines, a unit's deadline with
 its extensions, and the automatic extension after a revocation. The state of a
 window at an instant and the default deadlines of the levels are the calendar
-rules every service shares (:mod:`services.common.rounds_calendar`)."""
+rules every service shares (:mod:`services.common.rounds_calendar`), and so are a unit's
+deadline with its extensions and the window they make (:func:`services.common.rounds_calendar.effective_closes_at`, ``window``)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Mapping, Optional
 
-from services.common.hierarchy import is_ancestor_or_self
+# the levels a round closes for (the department confirms until the round is finalised) and a
+# unit's deadline with its extensions are the calendar's rules, shared with every service
+from services.common.rounds_calendar import DEADLINE_LEVELS
 from services.common.vocabulary import LEVELS
-
-# the levels a round closes for; the department confirms until the round is finalised
-DEADLINE_LEVELS = ("institution", "lao", "province")
 # the levels an extension may name (None: every level)
 EXTENSION_LEVELS = DEADLINE_LEVELS
 
@@ -34,31 +34,10 @@ def deadline_order_problems(effective: Deadlines) -> Dict[str, str]:
     return problems
 
 
-def extension_applies(ext_level: Optional[str], level: str) -> bool:
-    """An extension for every level (``None``) or for ``level`` itself."""
-    return ext_level is None or ext_level == level
-
-
 def extension_floor(effective: Deadlines, ext_level: Optional[str]) -> Optional[dt.datetime]:
     """An extension must end after this: its level's deadline, or for every
     level the round's (the institutions') deadline."""
     return effective["institution" if ext_level is None else ext_level]
-
-
-def effective_closes_at(base_closes_at: Optional[dt.datetime], extensions: Iterable[Sequence[Any]],
-                        unit_path: str, level: str = "institution") -> Tuple[Optional[dt.datetime], bool]:
-    """The latest deadline among the level's and the extensions granted to the
-    unit or to any unit above it, for that level or for every level.
-    ``extensions``: ``(path, closes_at)`` (every level) or ``(path, closes_at, level)``."""
-    closes_at, extended = base_closes_at, False
-    for ext in extensions:
-        ext_path, ext_closes_at = ext[0], ext[1]
-        ext_level = ext[2] if len(ext) > 2 else None
-        if not extension_applies(ext_level, level) or not is_ancestor_or_self(ext_path, unit_path):
-            continue
-        if closes_at is not None and ext_closes_at > closes_at:
-            closes_at, extended = ext_closes_at, True
-    return closes_at, extended
 
 
 def automatic_extension(deadline: Optional[dt.datetime], existing: Optional[dt.datetime],

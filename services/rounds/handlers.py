@@ -12,12 +12,11 @@ from services.common.errors import conflict, forbidden, not_found, validation_er
 from services.common.hierarchy import is_ancestor_or_self
 from services.common.jsonutil import plain
 from services.common.round_settings import requests_of
-from services.common.rounds_calendar import deadlines, state_at
+from services.common.rounds_calendar import deadlines, effective_closes_at, state_at, window
 from services.common.validation import load, page
 from services.common.values import Unit
 from services.common.vocabulary import LEVELS
 from services.rounds import domain
-from services.rounds.domain import effective_closes_at
 from services.rounds.models import EVERY_LEVEL, extensions, rounds
 from services.rounds.schemas import ExtensionCreate, RoundCreate, RoundUpdate
 
@@ -182,10 +181,13 @@ def add_extension(uow, ports, round_id, data):
             else "an extension must end after the round's deadline"]})
     stmt = pg_insert(extensions).values(
         round_id=row.id, org_unit_id=unit.id, org_unit_path=unit.path, level=level or EVERY_LEVEL,
-        closes_at=data["closes_at"], automatic=False, created_by=actor.user_id or None)
+        closes_at=data["closes_at"], automatic=False, created_by=actor.user_id or None,
+        created_at=func.clock_timestamp())
+    # created_at is read after the round's row lock: a later grant has a later one (the
+    # services keeping the calendar apply an extension_granted only over an older one)
     stmt = stmt.on_conflict_do_update(constraint="uq_extensions_round_unit_level", set_={
         "closes_at": stmt.excluded.closes_at, "created_by": stmt.excluded.created_by,
-        "automatic": False, "created_at": func.now()}).returning(*extensions.c)
+        "automatic": False, "created_at": func.clock_timestamp()}).returning(*extensions.c)
     ext = ext_dict(uow.execute(stmt).first())
     uow.audit("extend", "round", row.id, {"org_unit_id": unit.id, "level": level,
                                           "closes_at": ext["closes_at"]})
@@ -220,34 +222,31 @@ def check_level(level):
 
 def windows(uow, round_id, unit_paths, level="institution"):
     """Whether the round is open for each unit at ``level``, honouring the
-    level's deadline and extensions. The department's window stays open from
-    opens_at until the round is finalised; its closes_at (its planned
-    finalisation, by default the provinces' deadline) is only shown."""
+    level's deadline and extensions (the one rule, :func:`rounds_calendar.window`,
+    which every service's copy of the calendar applies too)."""
     level = check_level(level or "institution")
     row = _round_row(uow, round_id)
     now = _now(uow)
-    base = effective_deadlines(row)[level]
+    level_deadlines = effective_deadlines(row)
     exts = _extensions_of(uow, row.id) if level in domain.DEADLINE_LEVELS else []
-    result = []
-    for path in unit_paths:
-        if level in domain.DEADLINE_LEVELS:
-            closes_at, extended = effective_closes_at(base, exts, path, level)
-            state = state_at(row.opens_at, closes_at, row.finalized_at, now)
-        else:  # the department: its planned finalisation, by default the provinces' deadline
-            closes_at, extended = base or effective_deadlines(row)["province"], False
-            state = state_at(row.opens_at, None, row.finalized_at, now)
-        result.append(plain({
-            "round_id": row.id, "unit_path": path, "level": level, "state": state,
-            "open": state == "open", "opens_at": row.opens_at, "closes_at": closes_at,
-            "extended": extended,
-        }))
-    return result
+    return [plain(dict(window(row.opens_at, row.finalized_at, level_deadlines, exts, path, level, now),
+                       round_id=row.id, unit_path=path))
+            for path in unit_paths]
 
 
 def round_and_window(uow, round_id, unit_path):
     """The round and its window for one unit, read together (one round trip
     for every edit of a learner instead of two)."""
     return {"round": get_round(uow, round_id), "window": windows(uow, round_id, [unit_path])[0]}
+
+
+def calendar(uow, round_id):
+    """The round and every extension of it: what a service keeps of the calendar
+    (services.common.rounds_calendar.RoundCalendar) reads when it misses a round."""
+    row = _round_row(uow, round_id)
+    exts = uow.execute(select(extensions).where(extensions.c.round_id == row.id)
+                           .order_by(extensions.c.id))
+    return {"round": round_dict(row, _now(uow)), "extensions": [ext_dict(e) for e in exts]}
 
 
 def _instant(value):
@@ -280,10 +279,10 @@ def extend_after_revocation(uow, event):
         return None
     stmt = pg_insert(extensions).values(
         round_id=row.id, org_unit_id=unit.id, org_unit_path=unit.path, level=level,
-        closes_at=closes_at, automatic=True, created_by=None)
+        closes_at=closes_at, automatic=True, created_by=None, created_at=func.clock_timestamp())
     stmt = stmt.on_conflict_do_update(constraint="uq_extensions_round_unit_level", set_={
         "closes_at": func.greatest(extensions.c.closes_at, stmt.excluded.closes_at),
-        "automatic": True, "created_by": None, "created_at": func.now()}).returning(*extensions.c)
+        "automatic": True, "created_by": None, "created_at": func.clock_timestamp()}).returning(*extensions.c)
     ext = ext_dict(uow.execute(stmt).first())
     uow.audit("extend", "round", row.id, {"org_unit_id": unit.id, "level": level,
                                           "closes_at": ext["closes_at"], "automatic": True,

@@ -64,6 +64,12 @@ class RoundsService(HealthMixin, EventRetryMixin):
             return handlers.round_and_window(uow, round_id, unit_path)
 
     @rpc
+    def calendar(self, round_id):
+        """The round and all its extensions (what a service keeping the calendar reads on a miss)."""
+        with self.db.uow() as uow:
+            return handlers.calendar(uow, round_id)
+
+    @rpc
     def windows(self, round_id, unit_paths, level="institution"):
         with self.db.uow() as uow:
             return handlers.windows(uow, round_id, list(unit_paths), level)

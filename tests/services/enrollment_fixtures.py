@@ -10,10 +10,11 @@ import random
 
 from stdnum.th import pin
 
+from services.common import rounds_calendar
 from services.common.context import Actor
 from services.common.errors import not_found
 from services.common.units import MemoryStore
-from services.enrollment.ports import Ports
+from services.enrollment.ports import Ports, rounds_changed
 
 _ids = itertools.count(50_000_000 + (os.getpid() % 1000) * 10_000)
 FIRST_NAMES = ("สมชาย", "สมหญิง", "ณัฐวุฒิ", "กนกวรรณ", "ธนากร", "พิมพ์ชนก", "ปวีณา", "ศุภชัย")
@@ -113,6 +114,15 @@ class FakeRounds:
         round_ = self.get_round(round_id)
         return {"round": round_, "window": dict(window(round_, self.open), unit_path=unit_path)}
 
+    def calendar(self, round_id):
+        """The round and its extensions, its window open or closed now as ``open`` says."""
+        self.calendars = getattr(self, "calendars", 0) + 1
+        round_ = dict(self.get_round(round_id))
+        round_.setdefault("opens_at", "2000-01-01T00:00:00+07:00")
+        round_.setdefault("closes_at", "2099-01-01T00:00:00+07:00" if self.open else "2001-01-01T00:00:00+07:00")
+        round_.setdefault("deadlines", rounds_calendar.deadlines(dt.datetime.fromisoformat(round_["closes_at"])))
+        return {"round": round_, "extensions": []}
+
     def list_rounds(self, limit=10, offset=0, academic_year=None):
         self.listed.append(academic_year)
         return {"items": [r for r in self.rounds.values() if r["academic_year"] == academic_year]}
@@ -123,5 +133,6 @@ def ports(*records, open=True, db=None):
     with ``db``, units are kept in its table as the service keeps them, else in memory."""
     units = [r for r in records if "type" in r]
     rounds = [r for r in records if "type" not in r]
+    rounds_changed()  # the seal's rounds of an earlier test (same ids, other records) are gone
     return Ports(db, FakeRegistry(units), FakeRounds(rounds, open),
                  store=None if db is not None else MemoryStore())

@@ -1,4 +1,6 @@
 """The transactional outbox and the idempotent inbox, on real PostgreSQL and RabbitMQ."""
+import threading
+import time
 import uuid
 
 import pytest
@@ -123,6 +125,68 @@ def test_a_batch_streams_its_bodies_in_order(outbox_engine, outbox_db, lec_env, 
         assert got == list(range(7))
     finally:
         collector.close()
+
+
+def _raw_insert(engine, marker):
+    """An outbox row written as no unit of work writes it: without the notification."""
+    with engine.begin() as conn:
+        conn.execute(COMMON.outbox.insert().values(
+            event_id=str(uuid.uuid4()), event_type="thing_done",
+            payload={"event_id": str(uuid.uuid4()), "type": "thing_done", "marker": marker}))
+
+
+def test_a_commit_in_another_process_wakes_the_relay_before_its_poll(
+        outbox_engine, lec_env, relay_name):
+    """Events committed on another connection, by a unit of work whose in-process
+    wake does not reach this relay (another process of the service, in effect),
+    leave at once through LISTEN/NOTIFY: the poll is set to 30 s, and a row that
+    does not notify stays until then."""
+    relay = OutboxRelay(outbox_engine, relay_name, lec_env["AMQP_URI"], poll_interval=30)
+    other_engine = make_engine(outbox_engine.url.render_as_string(hide_password=False), pool_size=1)
+    elsewhere = LocalProvider(other_engine)   # its wake_relay only counts
+    collector = EventCollector(lec_env["AMQP_URI"], relay_name, ["thing_done"])
+    threads = [threading.Thread(target=relay.listen, daemon=True),
+               threading.Thread(target=relay.run, daemon=True)]
+    try:
+        for thread in threads:
+            thread.start()
+        assert relay.listening.wait(10)
+        deadline = time.monotonic() + 10   # the pass that listening starts with (what was missed)
+        while relay.passes < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.passes == 1
+
+        silent = uuid.uuid4().hex
+        _raw_insert(outbox_engine, silent)
+        collector.drain(2)
+        assert len(pending_ids(outbox_engine, silent)) == 1   # no notification: waits for the poll
+        assert relay.passes == 1
+
+        marker = uuid.uuid4().hex
+        with DbHandle(elsewhere, actor=SYSTEM).uow() as uow:
+            uow.emit("thing_done", {"marker": marker, "n": 1})
+            uow.emit_many("thing_done", [{"marker": marker, "n": 2}, {"marker": marker, "n": 3}])
+            uow.commit()
+        assert elsewhere.wakes == 1
+        started = time.monotonic()
+        collector.wait_for(lambda e: e.get("marker") == marker and e["n"] == 3, timeout=10)
+        assert time.monotonic() - started < relay.poll_interval / 2
+        got = [e["n"] for e in collector.drain(0.3) if e.get("marker") == marker]
+        assert got == [1, 2, 3]   # in order of commit
+        # the pass the notification started took the silent row too, still in order
+        assert pending_ids(outbox_engine, silent) == [] and pending_ids(outbox_engine, marker) == []
+        assert any(e.get("marker") == silent for e in collector.events)
+
+        rolled_back = uuid.uuid4().hex   # a rolled-back emit notifies nobody
+        passes = relay.passes
+        with DbHandle(elsewhere, actor=SYSTEM).uow() as uow:
+            uow.emit("thing_done", {"marker": rolled_back})
+        collector.drain(1)
+        assert relay.passes == passes
+    finally:
+        relay.stop()
+        collector.close()
+        other_engine.dispose()
 
 
 def test_inbox_applies_each_event_once_and_keeps_failures(db_for, engines):

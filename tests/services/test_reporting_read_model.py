@@ -557,3 +557,49 @@ def test_a_batch_moves_the_counts_the_single_events_would_in_their_order(db):
         rows = uow.execute(text(handlers.SUMMED_LEARNER_DELTAS),
                                handlers.signed_fact_arrays(round_id, signed)).all()
     assert [((r.unit_id, r.grade, r.sex, r.id_kind, r.age), r.n) for r in rows] == list(expected.items())
+
+
+def test_staff_counts_follow_every_staff_event_in_any_order(db):
+    """Staff added, moved between positions and institutions, removed and
+    restored, delivered shuffled with some twice: every unit's staff in the
+    summary and each child's in the progress report equal the latest records."""
+    round_id, base = fresh_ids()
+    census = Census(round_id, base, provinces=2, seed=5)
+    census.round_event()
+    rng = random.Random(5)
+    institutions = census.of_type("school", "cdc")
+    positions = ("caregiver_teacher", "caregiver", "teacher")
+    latest, events = {}, []
+    for n in range(60):
+        staff_id = base + 50_000 + n % 25
+        held = latest.get(staff_id)
+        inst = rng.choice(institutions)
+        record = {"id": staff_id, "version": held["version"] + 1 if held else 1,
+                  "institution": {"id": inst["id"], "path": inst["path"]},
+                  "position": rng.choice(positions), "status": rng.choice(("active", "active", "removed"))}
+        latest[staff_id] = record
+        kind = "staff_added" if held is None else ("staff_removed" if record["status"] == "removed"
+                                                   else "staff_changed")
+        events.append(("enrollment", kind, {"event_id": str(uuid.uuid4()), "type": kind, "version": 1,
+                                            "round_id": round_id, "staff": record}))
+    consumer = Consumer(db)
+    consumer.deliver_all([e for e in census.events if e[0] != "enrollment"])
+    deliveries = events + rng.sample(events, len(events) // 3)
+    rng.shuffle(deliveries)
+    consumer.deliver_all(deliveries)
+
+    def expected(unit):
+        found = Counter(r["position"] for r in latest.values()
+                        if r["status"] == "active" and r["institution"]["path"].startswith(unit["path"]))
+        return {"total": sum(found.values()), "by_position": {p: found[p] for p in positions}}
+
+    assert any(r["status"] == "active" for r in latest.values())
+    with db.uow() as uow:
+        for unit in census.units.values():
+            staff = queries.summary(uow, round_id, unit["id"])["staff"]
+            assert staff["total"] == expected(unit)["total"], unit
+            assert {p: staff["by_position"].get(p, 0) for p in positions} == expected(unit)["by_position"], unit
+            if unit["type"] in ("department", "province", "lao"):
+                for item in queries.progress(uow, round_id, unit["id"])["items"]:
+                    child = census.units[item["unit"]["id"]]
+                    assert item["staff"]["total"] == expected(child)["total"], child

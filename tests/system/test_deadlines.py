@@ -3,14 +3,17 @@ deadline (institution <= LAO <= province, the department until finalised),
 extensions per level, the automatic extension after a revocation at or after
 a unit's deadline (and none before it), and the order of the deadlines."""
 import datetime as dt
+import json
 import time
 
 import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.client import CHECKS_OFF, Tree
 from tests.events import EventCollector
 from tests.system.confirmation_support import (
-    conf_path, confirm, new_round, now_bkk, refused, revoke,
+    conf_path, confirm, new_round, now_bkk, post_learner, refused, revoke,
 )
 
 HOUR = dt.timedelta(hours=1)
@@ -228,3 +231,44 @@ def test_deadlines_change_and_defaults_follow_closes_at(admin, t, lec_env):
     # only the department sets deadlines
     resp = t["province"].patch(f"/rounds/{rid}", {"deadlines": {"province": "2099-12-30"}})
     assert resp.status_code == 403
+
+
+# what a window is read with (other reads, such as the checks' get_round, are not the edit's)
+WINDOW_READS = ("window", "windows", "round_and_window", "calendar")
+
+
+def rounds_reads(system):
+    """{method: calls} of the window reads the rounds service has answered so far (its /metrics)."""
+    path = system.heartbeat_file("rounds")
+    port = json.loads(path.read_text())["ops_port"]
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return {s.labels["method"]: s.value for f in text_string_to_metric_families(text)
+            if f.name == "lec_rpc_duration_seconds" for s in f.samples
+            if s.name.endswith("_count") and s.labels.get("method") in WINDOW_READS}
+
+
+def test_an_extension_reaches_the_edit_check_by_its_event_without_a_call_to_rounds(admin, t, system, lec_env):
+    start = now_bkk()
+    closes = at(start) + dt.timedelta(seconds=4)
+    r = new_round(admin, opens_at=(start - 48 * HOUR).isoformat(), closes_at=closes.isoformat())
+    rid, school = r["id"], t.id("school_a")
+    assert post_learner(t["school_a"], rid, school, "p1").status_code == 201  # enrollment reads the round
+    wait_past(closes)
+    refused(post_learner(t["school_a"], rid, school, "p1"), "round_not_open")
+    collector = EventCollector(lec_env["AMQP_URI"], "rounds", ["extension_granted"])
+    try:
+        later = at(now_bkk()) + 2 * HOUR
+        t["province"].ok("POST", f"/rounds/{rid}/extensions", 201,
+                         json={"org_unit_id": t.id("lao_a"), "level": "institution", "closes_at": later.isoformat()})
+        collector.wait_for(lambda e: e["round_id"] == rid, 20)
+    finally:
+        collector.close()
+    time.sleep(1.0)  # enrollment's own copy of the event, delivered beside the collector's
+    before = rounds_reads(system)
+    added = post_learner(t["school_a"], rid, school, "p2")
+    assert added.status_code == 201, added.text
+    fixed = t["school_a"].patch(f"/learners/{added.json()['id']}", json={"last_name": "แก้ไขแล้ว"})
+    assert fixed.status_code == 200, fixed.text
+    assert rounds_reads(system) == before  # the window came from enrollment's calendar
+    # outside the extended subtree the round stays closed
+    refused(post_learner(t["school_b"], rid, t.id("school_b"), "p1"), "round_not_open")

@@ -172,6 +172,7 @@ def test_every_operation_answers_as_documented(api, admin, document):
                         headers={"X-Forwarded-For": "198.51.100.7"})
     assert refused.status_code == 401, refused.text
     root.ok("GET", "/me")
+    assert school.ok("GET", "/ping") == {"ok": True, "service": "enrollment"}
     renewed = school.ok("POST", "/auth/renew")
     assert renewed["user"]["id"] == school.user["id"]
     new = lao.ok("POST", "/org-units", 201, json={"code": unique("S"), "name": "โรงเรียนใหม่",

@@ -24,12 +24,24 @@ def json_system(lec_env):
     from deploy.launcher import System
     from tests.client import Client
 
+    from services.common import migrate, settings
+
     amqp = lec_env["AMQP_URI"]
+    env = dict(lec_env, LEC_LOG_FORMAT="json", LEC_ACCESS_LOG="")
     if not os.environ.get("LEC_TEST_AMQP_URI"):
-        vhost = f"lec_{TEST_ID}_telemetry"   # no other system's registry answers these calls
+        # a vhost and databases of their own: no other system's registry answers these
+        # calls, and no other system's outbox relay (woken by the same database's
+        # notifications) publishes these services' events to its own broker
+        vhost = f"lec_{TEST_ID}_telemetry"
         infra.ensure_vhost(vhost)
         amqp = f"pyamqp://guest:guest@127.0.0.1:5672/{vhost}"
-    env = dict(lec_env, AMQP_URI=amqp, LEC_LOG_FORMAT="json", LEC_ACCESS_LOG="")
+        env["LEC_DB_PREFIX"] = f"lec_{TEST_ID}_telemetry_"
+        base = env["LEC_PG_URL"].rstrip("/")
+        for service in ("registry", "reporting"):
+            url = settings.normalise_db_url(f"{base}/lec_{TEST_ID}_telemetry_{service}")
+            migrate.drop_database(url)
+            migrate.migrate(service, url)
+    env["AMQP_URI"] = amqp
     system = System(env=env, port=_free_port(), log_dir=ROOT / ".lec" / f"test-logs-{TEST_ID}" / "telemetry")
     for f in system.log_dir.glob("*.log"):
         f.unlink()

@@ -131,3 +131,49 @@ def test_a_round_ref_is_asked_once(monkeypatch):
     assert p.round_ref(5) == {"id": 5, "academic_year": 2566, "number": 1}
     p.round_ref(5)
     assert rounds.asked == 1
+
+
+class FakeEnrollment:
+    def __init__(self):
+        self.sealed = []
+
+    def seal(self, round_id, unit_id, **records):
+        self.sealed.append((round_id, unit_id, records))
+        return {"counts": {}}
+
+
+def test_an_lao_s_children_and_other_schools_come_in_one_call_and_go_with_its_seal(monkeypatch):
+    monkeypatch.setattr(ports, "_directory", None)
+    closed = Unit(id=46, type="other_school", path="/1/7/42/46/", parent_id=42, status="closed")
+    pending = Unit(id=47, type="other_school", path="/1/7/42/47/", parent_id=42, status="pending")
+    registry, enrollment = FakeRegistry([LAO, SCHOOL, OTHER, closed, pending]), FakeEnrollment()
+    p = ports.Ports(registry, FakeRounds(), enrollment)
+    children, others = p.children_and_other_schools(LAO)
+    assert [c.id for c in children] == [43]
+    assert [o["id"] for o in others] == [45, 46]  # active or closed, as the seal counts them
+    assert p.children_and_other_schools(SCHOOL) == ([], [])
+    p.seal(9, LAO, others)
+    p.seal(9, SCHOOL, [])  # a school has no other-affiliation schools to send
+    p.seal(9, SCHOOL.id)  # by id (the cross-check of seals): enrollment reads the unit itself
+    assert enrollment.sealed == [(9, 42, {"unit": LAO.as_dict(), "other_schools": others}),
+                                 (9, 43, {"unit": SCHOOL.as_dict()}), (9, 43, {})]
+
+
+def test_the_unit_the_caller_read_stands_only_for_that_unit_and_the_actor_s_subtree():
+    record = SCHOOL.as_dict()
+    assert handlers._given_unit(user(SCHOOL), SCHOOL.id, record) == SCHOOL
+    assert handlers._given_unit(user(SCHOOL), LAO.id, record) is None  # another unit's record
+    assert handlers._given_unit(user(SCHOOL), SCHOOL.id, {"id": 43}) is None  # not a unit's record
+    assert handlers._given_unit(user(SCHOOL), SCHOOL.id, None) is None
+    with pytest.raises(LecError) as info:  # outside the actor's subtree: it does not exist
+        handlers._given_unit(user(PENDING_SCHOOL), SCHOOL.id, record)
+    assert info.value.code == "not_found"
+
+
+def test_confirm_takes_the_unit_given_and_asks_the_directory_only_without_it():
+    asked = FakePorts([SCHOOL], window="closed")
+    assert refused(handlers.confirm, NoSql(user(SCHOOL)), asked, 5, SCHOOL.id, None, None,
+                   SCHOOL.as_dict()) == "round_not_open"
+    assert asked.asked == []
+    assert refused(handlers.confirm, NoSql(user(SCHOOL)), asked, 5, SCHOOL.id) == "round_not_open"
+    assert asked.asked == [(SCHOOL.id, False)]

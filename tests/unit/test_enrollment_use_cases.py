@@ -95,3 +95,14 @@ def test_carry_over_goes_from_round_1_to_round_2_only():
                                               school["id"])) == "conflict"
     assert refused(lambda: imports.carry_over(own, fx.ports(school, second), second["id"],
                                               school["id"])) == "not_found"
+
+
+def test_an_edit_asks_rounds_once_per_round_and_a_closed_window_is_read_again_before_refusing():
+    school, round_ = fx.unit("school"), fx.round_()
+    ports = fx.ports(school, round_)
+    for _ in range(3):
+        assert ports.round_and_window(round_["id"], school["path"])[1].open
+    assert ports.rounds.calendars == 1
+    closed = fx.ports(school, round_, open=False)
+    assert not closed.round_and_window(round_["id"], school["path"])[1].open
+    assert closed.rounds.calendars == 2  # the held copy said closed: read again before refusing

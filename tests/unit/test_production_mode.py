@@ -21,7 +21,8 @@ SAFE = {
 
 @pytest.fixture
 def production(monkeypatch):
-    for name in ("LEC_JWT_PREVIOUS_SECRET", "LEC_JWT_PREVIOUS_KEY_ID", "LEC_ADMIN_USERNAME"):
+    for name in ("LEC_JWT_PREVIOUS_SECRET", "LEC_JWT_PREVIOUS_KEY_ID", "LEC_ADMIN_USERNAME",
+                 "LEC_ARGON2_MEMORY_KIB", "LEC_ARGON2_TIME_COST", "LEC_ARGON2_PARALLELISM"):
         monkeypatch.delenv(name, raising=False)
     for name, value in SAFE.items():
         monkeypatch.setenv(name, value)
@@ -38,6 +39,13 @@ def test_safe_settings_start(production):
     settings.check_production("the test")
 
 
+@pytest.mark.parametrize("memory, passes", settings.ARGON2_OWASP_ROWS + ((65536, 3),))
+def test_each_owasp_argon2_row_starts(production, memory, passes):
+    production.setenv("LEC_ARGON2_MEMORY_KIB", str(memory))
+    production.setenv("LEC_ARGON2_TIME_COST", str(passes))
+    settings.check_production("the test")
+
+
 @pytest.mark.parametrize("name, value, named", [
     ("LEC_JWT_SECRET", None, "LEC_JWT_SECRET is the built-in development key"),
     ("LEC_JWT_SECRET", settings.DEV_JWT_SECRET, "LEC_JWT_SECRET is the built-in development key"),
@@ -50,6 +58,8 @@ def test_safe_settings_start(production):
     ("AMQP_URI", "pyamqp://guest:guest@rabbit:5672/", "AMQP_URI uses the broker's guest account"),
     ("AMQP_URI", "pyamqp://rabbit:5672/", "AMQP_URI uses the broker's guest account"),
     ("AMQP_URI", "pyamqp://lec:guest@rabbit:5672/", "AMQP_URI uses the broker's guest account"),
+    ("LEC_ARGON2_MEMORY_KIB", "4096", "LEC_ARGON2_MEMORY_KIB=4096 with LEC_ARGON2_TIME_COST=5 is weaker"),
+    ("LEC_ARGON2_TIME_COST", "4", "LEC_ARGON2_MEMORY_KIB=7168 with LEC_ARGON2_TIME_COST=4 is weaker"),
 ])
 def test_each_unsafe_setting_is_refused_by_name(production, name, value, named):
     if value is None:

@@ -6,7 +6,8 @@ from services.common.errors import LecError
 from services.common.round_settings import RoundSettings, requests_of
 from services.common.rounds_calendar import deadlines, state_at
 from services.common.validation import load
-from services.rounds.domain import automatic_extension, deadline_order_problems, effective_closes_at, extension_floor
+from services.common.rounds_calendar import effective_closes_at
+from services.rounds.domain import automatic_extension, deadline_order_problems, extension_floor
 from services.rounds.schemas import ExtensionCreate, RoundCreate, RoundUpdate
 
 UTC = dt.timezone.utc

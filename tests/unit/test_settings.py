@@ -164,3 +164,10 @@ def test_a_bad_number_is_refused_by_name(name):
 def test_a_bad_environment_is_refused_by_name():
     with pytest.raises(SettingsError, match="LEC_ENV must be development or production, not 'prod'"):
         Settings.from_env({"LEC_ENV": "prod"})
+
+
+@pytest.mark.parametrize("name", ["LEC_ARGON2_MEMORY_KIB", "LEC_ARGON2_TIME_COST", "LEC_ARGON2_PARALLELISM"])
+def test_argon2_parameters_are_whole_numbers_of_one_or_more(name):
+    with pytest.raises(SettingsError, match=f"^{name} must be a whole number of 1 or more, not '0'"):
+        Settings.from_env({name: "0"})
+    assert getattr(Settings.from_env({name: "7"}), Settings.variables()[name]) == 7
