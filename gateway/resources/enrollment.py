@@ -40,27 +40,48 @@ def removal_body(req):
             body.setdefault(key, req.get_param(key))
     return body
 
-class LearnerPaths:
-    """learner id -> the path of its institution (it never changes), cached."""
+class RecordPaths:
+    """A record's id (a learner's, a staff record's) -> the path of its institution, which
+    never changes: asked of enrollment (``method``) once, kept by the gateway process, and
+    learnt from every record the process sees recorded, so that the correction that often
+    follows a new record needs no call. One per kind and process (:meth:`of`)."""
 
-    def __init__(self, ctx, size=100_000):
+    def __init__(self, ctx, method, size=100_000):
         self.ctx = ctx
+        self.method = method
         self.size = size
         self._cache = collections.OrderedDict()
         self._lock = threading.Lock()
 
+    @classmethod
+    def of(cls, ctx, method):
+        with _PATHS_LOCK:
+            if method not in ctx.record_paths:
+                ctx.record_paths[method] = cls(ctx, method)
+            return ctx.record_paths[method]
+
     def __call__(self, req, params, ctx):
-        learner_id = params.get("id")
+        record_id = params.get("id")
         with self._lock:
-            path = self._cache.get(learner_id)
+            path = self._cache.get(record_id)
         if path is None:
-            path = self.ctx.call(req, "enrollment", "learner_path", learner_id)
+            path = self.ctx.call(req, "enrollment", self.method, record_id)
             if path is not None:
-                with self._lock:
-                    self._cache[learner_id] = path
-                    while len(self._cache) > self.size:
-                        self._cache.popitem(last=False)
+                self.remember(record_id, path)
         return path
+
+    def remember(self, record_id, path):
+        with self._lock:
+            self._cache[record_id] = path
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+
+
+_PATHS_LOCK = threading.Lock()
+
+
+def learner_paths(ctx):
+    return RecordPaths.of(ctx, "learner_path")
 
 
 class Learners:
@@ -75,6 +96,7 @@ class Learners:
 
     def __init__(self, ctx):
         self.ctx = ctx
+        self.paths = learner_paths(ctx)
 
     def on_get(self, req, resp, id, iid):
         resp.media = self.ctx.call(req, "enrollment", "list_learners", id, iid, q=req.get_param("q"),
@@ -83,6 +105,7 @@ class Learners:
 
     def on_post(self, req, resp, id, iid):
         resp.media = self.ctx.call(req, "enrollment", "add_learner", id, iid, json_body(req))
+        self.paths.remember(resp.media["id"], req.context.unit.path)
         resp.status = falcon.HTTP_201
         resp.location = f"/api/v1/learners/{resp.media['id']}"
 
@@ -109,7 +132,7 @@ class LearnerItem:
 
     def __init__(self, ctx):
         self.ctx = ctx
-        paths = LearnerPaths(ctx)
+        paths = learner_paths(ctx)
         self.policies = {"GET": Resolved(paths, what="learner"),
                          "PATCH": Resolved(paths, roles=INSTITUTION, what="learner"),
                          "DELETE": Resolved(paths, roles=INSTITUTION, what="learner")}
@@ -141,7 +164,7 @@ class LearnerRestore:
 
     def __init__(self, ctx):
         self.ctx = ctx
-        self.policies = {"POST": Resolved(LearnerPaths(ctx), roles=INSTITUTION, what="learner")}
+        self.policies = {"POST": Resolved(learner_paths(ctx), roles=INSTITUTION, what="learner")}
 
     docs = {"POST": {"summary": "Restore a removed learner (while the round is open and the data not "
                                 "confirmed; refused as duplicate_learner when the person is active "

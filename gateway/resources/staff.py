@@ -7,27 +7,14 @@ import falcon
 
 from gateway.access import Authenticated, Resolved, UnitInPath
 from gateway.context import json_body, paging
-from gateway.resources.enrollment import LearnerImport, LearnerPaths, removal_body
+from gateway.resources.enrollment import LearnerImport, RecordPaths, removal_body
 from gateway import staff_file as staff_rules
 from services.enrollment.schemas import ImportResult
 from services.enrollment.staff_schemas import Staff, StaffCreate, StaffRemoval, StaffSummary, StaffUpdate
 
 
-class StaffPaths(LearnerPaths):
-    """staff id -> the path of its institution (it never changes), cached."""
-
-    def __call__(self, req, params, ctx):
-        staff_id = params.get("id")
-        with self._lock:
-            path = self._cache.get(staff_id)
-        if path is None:
-            path = self.ctx.call(req, "enrollment", "staff_path", staff_id)
-            if path is not None:
-                with self._lock:
-                    self._cache[staff_id] = path
-                    while len(self._cache) > self.size:
-                        self._cache.popitem(last=False)
-        return path
+def staff_paths(ctx):
+    return RecordPaths.of(ctx, "staff_path")
 
 
 class StaffList:
@@ -46,6 +33,7 @@ class StaffList:
 
     def __init__(self, ctx):
         self.ctx = ctx
+        self.paths = staff_paths(ctx)
 
     def on_get(self, req, resp, id, iid):
         resp.media = self.ctx.call(req, "enrollment", "list_staff", id, iid, q=req.get_param("q"),
@@ -54,6 +42,7 @@ class StaffList:
 
     def on_post(self, req, resp, id, iid):
         resp.media = self.ctx.call(req, "enrollment", "add_staff", id, iid, json_body(req))
+        self.paths.remember(resp.media["id"], req.context.unit.path)
         resp.status = falcon.HTTP_201
         resp.location = f"/api/v1/staff/{resp.media['id']}"
 
@@ -76,7 +65,7 @@ class StaffItem:
 
     def __init__(self, ctx):
         self.ctx = ctx
-        paths = StaffPaths(ctx)
+        paths = staff_paths(ctx)
         self.policies = {"GET": Resolved(paths, what="staff"), "PATCH": Resolved(paths, what="staff"),
                          "DELETE": Resolved(paths, what="staff")}
 

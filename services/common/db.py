@@ -4,11 +4,13 @@ transaction as the change they describe.
 """
 import logging
 import re
+import time
 import uuid
 from contextlib import contextmanager
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData, create_engine, event, func, insert, text
+from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import sessionmaker
 
 from services.common import settings, tracing
@@ -39,6 +41,10 @@ def _cooperative_psycopg():
         pass
 
 
+# a pooled connection idle longer than this is tested before use (see ``_ping_when_idle``)
+PING_AFTER_IDLE = 1.0
+
+
 def make_engine(url, pool_size=10, **kwargs):
     """The engine of every service, tool and migration. Its errors never show the
     values of a statement: they may be a learner's name or national ID, and errors
@@ -49,14 +55,46 @@ def make_engine(url, pool_size=10, **kwargs):
         settings.normalise_db_url(url),
         pool_size=pool_size,
         max_overflow=kwargs.pop("max_overflow", pool_size),
-        pool_pre_ping=True,
         pool_timeout=kwargs.pop("pool_timeout", 30),
         pool_recycle=1800,
         hide_parameters=True,
         **kwargs,
     )
     event.listen(engine, "handle_error", scrub_database_error)
+    _ping_when_idle(engine)
     return engine
+
+
+def _ping_when_idle(engine):
+    """The pool's pre-ping, for connections idle more than ``PING_AFTER_IDLE`` seconds:
+    a connection given back a moment ago is used as it is (a busy service would
+    otherwise pay a round trip per checkout), one that waited longer is tested
+    and, if dead, replaced before the caller sees it. A database that goes away
+    under load fails the statements in flight; the pool then discards every
+    connection older than the failure (SQLAlchemy's disconnect handling)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def connected(dbapi_connection, record):
+        record.info["lec_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def checked_in(dbapi_connection, record):
+        if record is not None:
+            record.info["lec_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection, record, proxy):
+        if time.monotonic() - record.info.get("lec_idle_since", 0.0) <= PING_AFTER_IDLE:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if not dialect.is_disconnect(exc, dbapi_connection, None):
+                raise
+            alive = False
+        if not alive:
+            raise DisconnectionError("the connection was closed while idle")
 
 
 # what PostgreSQL adds to a message that quotes the statement or the row: the
@@ -103,34 +141,66 @@ def make_event(event_type, body, actor=None, occurred_at=None, body_is_plain=Fal
 # goes with the insert's (sub)transaction: delivered at its commit, dropped with its rollback
 OUTBOX_CHANNEL = "lec_outbox"
 
-_INSERT_EVENTS = text(
-    f"WITH inserted AS (INSERT INTO {COMMON.outbox.name} (event_id, event_type, payload, trace) "
-    "SELECT CAST(e->>'event_id' AS uuid), e->>'type', e, CAST(:trace AS text) "
+# the audit rows and events of a unit of work, written by one statement when it commits
+# (or before anything else touches its session): ``:audits`` and ``:events`` are JSON
+# arrays, inserted in the order they were given; the notification goes only with events
+_WRITE_PENDING = text(
+    f"WITH audited AS (INSERT INTO {COMMON.audit_log.name} "
+    "(actor_id, actor_username, actor_unit_id, action, entity, entity_id, details, request_id) "
+    "SELECT CAST(a->>'actor_id' AS bigint), a->>'actor_username', CAST(a->>'actor_unit_id' AS bigint), "
+    "a->>'action', a->>'entity', a->>'entity_id', NULLIF(a->'details', 'null'::jsonb), a->>'request_id' "
+    "FROM jsonb_array_elements(CAST(:audits AS jsonb)) WITH ORDINALITY AS t(a, n) ORDER BY n), "
+    f"emitted AS (INSERT INTO {COMMON.outbox.name} (event_id, event_type, payload, trace) "
+    "SELECT CAST(e->'event'->>'event_id' AS uuid), e->'event'->>'type', e->'event', e->>'trace' "
     "FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY n) "
-    f"SELECT pg_notify('{OUTBOX_CHANNEL}', '')")
+    f"SELECT pg_notify('{OUTBOX_CHANNEL}', '') WHERE jsonb_array_length(CAST(:events AS jsonb)) > 0")
 
 
 class UnitOfWork:
     """A transaction: commit applies the change, its audit rows and its events
-    together; leaving the block without commit rolls everything back."""
+    together; leaving the block without commit rolls everything back.
+
+    Audit rows and events wait in the unit of work and go to the database in
+    one statement, just before the commit, or before the next statement of
+    the unit of work (:meth:`execute`, or anything done through
+    :attr:`session`, a savepoint included): an edit's change, its audit row
+    and its event cost the database one round trip for the last two."""
 
     def __init__(self, session, actor=None, request_id=None, on_events=None, sessions=None):
-        self.session = session
+        self._session = session
         self.actor = actor
         self.request_id = request_id
         self._on_events = on_events
         self._sessions = sessions
         self._emitted = False
+        self._audits = []     # audit rows not written yet
+        self._pending = []    # {"event", "trace"} not written yet
         self.events = []
 
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        self._audits, self._pending = [], []
         try:
-            self.session.rollback()
+            self._session.rollback()
         finally:
-            self.session.close()
+            self._session.close()
+
+    @property
+    def session(self):
+        """The session, with what waits written first (a caller's statement or savepoint
+        then comes after the audit rows and events before it, as written)."""
+        self.flush()
+        return self._session
+
+    def flush(self):
+        """Write the audit rows and events that wait (one statement)."""
+        if not (self._audits or self._pending):
+            return
+        audits, pending = self._audits, self._pending
+        self._audits, self._pending = [], []
+        self._session.execute(_WRITE_PENDING, {"audits": dumps(audits), "events": dumps(pending)})
 
     def execute(self, statement, params=None):
         return self.session.execute(statement, params)
@@ -140,43 +210,41 @@ class UnitOfWork:
         same statement notifies ``OUTBOX_CHANNEL``: the commit wakes every relay
         of the service, in whichever process)."""
         event = make_event(event_type, body, self.actor if include_actor else None)
-        self.session.execute(insert(COMMON.outbox).values(
-            event_id=event["event_id"], event_type=event_type, payload=event,
-            trace=tracing.traceparent()).returning(func.pg_notify(OUTBOX_CHANNEL, "")))
+        self._pending.append({"event": event, "trace": tracing.traceparent()})
         self._emitted = True
         self.events.append(event)
         return event
 
     def emit_many(self, event_type, bodies, include_actor=True):
-        """Queue many events of one type (bulk changes): the batch travels to
-        the database as one JSON array and is inserted by one statement.
+        """Queue many events of one type (bulk changes), written with the rest.
         (The events kept in ``self.events`` hold the bodies as given.)"""
         actor = self.actor if include_actor else None
         occurred_at = isoformat(utcnow())
         events = [make_event(event_type, body, actor, occurred_at, body_is_plain=True)
                   for body in bodies]
         if events:
-            self.session.execute(_INSERT_EVENTS, {"events": dumps(events),
-                                                  "trace": tracing.traceparent()})
+            trace = tracing.traceparent()
+            self._pending.extend({"event": event, "trace": trace} for event in events)
             self._emitted = True
             self.events.extend(events)
         return events
 
     def audit(self, action, entity, entity_id=None, details=None):
         actor = self.actor
-        self.session.execute(insert(COMMON.audit_log).values(
-            actor_id=actor.user_id if actor else None,
-            actor_username=actor.username if actor else "system",
-            actor_unit_id=actor.org_unit_id if actor else None,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            details=plain(details) if details is not None else None,
-            request_id=self.request_id,
-        ))
+        self._audits.append({
+            "actor_id": actor.user_id if actor else None,
+            "actor_username": actor.username if actor else "system",
+            "actor_unit_id": actor.org_unit_id if actor else None,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "details": plain(details) if details is not None else None,
+            "request_id": self.request_id,
+        })
 
     def commit(self):
-        self.session.commit()
+        self.flush()
+        self._session.commit()
         if self._emitted and self._on_events is not None:
             self._on_events()
         self._emitted = False
@@ -184,7 +252,8 @@ class UnitOfWork:
     def rollback(self):
         """Undo what the current transaction did (its events too); the next
         statement starts the next transaction."""
-        self.session.rollback()
+        self._audits, self._pending = [], []
+        self._session.rollback()
         self._emitted = False
 
     def fork(self):
@@ -269,7 +338,9 @@ class Database(DependencyProvider):
         self.stop()
 
     def wake_relay(self):
-        if self.relay is not None:
+        """A commit of events in this process: wake the relay, unless it is listening (the
+        commit's notification wakes it then; waking it twice would cost an empty pass)."""
+        if self.relay is not None and not self.relay.listening.is_set():
             self.relay.wake()
 
     def get_dependency(self, worker_ctx):

@@ -19,7 +19,7 @@ from typing import Any
 import eventlet
 from nameko.events import event_handler
 from nameko.timer import timer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.common import settings, tracing
@@ -31,6 +31,13 @@ inbox = COMMON.inbox
 failed_events = COMMON.failed_events
 
 MAX_BACKOFF_SECONDS = 600
+
+# an event's inbox row, unless it has one (no row back: applied before), and its failure
+# row gone, in one statement of the transaction that applies it (a rollback keeps both)
+_CLAIM = text(
+    f"WITH cleared AS (DELETE FROM {failed_events.name} WHERE handler = :handler AND event_id = :event_id) "
+    f"INSERT INTO {inbox.name} (handler, event_id) VALUES (:handler, CAST(:event_id AS uuid)) "
+    "ON CONFLICT DO NOTHING RETURNING event_id")
 
 
 def handles(source_service, event_type, **kwargs):
@@ -62,15 +69,10 @@ def process_event(db, handler_name, event, apply):
         if not event_id:
             raise ValueError("event without event_id")
         with db.uow() as uow:
-            claimed = uow.execute(
-                pg_insert(inbox).values(handler=handler_name, event_id=event_id)
-                .on_conflict_do_nothing().returning(inbox.c.event_id)
-            ).first()
+            claimed = uow.execute(_CLAIM, {"handler": handler_name, "event_id": str(event_id)}).first()
             if claimed is None:
                 return False  # already applied: a redelivery
             apply(uow)
-            uow.execute(delete(failed_events).where(
-                failed_events.c.handler == handler_name, failed_events.c.event_id == event_id))
             uow.commit()
             return True
     except Exception as exc:

@@ -12,8 +12,8 @@ re-publishes the rows: consumers de-duplicate by ``event_id``.
 The relay runs as soon as events are committed, from whichever process: the
 statement that inserts them also notifies ``OUTBOX_CHANNEL``, delivered at
 commit, and a second green thread of every container (:meth:`OutboxRelay.listen`)
-LISTENs on a connection of its own and wakes its relay. A commit in the same
-process also wakes it directly (``UnitOfWork.commit``). The poll
+LISTENs on a connection of its own and wakes its relay. While that connection
+is down, a commit in the same process wakes it directly (``UnitOfWork.commit``). The poll
 (``LEC_OUTBOX_POLL``) remains the fallback: rows written while the listening
 connection was down, or by anything that does not notify, leave at the next one.
 """
@@ -104,10 +104,7 @@ class ConfirmingChannel:
         return max(0, min(confirmed_upto, last) - first + 1)
 
     def close(self):
-        try:
-            self.conn.release()
-        except Exception:  # already broken
-            pass
+        _close_quietly(self.conn)
 
 
 def event_headers(row):
@@ -200,11 +197,7 @@ class OutboxRelay:
                 time.sleep(min(10.0, 0.25 * 2 ** min(failures, 6)))
             finally:
                 self.listening.clear()
-                if conn is not None:
-                    try:
-                        conn.close()
-                    except Exception:  # already broken
-                        pass
+                _close_quietly(conn)
 
     def _listening_connection(self):
         """A DBAPI connection outside the pool, in autocommit, listening."""
@@ -221,11 +214,7 @@ class OutboxRelay:
         if channel is not None:
             channel.close()
         conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # already broken
-                pass
+        _close_quietly(conn)
 
     def publish_batch(self):
         """Publish up to ``batch_size`` pending events in commit order and mark
@@ -300,6 +289,16 @@ class OutboxRelay:
                 outbox.c.published_at.is_not(None),
                 outbox.c.published_at < func.now() - func.make_interval(0, 0, 0, 0, int(self.retention_hours)),
             )))
+
+
+def _close_quietly(conn):
+    """Close a connection (of the database or the broker) that may be broken already."""
+    if conn is None:
+        return
+    try:
+        conn.close()
+    except Exception:  # already broken
+        pass
 
 
 def pending_count(engine):

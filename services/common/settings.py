@@ -88,7 +88,7 @@ class Settings:
     # <SERVICE>_DB_URL of the services that have one (see database_url)
     db_urls: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}),
                                        metadata={"env": tuple(_db_url_variable(s) for s in SERVICES)})
-    db_pool_size: int = _var("LEC_DB_POOL_SIZE", 4, int)
+    db_pool_size: int = _var("LEC_DB_POOL_SIZE", 10, int)
     migration_lock_timeout: float = _var("LEC_MIGRATION_LOCK_TIMEOUT", 30.0, float)
     rpc_timeout: float = _var("LEC_RPC_TIMEOUT", 15.0, float)
     environment: str = _var("LEC_ENV", DEVELOPMENT, _environment)

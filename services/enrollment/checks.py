@@ -17,7 +17,7 @@ Findings are stored per unit (``check_findings``) with a tally per unit
 tallies instead of scanning learners. They stay current this way: every change
 of an institution's learners (or an LAO's headcounts) appends its unit, and the
 institution's LAO, to ``check_dirty`` in the change's own transaction
-(:func:`mark`, called by ``sealing.lock_for_edit``); a refresh recomputes the
+(``sealing.lock_for_edit``, with :func:`edit_marks`); a refresh recomputes the
 units queued and deletes exactly the queue rows it has seen, so a change that
 commits meanwhile stays queued. The enrollment service refreshes the queue on
 a timer, and a unit's own request or confirmation refreshes that unit first,
@@ -76,12 +76,13 @@ def mark(session, round_id, unit_ids):
         session.execute(insert(check_dirty), [{"round_id": int(round_id), "unit_id": i} for i in ids])
 
 
-def mark_edit(session, round_id, unit):
-    """A change of a unit's data: the unit and, for an institution, its LAO."""
+def edit_marks(unit):
+    """The units a change of a unit's data puts out of date: the unit and, for an
+    institution, its LAO (queued by ``sealing.lock_for_edit``)."""
     ids = [unit.id]
     if unit.type in INSTITUTIONS and unit.parent_id:
         ids.append(unit.parent_id)
-    mark(session, round_id, ids)
+    return ids
 
 
 def mark_everywhere(session, unit_ids):

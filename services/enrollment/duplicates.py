@@ -21,18 +21,76 @@ from collections import namedtuple
 from contextlib import contextmanager
 
 from sqlalchemy import delete, func, insert, literal, select, text
+from sqlalchemy.dialects.postgresql import Insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.common import settings
 from services.common.context import require_actor
 from services.common.db import UnitOfWork
-from services.common.errors import LecError
+from services.common.errors import LecError, conflict
 from services.enrollment import domain
-from services.enrollment.models import duplicate_probes
+from services.enrollment.models import duplicate_probes, learners, staff
 from services.enrollment.ports import stored_units
 
 # the active record holding a person in a round
 Holder = namedtuple("Holder", "learner_id institution_id institution_path")
+
+# a table of people with at most one active record per person and round: the column
+# that names the person, the partial unique index that says so, and what a write
+# that keeps colliding with records changing hands answers
+People = namedtuple("People", "number index changing_hands")
+LEARNERS = People(learners.c.id_number, "uq_learners_round_person_active",
+                  "the learner changed hands while being recorded; try again")
+STAFF = People(staff.c.national_id, "uq_staff_round_person_active",
+               "the person's post changed while being recorded; try again")
+
+
+def holder(session, people, round_id, number):
+    """The active record of a person in a round (a :class:`Holder`), or None."""
+    table = people.number.table
+    row = session.execute(select(table.c.id, table.c.institution_id, table.c.institution_path)
+                          .where(table.c.round_id == round_id, people.number == number,
+                                 table.c.status == "active")).first()
+    return Holder(*row) if row is not None else None
+
+
+def is_person_conflict(people, exc):
+    """Whether an ``IntegrityError`` is a collision on ``people``'s one-active-record index."""
+    diag = getattr(getattr(exc, "orig", None), "diag", None)
+    return getattr(diag, "constraint_name", None) == people.index
+
+
+def insert_person(people):
+    """An ``INSERT`` into ``people``'s table that yields no row where the person has an
+    active record in the round already (for :func:`write_person`; no savepoint needed)."""
+    table = people.number.table
+    return pg_insert(table).on_conflict_do_nothing(
+        index_elements=[table.c.round_id, people.number], index_where=table.c.status == "active")
+
+
+def write_person(uow, people, statement, round_id, number, refuse):
+    """Run a write that may collide with the person's active record elsewhere: an
+    :func:`insert_person` (no row back is a collision) or an update (in a savepoint: a
+    collision raises). A collision is refused by ``refuse(holder)`` (it raises); a holder
+    gone meanwhile (removed, moved) lets the write try again."""
+    for _ in range(3):
+        if isinstance(statement, Insert):
+            row = uow.execute(statement).first()
+            if row is not None:
+                return row
+        else:
+            try:
+                with uow.session.begin_nested():
+                    return uow.execute(statement).one()
+            except IntegrityError as exc:
+                if not is_person_conflict(people, exc):
+                    raise
+        found = holder(uow.session, people, round_id, number)
+        if found is not None:
+            refuse(found)
+    raise conflict(people.changing_hands)
 
 _PROBE_LOCK = 0x4C454450  # advisory lock class of the probe counter, one lock per account
 

@@ -6,9 +6,8 @@ the round and its window from the rounds service), checks authority, applies
 the rules of ``domain`` and commits the change with its audit rows and events.
 Reads take the unit of work too and never commit.
 """
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import and_, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 
 from services.common.context import require_actor
 from services.common.errors import LecError, conflict, forbidden, not_found, validation_error
@@ -17,12 +16,11 @@ from services.common.validation import as_id, load, page
 from services.common.values import Unit
 from services.common.vocabulary import ALL_GRADES, INSTITUTION_TYPES
 from services.enrollment import domain
-from services.enrollment.duplicates import Holder, refuse_one
+from services.enrollment.duplicates import LEARNERS, insert_person, refuse_one, write_person
 from services.enrollment.models import headcounts, learners, units
 from services.enrollment.schemas import HeadcountSet, LearnerCreate, LearnerUpdate, Removal
 from services.enrollment.sealing import headcount_counts, lock, lock_for_edit, seal_state
 
-PERSON_INDEX = "uq_learners_round_person_active"
 
 
 # -- presenting ---------------------------------------------------------------------------
@@ -261,37 +259,8 @@ def summary(uow, ports, round_id, institution_id):
 
 # -- changes --------------------------------------------------------------------------------
 
-def _holder(uow, round_id, id_number):
-    """The active record of a person in a round (a :class:`Holder`), or None."""
-    row = uow.execute(select(learners.c.id, learners.c.institution_id, learners.c.institution_path)
-                          .where(learners.c.round_id == round_id, learners.c.id_number == id_number,
-                                 learners.c.status == "active")).first()
-    return Holder(*row) if row is not None else None
-
-
-def _is_person_conflict(exc):
-    diag = getattr(getattr(exc, "orig", None), "diag", None)
-    return getattr(diag, "constraint_name", None) == PERSON_INDEX
-
-
-def _write_person(uow, statement, round_id, id_number, refuse):
-    """Run an insert/update that may collide with the one-active-record-per-person
-    index; a collision is refused by ``refuse(holder)`` (it raises)."""
-    for _ in range(3):
-        try:
-            with uow.session.begin_nested():
-                return uow.execute(statement).one()
-        except IntegrityError as exc:
-            if not _is_person_conflict(exc):
-                raise
-        holder = _holder(uow, round_id, id_number)
-        if holder is not None:
-            refuse(holder)
-    raise conflict("the learner changed hands while being recorded; try again")
-
-
 def _refuser(uow, ports, unit, round_id, attempt):
-    """``refuse(holder)`` for :func:`_write_person`: ``duplicate_learner`` saying
+    """``refuse(holder)`` for ``duplicates.write_person``: ``duplicate_learner`` saying
     of the holder what the caller may know, or ``rate_limited`` (see
     ``services.enrollment.duplicates``)."""
     return lambda holder: refuse_one(uow, ports, unit, round_id, holder, attempt)
@@ -304,7 +273,7 @@ def add_learner(uow, ports, round_id, institution_id, data):
     lock_for_edit(uow, round_id, unit)
     clean, _ = domain.check_learner(load(LearnerCreate(), data), unit.type, round_)
     actor = require_actor(uow.actor)
-    row = _write_person(uow, insert(learners).values(
+    row = write_person(uow, LEARNERS, insert_person(LEARNERS).values(
         round_id=round_id, institution_id=unit.id, institution_path=unit.path,
         source="manual", created_by=actor.user_id or None, updated_by=actor.user_id or None,
         **clean).returning(*learners.c), round_id, clean["id_number"],
@@ -349,10 +318,14 @@ def update_learner(uow, ports, learner_id, data):
     if not changed:
         return learner_dict(row)
     actor = require_actor(uow.actor)
-    after = _write_person(uow, update(learners).where(learners.c.id == row.id).values(
+    change = update(learners).where(learners.c.id == row.id).values(
         **changed, version=learners.c.version + 1, updated_at=func.now(),
-        updated_by=actor.user_id or None).returning(*learners.c),
-        row.round_id, clean["id_number"], _refuser(uow, ports, unit, row.round_id, "update"))
+        updated_by=actor.user_id or None).returning(*learners.c)
+    if "id_number" in changed:  # the person named now may be held elsewhere
+        after = write_person(uow, LEARNERS, change, row.round_id, clean["id_number"],
+                             _refuser(uow, ports, unit, row.round_id, "update"))
+    else:
+        after = uow.execute(change).one()
     census = round_.census_date
     uow.audit("update", "learner", row.id, {
         "fields": sorted(changed),
@@ -401,7 +374,7 @@ def restore_learner(uow, ports, learner_id):
     if row.status != "removed":
         raise conflict("the learner is not removed")
     actor = require_actor(uow.actor)
-    after = _write_person(uow, update(learners).where(learners.c.id == row.id).values(
+    after = write_person(uow, LEARNERS, update(learners).where(learners.c.id == row.id).values(
         status="active", removal_reason=None, removal_note=None, removed_at=None, removed_by=None,
         version=learners.c.version + 1, updated_at=func.now(),
         updated_by=actor.user_id or None).returning(*learners.c),

@@ -9,7 +9,7 @@ then counts and records the seal in the same transaction. So an edit either
 lands before the seal (and is in its count) or is refused after it; no edit
 can land between the count and the seal.
 """
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
 
@@ -21,7 +21,7 @@ from services.common.validation import as_id
 from services.common.values import Unit
 from services.common.vocabulary import SEALED_TYPES
 from services.enrollment import checks, domain
-from services.enrollment.models import headcounts, learners, seal_snapshots, seals
+from services.enrollment.models import check_dirty, headcounts, learners, seal_snapshots, seals
 
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -33,14 +33,28 @@ def lock(uow, round_id, unit_id, exclusive=False):
     return uow.execute(stmt.with_for_update(read=not exclusive)).one()
 
 
+# the seal row of (round, unit) held shared and, unless sealed, the unit queued for its checks
+# (``checks.edit_marks``), in one round trip; no row back: the unit's first change in the round
+_LOCK_AND_MARK = text(f"""
+    WITH seal AS (SELECT sealed FROM {seals.name} WHERE round_id = :round_id AND unit_id = :unit_id FOR SHARE),
+         marked AS (INSERT INTO {check_dirty.name} (round_id, unit_id)
+                    SELECT :round_id, u FROM unnest(CAST(:marks AS bigint[])) AS u
+                    WHERE EXISTS (SELECT 1 FROM seal WHERE NOT sealed))
+    SELECT sealed FROM seal""")
+
+
 def lock_for_edit(uow, round_id, unit):
-    """Hold the unit's data open for this transaction, or refuse: it is sealed."""
-    row = lock(uow, round_id, unit.id)
+    """Hold the unit's data open for this transaction, or refuse: it is sealed. The unit's
+    checks are out of date from this change: it is queued for them in the same statement."""
+    params = {"round_id": int(round_id), "unit_id": unit.id, "marks": checks.edit_marks(unit)}
+    row = uow.execute(_LOCK_AND_MARK, params).first()
+    if row is None:
+        uow.execute(pg_insert(seals).values(round_id=round_id, unit_id=unit.id).on_conflict_do_nothing())
+        row = uow.execute(_LOCK_AND_MARK, params).one()
     if row.sealed:
         raise LecError("unit_confirmed",
                        f"the data of {unit.type} {unit.id} are confirmed for this round; "
                        "a user of the level above must revoke the confirmation before any change")
-    checks.mark_edit(uow.session, round_id, unit)  # its checks are out of date from this change
     return row
 
 

@@ -15,8 +15,7 @@ ID number in the events).
 """
 import datetime as dt
 
-from sqlalchemy import and_, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, func, literal, select, update
 
 from services.common import staff as vocabulary
 from services.common.context import require_actor
@@ -26,7 +25,10 @@ from services.common.text import name_problem, text_problem
 from services.common.validation import as_id, load, page
 from services.common.values import Unit
 from services.enrollment import domain
-from services.enrollment.duplicates import Holder, _own_transaction, provinces, rate_limited, take
+from services.enrollment.duplicates import (
+    STAFF, _own_transaction, holder as holder_of, insert_person, provinces, rate_limited, take,
+    write_person,
+)
 from services.enrollment.handlers import edit_context, place_context, require_active, require_institution, require_open
 from services.enrollment.imports import import_key
 from services.enrollment.models import staff
@@ -35,7 +37,6 @@ from services.enrollment.staff_schemas import (
     EDITABLE, IMPORT_COLUMNS, StaffCreate, StaffRemoval, StaffUpdate,
 )
 
-PERSON_INDEX = "uq_staff_round_person_active"
 FIELDS = ("id", "round_id", "institution_id", "national_id", "prefix", "first_name", "last_name",
           "position", "employment_type", "qualification", "start_date", "status", "removal_reason",
           "removal_note", "removed_at", "removed_by", "source", "version", "created_at", "created_by",
@@ -206,13 +207,6 @@ def facts(uow, round_id, after_id=0, limit=20_000):
 
 # -- duplicates ------------------------------------------------------------------------------------
 
-def _holder(session, round_id, national_id):
-    row = session.execute(select(staff.c.id, staff.c.institution_id, staff.c.institution_path)
-                          .where(staff.c.round_id == round_id, staff.c.national_id == national_id,
-                                 staff.c.status == "active")).first()
-    return Holder(*row) if row is not None else None
-
-
 def _duplicate(uow, ports, unit, holder):
     """The ``duplicate_staff`` answer about ``holder``: its institution's id where
     the caller may read it, else only its province."""
@@ -268,25 +262,6 @@ def _refuse(uow, ports, unit, round_id, holder, attempt):
     raise LecError(code, message, answer)
 
 
-def _is_person_conflict(exc):
-    diag = getattr(getattr(exc, "orig", None), "diag", None)
-    return getattr(diag, "constraint_name", None) == PERSON_INDEX
-
-
-def _write(uow, statement, round_id, national_id, refuse):
-    for _ in range(3):
-        try:
-            with uow.session.begin_nested():
-                return uow.execute(statement).one()
-        except IntegrityError as exc:
-            if not _is_person_conflict(exc):
-                raise
-        holder = _holder(uow.session, round_id, national_id)
-        if holder is not None:
-            refuse(holder)
-    raise conflict("the person's post changed while being recorded; try again")
-
-
 # -- changes -----------------------------------------------------------------------------------------
 
 def add(uow, ports, round_id, institution_id, data):
@@ -297,7 +272,7 @@ def add(uow, ports, round_id, institution_id, data):
     clean = check_staff(load(StaffCreate(), data), round_)
     actor = require_actor(uow.actor)
     source = "manual"
-    row = _write(uow, insert(staff).values(
+    row = write_person(uow, STAFF, insert_person(STAFF).values(
         round_id=round_id, institution_id=unit.id, institution_path=unit.path, source=source,
         created_by=actor.user_id or None, updated_by=actor.user_id or None, **clean)
         .returning(*staff.c), round_id, clean["national_id"],
@@ -337,10 +312,14 @@ def update_staff(uow, ports, staff_id, data):
     if not changed:
         return staff_dict(row)
     actor = require_actor(uow.actor)
-    after = _write(uow, update(staff).where(staff.c.id == row.id).values(
+    change = update(staff).where(staff.c.id == row.id).values(
         **changed, version=staff.c.version + 1, updated_at=func.now(),
-        updated_by=actor.user_id or None).returning(*staff.c), row.round_id, clean["national_id"],
-        lambda holder: _refuse(uow, ports, unit, row.round_id, holder, "update"))
+        updated_by=actor.user_id or None).returning(*staff.c)
+    if "national_id" in changed:  # the person named now may hold a post elsewhere
+        after = write_person(uow, STAFF, change, row.round_id, clean["national_id"],
+                             lambda holder: _refuse(uow, ports, unit, row.round_id, holder, "update"))
+    else:
+        after = uow.execute(change).one()
     uow.audit("update", "staff", row.id, {
         "fields": sorted(changed),
         "before": {k: row._mapping[k] for k in changed if k != "national_id"},
@@ -421,7 +400,7 @@ def import_rows(uow, ports, round_id, institution_id, columns, rows, import_id=N
                                         "of this file"})
             continue
         seen[clean["national_id"]] = row_number
-        holder = _holder(uow.session, round_id, clean["national_id"])
+        holder = holder_of(uow.session, STAFF, round_id, clean["national_id"])
         if holder is not None:
             record = _row(uow, holder.learner_id)
             if holder.institution_id == unit.id and all(record._mapping[k] == clean[k] for k in EDITABLE):
@@ -429,17 +408,13 @@ def import_rows(uow, ports, round_id, institution_id, columns, rows, import_id=N
                 continue
             refused.append((row_number, holder))
             continue
-        try:
-            with uow.session.begin_nested():
-                row = uow.execute(insert(staff).values(
-                    round_id=round_id, institution_id=unit.id, institution_path=unit.path,
-                    source="import", import_id=import_id, import_row=row_number,
-                    created_by=actor.user_id or None, updated_by=actor.user_id or None, **clean)
-                    .returning(*staff.c)).one()
-        except IntegrityError as exc:
-            if not _is_person_conflict(exc):
-                raise
-            holder = _holder(uow.session, round_id, clean["national_id"])
+        row = uow.execute(insert_person(STAFF).values(
+            round_id=round_id, institution_id=unit.id, institution_path=unit.path,
+            source="import", import_id=import_id, import_row=row_number,
+            created_by=actor.user_id or None, updated_by=actor.user_id or None, **clean)
+            .returning(*staff.c)).first()
+        if row is None:  # recorded by another change since the look above
+            holder = holder_of(uow.session, STAFF, round_id, clean["national_id"])
             rejected.append({"row": row_number, "code": "duplicate_staff",
                              "message": "recorded meanwhile by another change",
                              **({} if holder is None else

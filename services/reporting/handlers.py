@@ -17,7 +17,7 @@ from services.common.jsonutil import plain
 from services.common.validation import load
 from services.reporting import domain
 from services.reporting.models import (
-    confirmations, extensions, headcounts, learner_counts, learners, other_counts, round_tally, rounds,
+    confirmations, extensions, headcounts, learners, other_counts, round_tally, rounds,
     unit_counts, units,
 )
 from services.reporting.schemas import (
@@ -38,16 +38,22 @@ def lock_against_events(uow, tables):
     uow.execute(text(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE"))
 
 
-def store_fact(uow, table, key, fact, newer):
+def store_fact(uow, table, key, fact, newer, held_likely=False):
     """Store ``fact`` at ``key`` unless the row held is at least as new
     (``newer(held_row, fact)`` says). Returns ``(stored, held row or None)``:
-    the held row is what the aggregates move away from."""
-    inserted = uow.execute(pg_insert(table).values(**key, **fact).on_conflict_do_nothing()
-                           .returning(*[table.c[k] for k in key])).first()
-    if inserted is not None:
-        return True, None
+    the held row is what the aggregates move away from. ``held_likely`` (a change
+    of something the model holds already): the row is looked for before the insert
+    is tried, which saves the failed insert's round trip."""
     where = [table.c[k] == v for k, v in key.items()]
-    held = uow.execute(select(table).where(*where).with_for_update()).one()
+    held = None
+    if held_likely:
+        held = uow.execute(select(table).where(*where).with_for_update()).first()
+    if held is None:
+        inserted = uow.execute(pg_insert(table).values(**key, **fact).on_conflict_do_nothing()
+                               .returning(*[table.c[k] for k in key])).first()
+        if inserted is not None:
+            return True, None
+        held = uow.execute(select(table).where(*where).with_for_update()).one()
     if not newer(held, fact):
         return False, held
     values = dict(fact, updated_at=func.now()) if "updated_at" in table.c else fact
@@ -174,14 +180,17 @@ def _fact(row):
 
 def apply_learner_event(uow, event):
     data = load(LearnerEvent(), event)
-    return apply_learner(uow, data["round_id"], data["learner"]["id"], domain.learner_fact(data["learner"]))
+    return apply_learner(uow, data["round_id"], data["learner"]["id"], domain.learner_fact(data["learner"]),
+                         held_likely=event.get("type") != "learner_added")
 
 
-def apply_learner(uow, round_id, learner_id, fact):
+def apply_learner(uow, round_id, learner_id, fact, held_likely=False):
     stored, held = store_fact(uow, learners, {"round_id": round_id, "learner_id": learner_id}, fact,
-                              by_version)
-    if stored:
-        add_learner_counts(uow, round_id, domain.learner_deltas(_fact(held) if held else None, fact))
+                              by_version, held_likely)
+    if stored:  # the counts move from the fact held to the new one (one statement, as for a batch)
+        arrays = signed_fact_arrays(round_id, ([(_fact(held), -1)] if held else []) + [(fact, 1)])
+        if arrays["n"]:
+            uow.execute(_MOVE_LEARNER_COUNTS, arrays)
     return stored
 
 
@@ -303,10 +312,6 @@ def move_counts(uow, table, key_names, fixed, deltas):
                                     for key, change in deltas.items()])
     uow.execute(stmt.on_conflict_do_update(index_elements=[*fixed, *key_names],
                                            set_={"n": table.c.n + stmt.excluded.n}))
-
-
-def add_learner_counts(uow, round_id, deltas):
-    move_counts(uow, learner_counts, LEARNER_KEY, {"round_id": round_id}, deltas)
 
 
 # -- other-affiliation schools ---------------------------------------------------------

@@ -50,7 +50,8 @@ def _fact(event):
 
 def apply_staff_event(uow, event):
     round_id, staff_id, fact = _fact(event)
-    stored, held = store_fact(uow, staff, {"round_id": round_id, "staff_id": staff_id}, fact, by_version)
+    stored, held = store_fact(uow, staff, {"round_id": round_id, "staff_id": staff_id}, fact, by_version,
+                              held_likely=event.get("type") != "staff_added")
     if stored:
         old = {k: getattr(held, k) for k in ("institution_path", "position", "active")} if held else None
         move_counts(uow, staff_counts, ("unit_id", "position"), {"round_id": round_id},

@@ -218,6 +218,17 @@ def test_a_learners_path_is_asked_once(gw, learners):
     assert len(learners.calls_to("enrollment", "learner_path")) == 1
 
 
+def test_a_learner_just_recorded_is_corrected_without_asking_its_path(gw, learners):
+    learners.answer("enrollment", "add_learner", lambda round_id, iid, body: {"id": 77, **body})
+    assert gw.post("/rounds/1/institutions/4/learners", "school", json={"first_name": "x"}).status_code == 201
+    assert gw.request("PATCH", "/learners/77", "school", json={"first_name": "y"}).status_code == 200
+    assert learners.calls_to("enrollment", "learner_path") == []
+    # what was learnt is the institution's path: another institution still does not find it
+    error(gw.request("PATCH", "/learners/77", "school_b", json={"first_name": "z"}), 404, "not_found")
+    error(gw.request("PATCH", "/learners/77", "lao", json={"first_name": "z"}), 403, "forbidden")
+    assert len(learners.calls_to("enrollment", "update_learner")) == 1
+
+
 def test_only_the_institution_corrects_or_removes_its_learners(gw, learners):
     error(gw.request("PATCH", "/learners/11", "lao", json={"first_name": "y"}), 403, "forbidden")
     error(gw.request("DELETE", "/learners/11", "school_b"), 404, "not_found")

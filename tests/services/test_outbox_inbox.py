@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from sqlalchemy import MetaData, make_url, select, text
+from sqlalchemy import event as sqlalchemy_event
 
 from services.common import settings
 from services.common.db import COMMON, DbHandle, make_engine
@@ -232,3 +233,104 @@ def test_event_without_id_is_kept_not_dropped(db_for, engines):
         rows = conn.execute(select(COMMON.failed_events).where(
             COMMON.failed_events.c.handler == "handler_x")).all()
     assert rows and rows[-1].payload == {"type": "mystery"}
+
+
+def _written(engine, marker):
+    """The audit rows and outbox events carrying ``marker``, in the order written."""
+    with engine.connect() as conn:
+        audits = conn.execute(
+            select(COMMON.audit_log.c.action, COMMON.audit_log.c.entity, COMMON.audit_log.c.entity_id,
+                   COMMON.audit_log.c.details, COMMON.audit_log.c.actor_username,
+                   COMMON.audit_log.c.request_id)
+            .where(COMMON.audit_log.c.entity == marker).order_by(COMMON.audit_log.c.id)).all()
+        events = conn.execute(
+            select(COMMON.outbox.c.event_type, COMMON.outbox.c.payload, COMMON.outbox.c.trace)
+            .where(COMMON.outbox.c.payload["marker"].astext == marker).order_by(COMMON.outbox.c.id)).all()
+    return [tuple(a) for a in audits], [(e.event_type, e.payload["n"]) for e in events]
+
+
+def test_audit_rows_and_events_wait_for_the_commit_and_go_in_order(outbox_engine, outbox_db):
+    engine, marker = outbox_engine, uuid.uuid4().hex
+    statements = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        statements.append(statement)
+
+    sqlalchemy_event.listen(engine, "before_cursor_execute", count)
+    try:
+        db = DbHandle(LocalProvider(engine), actor=SYSTEM, request_id="req-1")
+        with db.uow() as uow:
+            uow.execute(text("SELECT 1"))
+            before = len(statements)
+            uow.audit("first", marker, 7, {"a": [1, 2], "when": "x"})
+            uow.emit("thing_done", {"marker": marker, "n": 1})
+            uow.audit("second", marker, None, None)
+            uow.emit_many("thing_done", [{"marker": marker, "n": 2}, {"marker": marker, "n": 3}])
+            assert len(statements) == before, "nothing is written before the commit"
+            assert _written(engine, marker) == ([], [])
+            before = len(statements)
+            uow.commit()
+        assert len(statements) == before + 1, "the audit rows and events are one statement"
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", count)
+    audits, events = _written(engine, marker)
+    assert audits == [("first", marker, "7", {"a": [1, 2], "when": "x"}, SYSTEM.username, "req-1"),
+                      ("second", marker, None, None, SYSTEM.username, "req-1")]
+    assert events == [("thing_done", 1), ("thing_done", 2), ("thing_done", 3)]
+
+
+def test_what_waits_is_written_before_the_next_statement_and_lost_with_a_rollback(outbox_engine, outbox_db):
+    engine, marker = outbox_engine, uuid.uuid4().hex
+    with outbox_db.uow() as uow:
+        uow.audit("kept", marker)
+        uow.emit("thing_done", {"marker": marker, "n": 1})
+        # a savepoint taken after them, and rolled back, does not take them back
+        try:
+            with uow.session.begin_nested():
+                uow.execute(text("SELECT 1/0"))
+        except Exception:
+            pass
+        uow.audit("also kept", marker)
+        uow.commit()
+    assert _written(engine, marker) == ([("kept", marker, None, None, SYSTEM.username, None),
+                                         ("also kept", marker, None, None, SYSTEM.username, None)],
+                                        [("thing_done", 1)])
+    other = uuid.uuid4().hex
+    with outbox_db.uow() as uow:
+        uow.audit("dropped", other)
+        uow.emit("thing_done", {"marker": other, "n": 1})
+        uow.rollback()
+        uow.audit("after the rollback", other)
+        uow.commit()
+    with outbox_db.uow() as uow:
+        uow.audit("never committed", other)
+        uow.emit("thing_done", {"marker": other, "n": 2})
+    assert _written(engine, other) == ([("after the rollback", other, None, None, SYSTEM.username, None)], [])
+
+
+def _backend_pid(engine):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_a_connection_idle_past_the_limit_is_tested_and_replaced_when_dead(outbox_engine, monkeypatch):
+    from services.common import db as db_module
+    engine = make_engine(outbox_engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0)
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    try:
+        pid = _backend_pid(engine)
+        assert _backend_pid(engine) == pid and pings == [], "a connection used a moment ago is not pinged"
+        with outbox_engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            other.commit()
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE", 0.0)
+        time.sleep(0.05)
+        replaced = _backend_pid(engine)   # the dead connection is found by the ping, not by the caller
+        assert pings and replaced != pid
+        pings.clear()
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE", 60.0)
+        assert _backend_pid(engine) == replaced and pings == []
+    finally:
+        engine.dispose()

@@ -259,9 +259,11 @@ def test_a_count_never_goes_below_zero(db, engines):
     census = Census(round_id, base, provinces=1)
     school = census.of_type("school")[0]
     from services.reporting import handlers
+    from services.reporting.models import learner_counts
     with db.uow() as uow:
         with pytest.raises(Exception, match="rp_count_not_negative"):
-            handlers.add_learner_counts(uow, round_id, {(school["id"], "p1", "M", "national_id", -1): -1})
+            handlers.move_counts(uow, learner_counts, handlers.LEARNER_KEY, {"round_id": round_id},
+                                 {(school["id"], "p1", "M", "national_id", -1): -1})
 
 
 # -- the budget, worked by hand -----------------------------------------------------------
