@@ -25,6 +25,13 @@ FIRST_F = ("สมหญิง", "กัญญาณัฐ", "พิมพ์ล
 LAST = ("ใจดี", "ศรีสุข", "บุญมา", "แก้วมณี", "ทองคำ", "รักไทย", "ศรีสวัสดิ์", "บุญประเสริฐ",
         "แก้วกาญจนา", "สุขเกษม", "วงศ์ไทย", "อินทร์แก้ว", "ณ เชียงใหม่", "คำแสน", "ปัญญาดี",
         "จันทร์หอม", "มณีวงศ์", "สิทธิชัย", "พรหมมา", "ยอดเมือง")
+# endings that make family names of the names above: a Thai family name belongs to one
+# family, so the same full name and birth date under two IDs is rare, as in real files
+SURNAME_ENDS = ("", "วงศ์", "ศักดิ์", "สกุล", "พันธ์", "รัตน์", "กุล", "ชัย", "ทอง", "เจริญ", "สุข",
+                "ศรี", "พงษ์", "สวัสดิ์", "บุตร", "ประเสริฐ", "มงคล", "นาค", "แสง", "ดี", "คำ", "จันทร์",
+                "เพชร", "ทิพย์", "วัฒนา", "สมบูรณ์", "ภักดี", "ยืนยง", "รุ่งเรือง", "อุดม", "ธรรม", "บุญ",
+                "พรหม", "สิงห์", "เดช", "แก้ว", "มณี", "สาร", "ไพศาล", "ชาญ", "ปัญญา", "ศิลป์", "นิล",
+                "ฤทธิ์", "กิจ", "วิเศษ", "เลิศ", "งาม", "ทรัพย์", "ไชย")
 GRADES = ("k1", "k2", "k3", "p1", "p2", "p3", "p4", "p5", "p6")
 THAI_GRADE = {"k1": "อ.1", "k2": "อ.2", "k3": "อ.3", "p1": "ป.1", "p2": "ป.2", "p3": "ป.3",
               "p4": "ป.4", "p5": "ป.5", "p6": "ป.6"}
@@ -52,8 +59,9 @@ def write_csv(path, rows, salt):
             male = rng.random() < 0.5
             prefix = "เด็กชาย" if male else "เด็กหญิง"
             born = f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{2569 - age - 1}"
+            family = rng.choice(LAST) + rng.choice(SURNAME_ENDS) + rng.choice(SURNAME_ENDS)
             writer.writerow([i + 1, national_id(i, salt), prefix, rng.choice(FIRST_M if male else FIRST_F),
-                             rng.choice(LAST), "ชาย" if male else "หญิง", born, THAI_GRADE[grade], "ไทย"])
+                             family, "ชาย" if male else "หญิง", born, THAI_GRADE[grade], "ไทย"])
 
 
 # -- the system ----------------------------------------------------------------------------

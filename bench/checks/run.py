@@ -41,7 +41,7 @@ import time
 from sqlalchemy import select, text
 from sqlalchemy.orm import sessionmaker
 
-from bench.common import FIRST_F, FIRST_M, LAST
+from bench.common import FIRST_F, FIRST_M, LAST, SURNAME_ENDS
 from bench.report.run import copy_rows, percentile, say, time_ms
 from services.common import migrate, settings
 from services.common.context import Actor
@@ -65,11 +65,6 @@ FIRST_MORE_M = ("ก้องภพ", "ณัฐภัทร", "ธนวัฒ�
 FIRST_MORE_F = ("กมลชนก", "ขวัญข้าว", "จิราพร", "ชญานิศ", "ฐิติมา", "ณัฐนิชา", "ธนพร", "นันทิชา",
                 "ปาริชาต", "พัชราภา", "ภัทรวดี", "มนัสนันท์", "รินรดา", "วรรณิศา", "ศศิกานต์", "สุชาดา",
                 "อริสา", "อัญชลี", "เกศินี", "ชลธิชา", "ณิชาภัทร", "ธัญชนก", "ปภาวรินทร์", "ลลิตา")
-SURNAME_ENDS = ("", "วงศ์", "ศักดิ์", "สกุล", "พันธ์", "รัตน์", "กุล", "ชัย", "ทอง", "เจริญ", "สุข",
-                "ศรี", "พงษ์", "สวัสดิ์", "บุตร", "ประเสริฐ", "มงคล", "นาค", "แสง", "ดี", "คำ", "จันทร์",
-                "เพชร", "ทิพย์", "วัฒนา", "สมบูรณ์", "ภักดี", "ยืนยง", "รุ่งเรือง", "อุดม", "ธรรม", "บุญ",
-                "พรหม", "สิงห์", "เดช", "แก้ว", "มณี", "สาร", "ไพศาล", "ชาญ", "ปัญญา", "ศิลป์", "นิล",
-                "ฤทธิ์", "กิจ", "วิเศษ", "เลิศ", "งาม", "ทรัพย์", "ไชย")
 
 
 def db_url():

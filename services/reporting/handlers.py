@@ -179,22 +179,14 @@ def _fact(row):
 
 
 def apply_learner_event(uow, event):
+    """One learner's event: applied as a batch of one (:func:`apply_learner_batch`)."""
     data = load(LearnerEvent(), event)
-    return apply_learner(uow, data["round_id"], data["learner"]["id"], domain.learner_fact(data["learner"]),
-                         held_likely=event.get("type") != "learner_added")
+    fact = dict(domain.learner_fact(data["learner"]), learner_id=data["learner"]["id"])
+    return apply_learner_batch(uow, data["round_id"], [fact],
+                               held_likely=event.get("type") != "learner_added") > 0
 
 
-def apply_learner(uow, round_id, learner_id, fact, held_likely=False):
-    stored, held = store_fact(uow, learners, {"round_id": round_id, "learner_id": learner_id}, fact,
-                              by_version, held_likely)
-    if stored:  # the counts move from the fact held to the new one (one statement, as for a batch)
-        arrays = signed_fact_arrays(round_id, ([(_fact(held), -1)] if held else []) + [(fact, 1)])
-        if arrays["n"]:
-            uow.execute(_MOVE_LEARNER_COUNTS, arrays)
-    return stored
-
-
-# -- learners in bulk (``learners_added``): the same rule, set-based ----------------------
+# -- learners, one or many: facts stored by version, counts moved set-based ----------------
 
 # (column, array type) of a learner fact as the statements below unnest it
 BATCH_COLUMNS = (("learner_id", "bigint"), ("version", "int"), ("institution_id", "bigint"),
@@ -203,48 +195,72 @@ BATCH_COLUMNS = (("learner_id", "bigint"), ("version", "int"), ("institution_id"
 _NAMES = ", ".join(c for c, _ in BATCH_COLUMNS)
 _FACTS = ("unnest(" + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in BATCH_COLUMNS) + f") AS i({_NAMES})")
 
-# learners the read model does not hold yet; a learner held already (or being
-# stored by a concurrent event, which this waits for) is left to the update below
-_INSERT_NEW_LEARNERS = text(f"""
-    INSERT INTO rp_learners (round_id, {_NAMES})
-    SELECT :round_id, {_NAMES} FROM {_FACTS} ORDER BY i.learner_id
-    ON CONFLICT (round_id, learner_id) DO NOTHING
-    RETURNING learner_id""")
+# the key of a count, and the order in which every statement below writes counts (the
+# deepest units first, then by key in code-point order), so that no two events wait on
+# each other in a cycle
+_COUNT_KEY = "a.unit_id, d.grade, d.sex, d.id_kind, d.age"
+_COUNT_ORDER = 'a.depth DESC, a.unit_id, d.grade COLLATE "C", d.sex COLLATE "C", d.id_kind COLLATE "C", d.age'
+_UNITS_ON_PATH = ("CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from d.path), '/')::bigint[]) "
+                  "WITH ORDINALITY AS a(unit_id, depth)")
 
-_UPDATE_LEARNERS = text(f"""
-    UPDATE rp_learners l SET {", ".join(f"{c} = i.{c}" for c, _ in BATCH_COLUMNS[1:])}, updated_at = now()
-    FROM {_FACTS}
-    WHERE l.round_id = :round_id AND l.learner_id = i.learner_id AND l.version < i.version""")
 
-# ``domain.signed_learner_deltas`` in SQL: the signed facts' counts summed per
-# (unit, key) for every unit on their paths, written in the order every other
-# event writes them (deepest units first, then by key in code-point order), so
-# that no two events wait on each other in a cycle
-SUMMED_LEARNER_DELTAS = """
-    SELECT :round_id AS round_id, a.unit_id, d.grade, d.sex, d.id_kind, d.age, sum(d.n)::int AS n
-    FROM unnest(CAST(:path AS text[]), CAST(:grade AS text[]), CAST(:sex AS text[]),
-                CAST(:id_kind AS text[]), CAST(:age AS smallint[]), CAST(:n AS int[]))
+def _move_into_counts(deltas):
+    """``INSERT`` of summed ``deltas`` (a query of round_id, the key and n) into the counts."""
+    return (f"INSERT INTO rp_learner_counts (round_id, unit_id, grade, sex, id_kind, age, n) {deltas} "
+            "ON CONFLICT (round_id, unit_id, grade, sex, id_kind, age) "
+            "DO UPDATE SET n = rp_learner_counts.n + excluded.n")
+
+
+# ``domain.signed_learner_deltas`` in SQL: the signed facts' counts (``:d_*`` arrays)
+# summed per (unit, key) for every unit on their paths
+SUMMED_LEARNER_DELTAS = f"""
+    SELECT :round_id AS round_id, {_COUNT_KEY}, sum(d.n)::int AS n
+    FROM unnest(CAST(:d_path AS text[]), CAST(:d_grade AS text[]), CAST(:d_sex AS text[]),
+                CAST(:d_id_kind AS text[]), CAST(:d_age AS smallint[]), CAST(:d_n AS int[]))
          AS d(path, grade, sex, id_kind, age, n)
-    CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from d.path), '/')::bigint[])
-         WITH ORDINALITY AS a(unit_id, depth)
-    GROUP BY a.depth, a.unit_id, d.grade, d.sex, d.id_kind, d.age
+    {_UNITS_ON_PATH}
+    GROUP BY a.depth, {_COUNT_KEY}
     HAVING sum(d.n) <> 0
-    ORDER BY a.depth DESC, a.unit_id, d.grade COLLATE "C", d.sex COLLATE "C", d.id_kind COLLATE "C", d.age"""
+    ORDER BY {_COUNT_ORDER}"""
 
-_MOVE_LEARNER_COUNTS = text(f"""
-    INSERT INTO rp_learner_counts (round_id, unit_id, grade, sex, id_kind, age, n)
-    {SUMMED_LEARNER_DELTAS}
-    ON CONFLICT (round_id, unit_id, grade, sex, id_kind, age)
-    DO UPDATE SET n = rp_learner_counts.n + excluded.n""")
+# the new facts' counts, from the rows just inserted, when they are every fact given
+_INSERTED_DELTAS = f"""
+    SELECT :round_id AS round_id, {_COUNT_KEY}, count(*)::int AS n
+    FROM (SELECT institution_path AS path, grade, sex, id_kind, age FROM inserted
+          WHERE active AND (SELECT count(*) FROM inserted) = :facts) AS d
+    {_UNITS_ON_PATH}
+    GROUP BY a.depth, {_COUNT_KEY}
+    ORDER BY {_COUNT_ORDER}"""
+
+# learners the read model does not hold yet, inserted; when that is every fact given
+# (``:facts``), their counts move in the same statement. A learner held already (or being
+# stored by a concurrent event, which this waits for) is left to the statements below.
+_INSERT_NEW_LEARNERS = text(f"""
+    WITH inserted AS (
+        INSERT INTO rp_learners (round_id, {_NAMES})
+        SELECT :round_id, {_NAMES} FROM {_FACTS} ORDER BY i.learner_id
+        ON CONFLICT (round_id, learner_id) DO NOTHING
+        RETURNING learner_id, institution_path, grade, sex, id_kind, age, active),
+    counted AS ({_move_into_counts(_INSERTED_DELTAS)})
+    SELECT learner_id FROM inserted""")
+
+# the held facts an older version holds, replaced, and the counts moved from the old
+# facts to the new (``:d_*``), in one statement
+_UPDATE_LEARNERS_AND_COUNTS = text(f"""
+    WITH updated AS (
+        UPDATE rp_learners l SET {", ".join(f"{c} = i.{c}" for c, _ in BATCH_COLUMNS[1:])}, updated_at = now()
+        FROM {_FACTS}
+        WHERE l.round_id = :round_id AND l.learner_id = i.learner_id AND l.version < i.version)
+    {_move_into_counts(SUMMED_LEARNER_DELTAS)}""")
 
 
 def signed_fact_arrays(round_id, signed):
     """The parameters of ``SUMMED_LEARNER_DELTAS``: ``signed`` is ``[(fact, +1 | -1)]``
     (a learner who is not active counts nowhere)."""
     signed = [(f, n) for f, n in signed if f["active"]]
-    return {"round_id": round_id, "path": [f["institution_path"] for f, _ in signed],
-            **{k: [f[k] for f, _ in signed] for k in ("grade", "sex", "id_kind", "age")},
-            "n": [n for _, n in signed]}
+    return {"round_id": round_id, "d_path": [f["institution_path"] for f, _ in signed],
+            **{f"d_{k}": [f[k] for f, _ in signed] for k in ("grade", "sex", "id_kind", "age")},
+            "d_n": [n for _, n in signed]}
 
 
 def apply_learners_added(uow, event):
@@ -262,32 +278,44 @@ def _arrays(facts):
     return {c: [f[c] for f in facts] for c, _ in BATCH_COLUMNS}
 
 
-def apply_learner_batch(uow, round_id, facts):
-    """Store many learner facts (distinct learners, in id order) as
-    :func:`apply_learner` stores one: a fact replaces the held one only when
-    its version is higher, and the counts move from the old facts to the new.
-    At most four statements whatever the size: insert the learners not held;
-    lock those held (in id order) and update the ones an older version holds;
-    one upsert of the summed counts. Returns how many facts were stored."""
+def _held(uow, round_id, facts):
+    """The rows held for ``facts``' learners, locked in id order."""
+    if not facts:
+        return {}
+    return {r.learner_id: r for r in uow.execute(
+        select(learners).where(learners.c.round_id == round_id,
+                               learners.c.learner_id.in_([f["learner_id"] for f in facts]))
+        .order_by(learners.c.learner_id).with_for_update())}
+
+
+def apply_learner_batch(uow, round_id, facts, held_likely=False):
+    """Store learner facts (distinct learners, in id order): a fact replaces the held
+    one only when its version is higher, and the counts move from the old facts to
+    the new. New learners cost one statement (the insert moves their counts); held
+    ones are locked in id order, then replaced and their counts moved in one more.
+    ``held_likely`` (changes of learners held already): the held rows are looked for
+    first. Returns how many facts were stored."""
     if not facts:
         return 0
-    inserted = set(uow.execute(_INSERT_NEW_LEARNERS, dict(_arrays(facts), round_id=round_id)).scalars())
-    rest = [f for f in facts if f["learner_id"] not in inserted]
-    held = {}
-    if rest:
-        held = {r.learner_id: r for r in uow.execute(
-            select(learners).where(learners.c.round_id == round_id,
-                                   learners.c.learner_id.in_([f["learner_id"] for f in rest]))
-            .order_by(learners.c.learner_id).with_for_update())}
-    newer = [f for f in rest if domain.is_newer(held[f["learner_id"]].version, f["version"])]
-    if newer:
-        uow.execute(_UPDATE_LEARNERS, dict(_arrays(newer), round_id=round_id))
+    inserted = set()
+    if held_likely:
+        held = _held(uow, round_id, facts)
+        if len(held) < len(facts):  # some are new after all (their first event comes later)
+            return apply_learner_batch(uow, round_id, facts)
+    else:
+        inserted = set(uow.execute(_INSERT_NEW_LEARNERS, dict(_arrays(facts), round_id=round_id,
+                                                              facts=len(facts))).scalars())
+        if len(inserted) == len(facts):
+            return len(inserted)
+        held = _held(uow, round_id, [f for f in facts if f["learner_id"] not in inserted])
+    newer = [f for f in facts if f["learner_id"] in held
+             and domain.is_newer(held[f["learner_id"]].version, f["version"])]
     signed = [(f, 1) for f in facts if f["learner_id"] in inserted]
     for f in newer:
         signed += [(_fact(held[f["learner_id"]]), -1), (f, 1)]
-    arrays = signed_fact_arrays(round_id, signed)
-    if arrays["n"]:
-        uow.execute(_MOVE_LEARNER_COUNTS, arrays)
+    if newer or signed:
+        uow.execute(_UPDATE_LEARNERS_AND_COUNTS,
+                    dict(_arrays(newer), **signed_fact_arrays(round_id, signed)))
     return len(inserted) + len(newer)
 
 
