@@ -32,21 +32,15 @@ def forget_process_calendar() -> None:
 
 class RoundCalendarEvents:
     """The rounds service's events (and confirmation's ``round_finalized``) applied to
-    :func:`process_calendar`; ``rounds_changed`` is a hook for a service that keeps
-    something else derived from rounds."""
-
-    def rounds_changed(self, event: Mapping[str, Any]) -> None:
-        """A round was created or changed (a service's hook; nothing by default)."""
+    :func:`process_calendar`, the one copy of rounds a process keeps."""
 
     @event_handler("rounds", "round_created", **_EVERY_PROCESS)
     def on_round_created(self, event: Mapping[str, Any]) -> None:
         process_calendar().on_round(event["round"], whole=True)
-        self.rounds_changed(event)
 
     @event_handler("rounds", "round_changed", **_EVERY_PROCESS)
     def on_round_changed(self, event: Mapping[str, Any]) -> None:
         process_calendar().on_round(event["round"])
-        self.rounds_changed(event)
 
     @event_handler("rounds", "round_opened", **_EVERY_PROCESS)
     def on_round_opened(self, event: Mapping[str, Any]) -> None:

@@ -165,12 +165,17 @@ class RoundCalendar:
     was last read whole, is read again in one call (``fetch(round_id)`` →
     ``{round, extensions}``, the rounds service's ``calendar``); ``fresh=True`` reads it
     again at once (a window about to refuse an edit is read again first, so a late event
-    never refuses an allowed one)."""
+    never refuses an allowed one). The rounds of an academic year (which round comes
+    before which) are kept the same way, read in one call and forgotten at any round's
+    event."""
 
     def __init__(self, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self.ttl = ttl
         self.clock = clock
         self._entries: Dict[int, _Entry] = {}
+        # academic year -> (its rounds, when read); any round's event forgets them all
+        self._years: Dict[int, Tuple[List[Round], float]] = {}
+        self._generation = 0  # one up at each forgetting: a list read meanwhile is not kept
         self._lock = threading.Lock()
         self.fetches = 0
 
@@ -180,6 +185,7 @@ class RoundCalendar:
         yet), kept even when not held. Whether it was applied."""
         new = Round.from_record(record)
         with self._lock:
+            self._forget_years()  # a round created, or its year or number changed: lists differ
             held = self._entries.get(new.id)
             if held is None:
                 if whole:
@@ -211,6 +217,11 @@ class RoundCalendar:
     def forget(self, round_id: Any) -> None:
         with self._lock:
             self._entries.pop(int(round_id), None)
+            self._forget_years()
+
+    def _forget_years(self) -> None:
+        self._years.clear()
+        self._generation += 1
 
     @staticmethod
     def _keep_extension(entry: _Entry, ext: Mapping[str, Any]) -> bool:
@@ -249,6 +260,32 @@ class RoundCalendar:
                         entry.extensions[key] = ext
             self._entries[round_id] = entry
             return entry.round, [e[:3] for e in entry.extensions.values()]
+
+    def round(self, round_id: Any, fetch: Fetch, fresh: bool = False) -> Round:
+        """The round as held (its ``state`` as of its reading: whether it is open for a
+        unit is :meth:`round_and_window`'s answer)."""
+        return self.get(round_id, fetch, fresh)[0]
+
+    def year(self, academic_year: int, list_year: Callable[[int], Iterable[Mapping[str, Any]]]) -> List[Round]:
+        """The rounds of an academic year, read in one call (``list_year(year)`` → records)
+        and kept like a round: read again past ``ttl``, forgotten at any round's event."""
+        year = int(academic_year)
+        with self._lock:
+            held = self._years.get(year)
+            if held is not None and self.clock() - held[1] <= self.ttl:
+                return held[0]
+            generation = self._generation
+        found = [Round.from_record(r) for r in list_year(year)]
+        self.fetches += 1
+        with self._lock:
+            if generation == self._generation:
+                self._years[year] = (found, self.clock())
+        return found
+
+    def previous(self, round_: Round, list_year: Callable[[int], Iterable[Mapping[str, Any]]]) -> Optional[Round]:
+        """The round ``round_`` is compared with (:func:`previous_round`), None when there is none."""
+        year = round_.academic_year if round_.number == 2 else round_.academic_year - 1
+        return previous_round(self.year(year, list_year), round_)
 
     def round_and_window(self, round_id: Any, unit_path: str, fetch: Fetch, level: str = "institution",
                          now: Optional[dt.datetime] = None, fresh: bool = False) -> Tuple[Round, Window]:

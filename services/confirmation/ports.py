@@ -4,7 +4,6 @@ that calls them. Answers come back as typed values (:class:`Unit`,
 kept fresh by the registry's ``unit_changed`` event."""
 from __future__ import annotations
 
-import collections
 import os
 import socket
 import threading
@@ -17,12 +16,10 @@ from services.common.units import MemoryStore, UnitDirectory
 from services.common.values import Unit, Window
 from services.confirmation import domain
 
-ROUND_REFS_KEPT = 1000
-OTHER_SCHOOL_STATUSES = ("active", "closed")  # the other-affiliation schools an LAO's seal counts  # a round's reference never changes: keep the most recent ones
+OTHER_SCHOOL_STATUSES = ("active", "closed")  # the other-affiliation schools an LAO's seal counts
 
 _directory: Optional[UnitDirectory] = None
 _instance: Optional[domain.Instance] = None
-_round_refs: "collections.OrderedDict[int, Dict[str, int]]" = collections.OrderedDict()
 _lock = threading.Lock()
 
 
@@ -67,7 +64,8 @@ class Ports:
         self.rounds = rounds
         self.enrollment = enrollment
         self.instance = instance or this_instance()
-        self.calendar = calendar
+        # the rounds as this process keeps them (the service passes its one calendar)
+        self.calendar = calendar if calendar is not None else RoundCalendar(settings.current().round_cache_ttl)
 
     def units(self, ids: Iterable[int], fresh: bool = False) -> Dict[int, Unit]:
         _calling.registry = self.registry  # a proxy belongs to its worker: fetch through ours
@@ -93,17 +91,8 @@ class Ports:
         return [Unit.from_record(c) for c in items if c["type"] in types], others
 
     def round_ref(self, round_id: int) -> Dict[str, int]:
-        """``{id, academic_year, number}`` of the round (``not_found`` for none)."""
-        with _lock:
-            ref = _round_refs.get(round_id)
-        if ref is None:
-            r = self.rounds.get_round(round_id)
-            ref = {"id": r["id"], "academic_year": r["academic_year"], "number": r["number"]}
-            with _lock:
-                _round_refs[round_id] = ref
-                while len(_round_refs) > ROUND_REFS_KEPT:
-                    _round_refs.popitem(last=False)
-        return ref
+        """``{id, academic_year, number}`` of the round (``not_found`` for none), from the calendar."""
+        return self.calendar.round(int(round_id), self.rounds.calendar).ref()
 
     def window(self, round_id: int, unit: Unit) -> Window:
         """The round's window for ``unit`` at its level (deadline and extensions honoured)."""
@@ -116,9 +105,7 @@ class Ports:
     def _window(self, round_id: int, unit_path: str, level: str) -> Window:
         """From the calendar this process keeps (no call while the round is held); a window
         that would refuse is read again from the rounds service first, so a late event never
-        refuses what the rounds service allows. Without a calendar, asked each time."""
-        if self.calendar is None:
-            return Window.from_record(self.rounds.window(round_id, unit_path, level))
+        refuses what the rounds service allows."""
         fetch = self.rounds.calendar
         _, window = self.calendar.round_and_window(int(round_id), unit_path, fetch, level=level)
         if not window.open:

@@ -8,13 +8,14 @@ entry's age counted from ``synced_at``), shared by every worker and process;
 the registry's ``unit_changed`` events keep it fresh (see ``service.py``).
 
 Rounds come as :class:`~services.common.values.Round` and
-:class:`~services.common.values.Window` values. Whether a round is open for a unit
-(every edit asks) is answered from this process's copy of the calendar
-(:class:`~services.common.rounds_calendar.RoundCalendar`, kept by the rounds
-service's events, see ``service.py``), computed by the rule the rounds service
-applies; a window about to refuse is read again from the rounds service first. :meth:`Ports.previous_round`
-is the one rule of which round comes before which (carry-over, checks,
-headcount drafts and the new school year all use it).
+:class:`~services.common.values.Window` values, all from this process's copy of
+the calendar (:class:`~services.common.rounds_calendar.RoundCalendar`, kept by
+the rounds service's events, see ``service.py``): a round, the rounds of an
+academic year, and whether a round is open for a unit (every edit asks, computed
+by the rule the rounds service applies; a window about to refuse is read again
+from the rounds service first). :meth:`Ports.previous_round` is the one rule of
+which round comes before which (carry-over, checks, the seal, headcount drafts
+and the new school year all use it).
 """
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.common import rounds_calendar, settings
+from services.common import settings
 from services.common.rounds_calendar import RoundCalendar
-from services.common.units import TtlCache, UnitDirectory
+from services.common.units import UnitDirectory
 from services.common.values import Round, Unit, Window
 from services.enrollment.models import units
 
@@ -98,25 +99,6 @@ class SessionStore(TableStore):
         return stored_units(self.session, ids, max_age)
 
 
-# rounds as the seal reads them (per process): ("round", id) -> Round, ("year", year) -> [Round];
-# the rounds service's round_created / round_changed events empty it (see ``service.py``)
-_SEAL_ROUNDS: Optional[TtlCache] = None
-_SEAL_ROUNDS_SIZE = 1000
-
-
-def _seal_rounds() -> TtlCache:
-    global _SEAL_ROUNDS
-    if _SEAL_ROUNDS is None:
-        _SEAL_ROUNDS = TtlCache(settings.current().round_cache_ttl, _SEAL_ROUNDS_SIZE)
-    return _SEAL_ROUNDS
-
-
-def rounds_changed(body: Any = None) -> None:
-    """A round was created or changed (its settings, census date, deadlines): forget them all."""
-    if _SEAL_ROUNDS is not None:
-        _SEAL_ROUNDS.clear()
-
-
 # engine -> its store; subtree id -> when its units were last read (per process)
 _STORES: Dict[Any, TableStore] = {}
 _SUBTREES: Dict[int, float] = {}
@@ -140,8 +122,6 @@ class Ports:
         self.store = store
         self.calendar = calendar if calendar is not None else RoundCalendar(
             settings.current().round_cache_ttl)
-        self._years: Dict[int, List[Round]] = {}
-        self._rounds: Dict[int, Round] = {}
         self._directory: Optional[UnitDirectory] = None
 
     # -- units
@@ -192,13 +172,10 @@ class Ports:
             _SUBTREES[unit.id] = time.monotonic()
         return found
 
-    # -- rounds
+    # -- rounds: all from the calendar this process keeps (rounds' events keep it current)
     def round(self, round_id: Any) -> Round:
-        """The round (``not_found`` from the rounds service when there is none); read once per worker."""
-        round_id = int(round_id)
-        if round_id not in self._rounds:
-            self._rounds[round_id] = Round.from_record(self.rounds.get_round(round_id))
-        return self._rounds[round_id]
+        """The round (``not_found`` from the rounds service when there is none)."""
+        return self.calendar.round(int(round_id), self.rounds.calendar)
 
     def round_and_window(self, round_id: Any, unit_path: str) -> Tuple[Round, Window]:
         """The round and whether it is open for the unit (at the institution level), from
@@ -210,42 +187,21 @@ class Ports:
             round_, window = self.calendar.round_and_window(int(round_id), unit_path, fetch, fresh=True)
         return round_, window
 
-    def _rounds_of(self, year: int) -> List[Round]:
-        if year not in self._years:
-            found = self.rounds.list_rounds(limit=10, offset=0, academic_year=year)["items"]
-            self._years[year] = [Round.from_record(r) for r in found]
-        return self._years[year]
+    def _rounds_of(self, year: int) -> List[Dict[str, Any]]:
+        return self.rounds.list_rounds(limit=10, offset=0, academic_year=year)["items"]
 
     def previous_round(self, round_: Round) -> Optional[Round]:
         """The round before ``round_`` (the one rule, :func:`rounds_calendar.previous_round`:
         round 1 of the same academic year for round 2, round 2 of the year before for
         round 1), None when there is none."""
-        return rounds_calendar.previous_round(self._rounds_of(self._previous_year(round_)), round_)
-
-    @staticmethod
-    def _previous_year(round_: Round) -> int:
-        return round_.academic_year if round_.number == 2 else round_.academic_year - 1
+        return self.calendar.previous(round_, self._rounds_of)
 
     def seal_rounds(self, round_id: Any) -> Tuple[Round, Optional[Round]]:
         """The round and the round before it, as the seal applies them (its checks' rules,
-        census date and comparison): kept per process for ``LEC_ROUND_CACHE_TTL`` seconds and
-        forgotten at once on the rounds service's ``round_created`` / ``round_changed``, so that
-        a seal asks the rounds service nothing while its rounds stay as they are."""
-        cache, now = _seal_rounds(), time.monotonic()
-        round_id = int(round_id)
-        fresh, entry = cache.lookup(("round", round_id), now)
-        if fresh:
-            round_ = entry[1]
-        else:
-            round_ = self.round(round_id)
-            cache.store([(("round", round_id), round_)], now)
-        year = self._previous_year(round_)
-        fresh, entry = cache.lookup(("year", year), now)
-        if fresh:
-            self._years[year] = entry[1]
-        else:
-            cache.store([(("year", year), self._rounds_of(year))], now)
-        return round_, rounds_calendar.previous_round(self._years[year], round_)
+        census date and comparison): a seal asks the rounds service nothing while the
+        calendar holds them."""
+        round_ = self.round(round_id)
+        return round_, self.previous_round(round_)
 
     def escalation_hours(self, round_id: Any) -> float:
         """The round's escalation period of transfer requests, in hours."""

@@ -17,7 +17,7 @@ from services.common.validation import as_id
 from services.enrollment import (
     handlers, headcount_drafts, imports, newyear, review, seal_diff, sealing, staff, transfers,
 )
-from services.enrollment.ports import Ports, rounds_changed
+from services.enrollment.ports import Ports
 
 
 
@@ -306,10 +306,6 @@ class EnrollmentService(HealthMixin, EventRetryMixin, RoundCalendarEvents):
     def list_headcounts(self, round_id, lao_id):
         with self.db.uow() as uow:
             return handlers.list_headcounts(uow, self.ports, as_id(round_id, "round"), lao_id)
-
-    # -- the rounds calendar (services.common.calendar_events): the seal's rounds go with it
-    def rounds_changed(self, event):
-        rounds_changed(event)
 
     # -- the registry's units
     @handles("registry", "unit_changed")

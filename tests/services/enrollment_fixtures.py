@@ -14,7 +14,7 @@ from services.common import rounds_calendar
 from services.common.context import Actor
 from services.common.errors import not_found
 from services.common.units import MemoryStore
-from services.enrollment.ports import Ports, rounds_changed
+from services.enrollment.ports import Ports
 
 _ids = itertools.count(50_000_000 + (os.getpid() % 1000) * 10_000)
 FIRST_NAMES = ("สมชาย", "สมหญิง", "ณัฐวุฒิ", "กนกวรรณ", "ธนากร", "พิมพ์ชนก", "ปวีณา", "ศุภชัย")
@@ -133,6 +133,5 @@ def ports(*records, open=True, db=None):
     with ``db``, units are kept in its table as the service keeps them, else in memory."""
     units = [r for r in records if "type" in r]
     rounds = [r for r in records if "type" not in r]
-    rounds_changed()  # the seal's rounds of an earlier test (same ids, other records) are gone
     return Ports(db, FakeRegistry(units), FakeRounds(rounds, open),
                  store=None if db is not None else MemoryStore())

@@ -52,7 +52,8 @@ def test_a_closed_other_school_counts_zero_unless_already_sealed(db_for):
     school = fx.unit("other_school", parent=lao, affiliation="bpp")
     # census dates after the closure's effective date (closed_on): those rounds count 0
     open_round, sealed_round = fx.round_(census="2026-11-10"), fx.round_(census="2026-11-10")
-    service.rounds.get_round.side_effect = {r["id"]: r for r in (open_round, sealed_round)}.get
+    held = {r["id"]: r for r in (open_round, sealed_round)}
+    service.rounds.calendar.side_effect = lambda round_id: {"round": held[round_id], "extensions": []}
     lao_db = db_for("enrollment", fx.actor_of(lao, role="lao"))
     for r in (open_round, sealed_round):
         with lao_db.uow() as uow:

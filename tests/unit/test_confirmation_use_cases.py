@@ -5,6 +5,7 @@ import pytest
 
 from services.common.context import Actor
 from services.common.errors import LecError
+from services.common.rounds_calendar import RoundCalendar
 from services.common.values import Unit, Window
 from services.confirmation import handlers, ports, requests
 
@@ -105,9 +106,10 @@ class FakeRounds:
     def __init__(self):
         self.asked = 0
 
-    def get_round(self, round_id):
+    def calendar(self, round_id):
         self.asked += 1
-        return {"id": round_id, "academic_year": 2566, "number": 1, "census_date": "2023-11-10"}
+        return {"round": {"id": round_id, "academic_year": 2566, "number": 1, "census_date": "2023-11-10"},
+                "extensions": []}
 
 
 def test_ports_read_units_through_the_directory_and_keep_it_fresh(monkeypatch):
@@ -124,12 +126,13 @@ def test_ports_read_units_through_the_directory_and_keep_it_fresh(monkeypatch):
     assert p.children(SCHOOL) == []
 
 
-def test_a_round_ref_is_asked_once(monkeypatch):
-    monkeypatch.setattr(ports, "_round_refs", type(ports._round_refs)())
+def test_a_round_ref_comes_from_the_calendar_asked_once():
     rounds = FakeRounds()
-    p = ports.Ports(FakeRegistry([]), rounds, None)
+    calendar = RoundCalendar(ttl=60)
+    p = ports.Ports(FakeRegistry([]), rounds, None, calendar=calendar)
     assert p.round_ref(5) == {"id": 5, "academic_year": 2566, "number": 1}
-    p.round_ref(5)
+    # another worker (its own Ports) of the same process: nothing asked
+    assert ports.Ports(FakeRegistry([]), rounds, None, calendar=calendar).round_ref(5)["number"] == 1
     assert rounds.asked == 1
 
 
