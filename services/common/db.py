@@ -164,7 +164,9 @@ class UnitOfWork:
     one statement, just before the commit, or before the next statement of
     the unit of work (:meth:`execute`, or anything done through
     :attr:`session`, a savepoint included): an edit's change, its audit row
-    and its event cost the database one round trip for the last two."""
+    and its event cost the database one round trip for the last two. (So an
+    audit row or event made inside a savepoint stays if the savepoint is rolled
+    back: make them outside it.)"""
 
     def __init__(self, session, actor=None, request_id=None, on_events=None, sessions=None):
         self._session = session
