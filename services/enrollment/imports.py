@@ -261,10 +261,13 @@ def import_rows(uow, ports, round_id, institution_id, columns, rows, import_id=N
     good, rejected = classify_rows(columns, rows, unit, round_, fast)
 
     refused = []
-    unchanged = _settle(uow.session, round_id, unit, good, rejected, import_id, refused)
+    unchanged = 0
     inserted = []
     if good:
-        # in ID order, so that concurrent imports wait on each other without deadlock
+        # every valid row is tried: the insert skips learners already active in the round (the
+        # index of one active record per person), and only those are looked up (below), so a
+        # file of new learners costs no look-up. In ID order, so that concurrent imports wait
+        # on each other without deadlock.
         ordered = [good[number] for number in sorted(good)]
         params = {c: array_literal([clean[c] for _, clean in ordered])
                   for c in ("id_kind", "id_number", "prefix", "first_name", "last_name", "sex",
@@ -275,7 +278,7 @@ def import_rows(uow, ports, round_id, institution_id, columns, rows, import_id=N
             user_id=actor.user_id or None)).all()
         for row in inserted:
             good.pop(row.id_number)
-        # lost a race to a concurrent change: settle them as above
+        # held already (here, elsewhere, by an earlier row of this file) or by a concurrent change
         unchanged += _settle(uow.session, round_id, unit, good, rejected, import_id, refused)
     rejected += _refused_rows(uow, ports, unit, round_id, refused)
     if inserted:
