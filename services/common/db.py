@@ -340,9 +340,9 @@ class Database(DependencyProvider):
         self.stop()
 
     def wake_relay(self):
-        """A commit of events in this process: wake the relay, unless it is listening (the
-        commit's notification wakes it then; waking it twice would cost an empty pass)."""
-        if self.relay is not None and not self.relay.listening.is_set():
+        """A commit of events in this process: wake the relay at once (the commit's
+        notification, which wakes every process's relay, comes a moment later)."""
+        if self.relay is not None:
             self.relay.wake()
 
     def get_dependency(self, worker_ctx):

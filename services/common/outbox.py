@@ -12,8 +12,8 @@ re-publishes the rows: consumers de-duplicate by ``event_id``.
 The relay runs as soon as events are committed, from whichever process: the
 statement that inserts them also notifies ``OUTBOX_CHANNEL``, delivered at
 commit, and a second green thread of every container (:meth:`OutboxRelay.listen`)
-LISTENs on a connection of its own and wakes its relay. While that connection
-is down, a commit in the same process wakes it directly (``UnitOfWork.commit``). The poll
+LISTENs on a connection of its own and wakes its relay. A commit in the same
+process also wakes it directly, a moment sooner (``UnitOfWork.commit``). The poll
 (``LEC_OUTBOX_POLL``) remains the fallback: rows written while the listening
 connection was down, or by anything that does not notify, leave at the next one.
 """
