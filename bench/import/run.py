@@ -15,8 +15,11 @@ and for each:
 
 It prints rows per second of both and their ratio, and the peak resident
 memory (``VmHWM``, reset before each import) of every process of the system.
+``--statements`` also samples PostgreSQL's active statements through the
+import (every 50 ms) and prints the share of the samples each one took.
 """
 import argparse
+import collections
 import sys
 import tempfile
 import threading
@@ -94,6 +97,36 @@ class Sampler(threading.Thread):
                 self.peak[name] = max(self.peak[name], rss)
 
 
+class Statements(threading.Thread):
+    """Samples the bench databases' active statements while an import runs."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.counts = collections.Counter()
+        self.samples = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        dsn = settings.database_url("enrollment").replace("postgresql+psycopg2://", "postgresql://")
+        conn = psycopg2.connect(dsn)
+        conn.autocommit = True  # each sample a statement of its own (a transaction keeps one snapshot)
+        with conn, conn.cursor() as cur:
+            while not self.stop.wait(0.05):
+                cur.execute("SELECT pg_stat_clear_snapshot()")
+                cur.execute("SELECT datname, coalesce(wait_event_type || ':' || wait_event || ' ', '') || left(regexp_replace(query, '\\s+', ' ', 'g'), 70) "
+                            "FROM pg_stat_activity WHERE state = 'active' AND datname LIKE %s "
+                            "AND pid <> pg_backend_pid()", (settings.db_prefix() + "%",))
+                self.samples += 1
+                for database, query in cur.fetchall():
+                    self.counts[(database.rsplit("_", 1)[-1], query.strip())] += 1
+
+    def report(self):
+        busy = sum(self.counts.values())
+        print(f"   PostgreSQL's active statements: {self.samples:,} samples, {busy:,} statements seen")
+        for (service, query), n in self.counts.most_common(8):
+            print(f"   {100 * n / max(busy, 1):>5.1f}%  {service:<12} {query}")
+
+
 def backend_pids():
     """The PostgreSQL server processes serving the bench's databases."""
     dsn = settings.database_url("enrollment").replace("postgresql+psycopg2://", "postgresql://")
@@ -110,7 +143,7 @@ def outbox_pending():
         return cur.fetchone()[0]
 
 
-def run_size(system, rnd, school, client, rows, workdir, salt):
+def run_size(system, rnd, school, client, rows, workdir, salt, statements=False):
     path = Path(workdir) / f"learners-{rows}.csv"
     started = time.perf_counter()
     write_csv(path, rows, salt)
@@ -126,9 +159,15 @@ def run_size(system, rnd, school, client, rows, workdir, salt):
     backends_before = {pid: cpu_seconds(pid) for pid in backend_pids()}
     sampler = Sampler(pids)
     sampler.start()
+    active = Statements() if statements else None
+    if active:
+        active.start()
     seconds, result = import_file(client, rnd, school, path)
     sampler.stop.set()
     sampler.join()
+    if active:
+        active.stop.set()
+        active.join()
     ok = result["accepted"] == rows and result["rejected_total"] == 0
     print(f"   import through the gateway: {seconds:.2f}s = {rows / seconds:,.0f} rows/s "
           f"(accepted {result['accepted']:,}, rejected {result['rejected_total']:,})"
@@ -142,6 +181,8 @@ def run_size(system, rnd, school, client, rows, workdir, salt):
     backends = {pid: cpu_seconds(pid) - backends_before.get(pid, 0.0) for pid in backend_pids()}
     print(f"   {'PostgreSQL backends':<22} {'(server, not ours)':>17} {len(backends):>10} pids "
           f"{sum(backends.values()):>7.1f}")
+    if active:
+        active.report()
     pending = outbox_pending()
     print(f"   events still in the outbox when the import answered: {pending:,}", flush=True)
     time.sleep(10)
@@ -156,6 +197,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
+    parser.add_argument("--statements", action="store_true",
+                        help="sample PostgreSQL's active statements through each import")
     args = parser.parse_args(argv)
 
     results = []
@@ -164,7 +207,8 @@ def main(argv=None):
         rnd, schools = make_schools(system.url, args.rows, tag)
         with tempfile.TemporaryDirectory(prefix="lec-bench-") as workdir:
             for (school, client), rows in zip(schools, args.rows):
-                results.append(run_size(system, rnd, school, client, rows, workdir, salt=len(results) * 7))
+                results.append(run_size(system, rnd, school, client, rows, workdir, salt=len(results) * 7,
+                                        statements=args.statements))
     print("\nsummary:")
     for r in results:
         print(f"   {r['rows']:>10,} rows: import {r['rows'] / r['seconds']:>9,.0f} rows/s, "

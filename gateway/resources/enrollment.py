@@ -12,6 +12,7 @@ import falcon
 from gateway.access import Authenticated, Resolved, UnitInPath, UnitInQuery
 from gateway.context import json_body, paging
 from services.common import settings
+from services.common.copytext import CopyText
 from services.common.errors import LecError, validation_error
 from services.common.validation import UNSAFE_TEXT, unsafe
 from gateway import fileformat
@@ -285,6 +286,7 @@ class LearnerImport:
     # what a file holds: the enrollment RPCs that check and store it, its columns, its reader
     CHECK_RPC, ROWS_RPC = "import_check", "import_rows"
     COLUMNS = fileformat.COLUMNS
+    STAGED = True  # the service copies a batch's lines into its staging table
     records = staticmethod(fileformat.records)
 
     def on_post(self, req, resp, id, iid):
@@ -318,28 +320,35 @@ class LearnerImport:
         return req.stream
 
     def _batches(self, records):
-        """``(rows, refused)``: at most ``LEC_IMPORT_BATCH`` rows and
-        ``LEC_IMPORT_BATCH_BYTES`` of JSON to a batch, and beside it the rows the
-        reader refused (undecodable) since the previous one."""
-        batch, size, refused = [], 0, []
+        """``(rows, lines, refused)``: at most ``LEC_IMPORT_BATCH`` rows and
+        ``LEC_IMPORT_BATCH_BYTES`` of JSON to a batch, most of them as COPY text
+        (``lines``, when the service stages the file: services.common.copytext), the
+        others as values, and beside them the rows the reader refused (undecodable)
+        since the previous batch."""
+        lines = CopyText(len(self.COLUMNS)) if self.STAGED else None
+        batch, text, size, refused = [], [], 0, []
         for number, values in records:
             if isinstance(values, fileformat.BadRow):
                 refused.append(values.entry(number))
                 if len(refused) >= self.batch:
-                    yield batch, refused
-                    batch, size, refused = [], 0, []
+                    yield batch, text, refused
+                    batch, text, size, refused = [], [], 0, []
                 continue
-            row = [number, *values]
-            cost = len(json.dumps(row)) + 2
+            line = lines.line(number, values) if lines is not None else None
+            row = [number, *values] if line is None else None
+            cost = len(json.dumps(line if row is None else row)) + 2
             if cost > self.batch_bytes:
                 raise LecError("payload_too_large", f"row {number} is larger than {self.batch_bytes:,} bytes")
-            if batch and (len(batch) >= self.batch or size + cost > self.batch_bytes):
-                yield batch, refused
-                batch, size, refused = [], 0, []
-            batch.append(row)
+            if (batch or text) and (len(batch) + len(text) >= self.batch or size + cost > self.batch_bytes):
+                yield batch, text, refused
+                batch, text, size, refused = [], [], 0, []
+            if row is None:
+                text.append(line)
+            else:
+                batch.append(row)
             size += cost
-        if batch or refused:
-            yield batch, refused
+        if batch or text or refused:
+            yield batch, text, refused
 
     def _send(self, req, round_id, iid, rows):
         """Parse the next batch while the service stores the previous ones
@@ -349,13 +358,14 @@ class LearnerImport:
         in_flight = collections.deque()
         failure = None
         try:
-            for batch, refused in self._batches(self.records(rows)):
-                if not batch:
+            for batch, text, refused in self._batches(self.records(rows)):
+                if not (batch or text):
                     in_flight.append((None, refused))
                     continue
+                staged = {"data": "".join(text)} if self.STAGED else {}
                 in_flight.append((_senders().submit(
                     self.ctx.call, req, "enrollment", self.ROWS_RPC, round_id, iid,
-                    list(self.COLUMNS), batch, import_id=import_id, timeout=_long(self.ctx)),
+                    list(self.COLUMNS), batch, import_id=import_id, timeout=_long(self.ctx), **staged),
                     refused))
                 while len(in_flight) >= self.parallel:
                     self._add(totals, *in_flight.popleft())

@@ -101,6 +101,7 @@ class StaffImport(LearnerImport):
 
     CHECK_RPC, ROWS_RPC = "staff_import_check", "import_staff_rows"
     COLUMNS = staff_rules.IMPORT_COLUMNS
+    STAGED = False  # a staff file's rows go as values
     records = staticmethod(staff_rules.records)
 
     def __init__(self, ctx):

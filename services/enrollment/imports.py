@@ -1,14 +1,13 @@
 """Learners in bulk: a batch of imported rows, and the carry-over of round 1
-into round 2. One statement inserts a whole batch (arrays unnested server-side,
-``ON CONFLICT DO NOTHING`` on the one-active-record-per-person index), one
+into round 2. A batch of a file is copied into a staging table and validated
+there (``services.enrollment.staging``); one statement inserts its valid rows
+(``ON CONFLICT DO NOTHING`` on the one-active-record-per-person index), one
 statement queues its events, one audit row records it.
 
 Bulk changes announce their learners in ``learners_added`` events of at most
 ``LEARNERS_PER_EVENT`` learners each (a consumer applies a thousand learners in
 one transaction instead of a thousand); single changes keep ``learner_added``."""
 import datetime as dt
-import operator
-import re
 import uuid
 
 from sqlalchemy import Text, any_, bindparam, cast, literal, select, text
@@ -17,8 +16,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.common.errors import LecError, conflict, not_found
 from services.common.context import require_actor
+from services.common.copytext import CopyText
 from services.common.validation import load
-from services.enrollment import domain
+from services.enrollment import domain, staging
 from services.enrollment.duplicates import Holder, provinces, refuse
 from services.enrollment.handlers import check_edit, edit_context, learner_event
 from services.enrollment.models import learners
@@ -31,18 +31,30 @@ COMPARED = ("id_kind", "prefix", "first_name", "last_name", "sex", "birth_date",
 RETURNED = "id, id_number, version, grade, sex, id_kind, birth_date, status, removal_reason"
 LEARNERS_PER_EVENT = 1000
 
+# the batch's valid rows (services.enrollment.staging.CANDIDATES): the first naming each learner
+# inserted; back come the learners added, then the valid rows not added (repeats of an earlier
+# row, and learners already active in the round), with the values to settle them by
 _INSERT_BATCH = text(f"""
-    INSERT INTO learners (round_id, institution_id, institution_path, source, created_by, updated_by,
-                          id_kind, id_number, prefix, first_name, last_name, sex, birth_date,
-                          nationality, grade, import_row, import_id)
-    SELECT :round_id, :institution_id, :institution_path, 'import', :user_id, :user_id, t.*,
-           CAST(:import_id AS uuid)
-    FROM unnest(CAST(:id_kind AS text[]), CAST(:id_number AS text[]), CAST(:prefix AS text[]),
-                CAST(:first_name AS text[]), CAST(:last_name AS text[]), CAST(:sex AS text[]),
-                CAST(:birth_date AS date[]), CAST(:nationality AS text[]), CAST(:grade AS text[]),
-                CAST(:import_row AS integer[])) AS t
-    ON CONFLICT (round_id, id_number) WHERE status = 'active' DO NOTHING
-    RETURNING {RETURNED}
+    WITH {staging.CANDIDATES},
+    added AS (
+        INSERT INTO learners (round_id, institution_id, institution_path, source, created_by, updated_by,
+                              id_kind, id_number, prefix, first_name, last_name, sex, birth_date,
+                              nationality, grade, import_row, import_id)
+        SELECT :round_id, :institution_id, :institution_path, 'import', :user_id, :user_id,
+               r.id_kind, r.id_number, r.prefix, r.first_name, r.last_name, r.sex, r.birth_date,
+               r.nationality, r.grade, r.row, CAST(:import_id AS uuid)
+        FROM ranked r WHERE r.row = r.first_row ORDER BY r.id_number
+        ON CONFLICT (round_id, id_number) WHERE status = 'active' DO NOTHING
+        RETURNING {RETURNED}, import_row
+    )
+    SELECT a.id, a.version, a.status, a.removal_reason, a.import_row AS row, a.import_row AS first_row,
+           a.id_kind, a.id_number, NULL AS prefix, NULL AS first_name, NULL AS last_name, a.sex,
+           a.birth_date, NULL AS nationality, a.grade
+    FROM added a
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, r.row, r.first_row, r.id_kind, r.id_number, r.prefix, r.first_name,
+           r.last_name, r.sex, r.birth_date, r.nationality, r.grade
+    FROM ranked r WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.import_row = r.row)
 """)
 
 
@@ -99,99 +111,14 @@ def _same(record, clean):
 
 # -- validating a batch ----------------------------------------------------------------------
 #
-# Most rows of a real file are plainly valid. :class:`FastRows` recognises those
-# with a few compiled patterns and set look-ups per row (no schema object, no
-# exception) and gives exactly the values the full rules would; every other row
-# (the "suspects") goes through :func:`check_row`, the schema and
-# ``domain.check_learner``, so that a rejection's code and message are always
-# theirs. The fast patterns only ever accept a subset of what the full rules
-# accept (tests/unit/test_import_fast_rows.py and
-# tests/services/test_enrollment_import_fast.py compare both paths).
-
-_THAI_LETTERS = "\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46"  # str.isalpha() in the Thai block
-_THAI_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"  # vowel and tone marks (no digits)
-_LETTER = f"A-Za-z{_THAI_LETTERS}"
-_BODY = f"{_LETTER}{_THAI_MARKS} .'()"
-# a letter first (not blank, not a formula, holds a letter), then no digit (no ID
-# number), no control character, no NUL or surrogate
-_FAST_NAME = re.compile(f"[{_LETTER}][{_BODY}]{{0,99}}").fullmatch
-_FAST_SHORT = re.compile(f"[{_LETTER}][{_BODY}]{{0,49}}").fullmatch
-_FAST_NID = re.compile("[1-8][0-9]{12}").fullmatch
-_FAST_GCODE = re.compile("G[0-9]{12}").fullmatch
-_FAST_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
-_CHECK_WEIGHTS = tuple(range(13, 1, -1))
-_ZERO_WEIGHT = 48 * sum(_CHECK_WEIGHTS)  # what the ASCII code of "0" adds to the weighted sum
-
-
-def _nid_ok(number):
-    """The 13-digit rule (mod 11) of a number already known to be 13 ASCII digits."""
-    s = (sum(map(operator.mul, _CHECK_WEIGHTS, number.encode())) - _ZERO_WEIGHT) % 11
-    return ord(number[12]) - 48 == (11 - s) % 10
-
-
-class FastRows:
-    """The rows certainly valid for one institution in one round: ``clean(values)``
-    gives the values :func:`check_row` would give, or None for a suspect."""
-
-    def __init__(self, columns, unit, round_):
-        self.width = len(columns)
-        # the row's values in IMPORT_COLUMNS order (an absent column reads the None after the row)
-        self.pick = operator.itemgetter(*(columns.index(c) if c in columns else self.width
-                                          for c in IMPORT_COLUMNS))
-        self.complete = all(c in columns for c in IMPORT_COLUMNS)
-        self.grades = frozenset(domain.grades_for(unit.type))
-        self.unit_type = unit.type
-        self.census = round_.census_date
-        self.cdc_age = domain.cdc_age_of(round_)
-        self.dates = {}  # ISO text -> date, for the dates seen valid in this batch
-
-    def clean(self, values):
-        if len(values) < self.width:
-            return None
-        nid, gcode, prefix, first, last, sex, born, grade, nationality = self.pick(
-            values if self.complete else [*values[:self.width], None])
-        if nid is None or nid == "":
-            if type(gcode) is not str or not _FAST_GCODE(gcode) \
-                    or int(gcode[3:5]) not in domain.PROVINCE_CODES:
-                return None
-            kind, number = "g_code", gcode
-        elif (gcode is None or gcode == "") and type(nid) is str and _FAST_NID(nid) and _nid_ok(nid):
-            kind, number = "national_id", nid
-        else:
-            return None
-        if type(first) is not str or type(last) is not str or not _FAST_NAME(first) \
-                or not _FAST_NAME(last) or sex not in domain.SEXES or type(grade) is not str \
-                or grade not in self.grades:
-            return None
-        if prefix == "":
-            prefix = None
-        elif prefix is not None and (type(prefix) is not str or not _FAST_SHORT(prefix)):
-            return None
-        if nationality == "":
-            nationality = None
-        elif nationality is not None and (type(nationality) is not str or not _FAST_SHORT(nationality)):
-            return None
-        born = self._date(born)
-        if born is None:
-            return None
-        return {"prefix": prefix, "first_name": first, "last_name": last, "sex": sex,
-                "birth_date": born, "nationality": nationality, "grade": grade,
-                "id_kind": kind, "id_number": number}
-
-    def _date(self, text):
-        if type(text) is not str:
-            return None
-        born = self.dates.get(text)
-        if born is not None or not _FAST_DATE(text):
-            return born
-        try:
-            born = dt.date.fromisoformat(text)
-            domain.check_age(born, self.unit_type, self.census, self.cdc_age)
-        except (ValueError, LecError):
-            return None
-        self.dates[text] = born
-        return born
-
+# Most rows of a real file are plainly valid. The batch goes into the stage
+# (services.enrollment.staging) in one COPY; the rule of a plainly valid row
+# keeps those there, and every other row (the "suspects") goes through
+# :func:`check_row`, the schema and ``domain.check_learner``, so that a
+# rejection's code and message are always theirs. ``fast=False`` judges every
+# row by the full rules: the reference the staged path is held to
+# (tests/services/test_enrollment_import_staged.py and
+# tests/services/test_enrollment_import_fast.py compare both).
 
 def check_row(schema, columns, values, unit, round_):
     """One row through the full rules (the schema, then ``domain.check_learner``):
@@ -201,30 +128,67 @@ def check_row(schema, columns, values, unit, round_):
     return clean
 
 
-def classify_rows(columns, rows, unit, round_, fast=True):
-    """``(good, rejected)`` of a batch: ``good`` maps each id number to the first
-    ``(row_number, clean values)`` naming it; ``rejected`` holds the rows breaking
-    a rule and the later rows naming a learner an earlier row names. ``fast=False``
-    puts every row through the full rules (the reference the fast path is held to)."""
-    rejected, good = [], {}
-    schema = LearnerCreate()
-    fast = fast and len(set(columns)) == len(columns)
-    quick = FastRows(list(columns), unit, round_).clean if fast else (lambda values: None)
-    for entry in rows:
-        row_number, values = int(entry[0]), entry[1:]
-        clean = quick(values)
-        if clean is None:
-            try:
-                clean = check_row(schema, columns, values, unit, round_)
-            except LecError as exc:
-                rejected.append(rejection(row_number, exc))
-                continue
-        first = good.get(clean["id_number"])
+def _row_number(value):
+    if type(value) is int:
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise LecError("validation_error", "a row number is not a number",
+                       {"errors": {"rows": [f"row number {str(value)[:20]!r}"]}}) from None
+
+
+class Batch:
+    """A batch being validated: what the full rules accepted (``good``: ``(row, clean)``)
+    and refused (``rejected``), how many rows it held, its first and last row numbers."""
+
+    def __init__(self):
+        self.good, self.rejected = [], []
+        self.rows, self.first, self.last = 0, None, None
+
+    def count(self, rows, first, last):
+        self.rows += rows
         if first is not None:
-            rejected.append(_repeated(row_number, first[0], unit))
-            continue
-        good[clean["id_number"]] = (row_number, clean)
-    return good, rejected
+            self.first = first if self.first is None else min(self.first, first)
+            self.last = last if self.last is None else max(self.last, last)
+
+    def judge(self, columns, rows, unit, round_):
+        """Put rows (``[row, value, ...]`` in ``columns`` order) through the full rules."""
+        schema = LearnerCreate()
+        for entry in rows:
+            number = _row_number(entry[0])
+            try:
+                self.good.append((number, check_row(schema, columns, entry[1:], unit, round_)))
+            except LecError as exc:
+                self.rejected.append(rejection(number, exc))
+
+
+def stage_batch(uow, columns, rows, data, unit, round_, fast=True):
+    """Validate a batch: the rows of ``data`` (COPY text, :mod:`services.common.copytext`)
+    and ``rows`` go into the stage unless ``fast`` is false (or a column is named twice);
+    the plainly valid stay there, every other row is judged by the full rules."""
+    batch = Batch()
+    staged = fast and len(set(columns)) == len(columns)
+    if data and not staged:
+        raise LecError("validation_error", "a column is named twice",
+                       {"errors": {"columns": ["each column once"]}})
+    own = rows
+    if staged:
+        lines, own = CopyText(len(columns)), []
+        for entry in rows:
+            if not lines.add(_row_number(entry[0]), entry[1:]):
+                own.append(entry)
+        data = (data or "") + lines.text()
+    staging.copy_in(uow, columns, data if staged else "")
+    if staged and data:
+        count, first, last, suspects = staging.take_suspects(uow, staging.Rules(unit, round_))
+        batch.count(count, first, last)
+        picks = [1 + staging.STAGE_COLUMNS.index(c) for c in columns]
+        batch.judge(columns, [[s[0], *(s[i] for i in picks)] for s in suspects], unit, round_)
+    numbers = [_row_number(entry[0]) for entry in own]
+    batch.count(len(own), min(numbers, default=None), max(numbers, default=None))
+    batch.judge(columns, own, unit, round_)
+    return batch
 
 
 def check(uow, ports, round_id, institution_id):
@@ -236,17 +200,21 @@ def check(uow, ports, round_id, institution_id):
     return {"round_id": round_.id, "institution": unit.ref(), "open": True}
 
 
-def import_rows(uow, ports, round_id, institution_id, columns, rows, import_id=None, *, fast=True):
+def import_rows(uow, ports, round_id, institution_id, columns, rows, import_id=None, *, data=None,
+                fast=True):
     """Validate a batch of rows, insert the valid new learners, report the rest.
 
-    A row whose learner is already active here with the same details is
-    ``unchanged`` (so importing a file twice adds nothing); one active
-    elsewhere, or here with other details, is ``duplicate_learner``, and so is
-    a learner that an earlier row of the same import (``import_id``, shared by
-    the batches of one file) added: the rejection names that row. What a
-    refusal says of another institution holding the learner, and how many such
-    refusals an account is told about, follow ``services.enrollment.duplicates``.
-    ``fast=False`` validates every row by the full rules (:func:`classify_rows`).
+    ``rows`` are ``[row_number, value, ...]`` in ``columns`` order, and ``data``
+    more rows as COPY text (:mod:`services.common.copytext`), as the gateway
+    sends a file. A row whose learner is already active here with the same
+    details is ``unchanged`` (so importing a file twice adds nothing); one
+    active elsewhere, or here with other details, is ``duplicate_learner``, and
+    so is a learner that an earlier row of the same import (``import_id``,
+    shared by the batches of one file) added: the rejection names that row.
+    What a refusal says of another institution holding the learner, and how
+    many such refusals an account is told about, follow
+    ``services.enrollment.duplicates``. ``fast=False`` validates every row by
+    the full rules (:func:`stage_batch`).
     """
     import_id = import_key(import_id)
     unit, round_, window = edit_context(ports, round_id, institution_id)
@@ -258,39 +226,43 @@ def import_rows(uow, ports, round_id, institution_id, columns, rows, import_id=N
                        {"errors": {"columns": [f"unknown: {', '.join(unknown)}"]}})
     round_id = round_.id
     lock_for_edit(uow, round_id, unit)
-    good, rejected = classify_rows(columns, rows, unit, round_, fast)
+    batch = stage_batch(uow, list(columns), rows or [], data, unit, round_, fast)
+    rejected = batch.rejected
 
+    # every valid row is tried, the first naming each learner (the later ones are repeats):
+    # the insert skips learners already active in the round (the index of one active record
+    # per person), and only those are looked up (below), so a file of new learners costs no
+    # look-up. In ID order, so that concurrent imports wait on each other without deadlock.
+    good = batch.good
+    params = {c: array_literal([clean[c] for _, clean in good])
+              for c in ("id_kind", "id_number", "prefix", "first_name", "last_name", "sex",
+                        "birth_date", "nationality", "grade")}
+    result = uow.execute(_INSERT_BATCH, dict(
+        params, row=array_literal([row_number for row_number, _ in good]), import_id=import_id,
+        round_id=round_id, institution_id=unit.id, institution_path=unit.path,
+        user_id=actor.user_id or None)).all()
+    inserted, held = [], {}
+    for r in result:
+        if r.id is not None:
+            inserted.append(r)
+        elif r.row != r.first_row:
+            rejected.append(_repeated(r.row, r.first_row, unit))
+        else:
+            held[r.id_number] = (r.row, r._mapping)
+    # held already (here, elsewhere, by an earlier row of this file) or by a concurrent change
     refused = []
-    unchanged = 0
-    inserted = []
-    if good:
-        # every valid row is tried: the insert skips learners already active in the round (the
-        # index of one active record per person), and only those are looked up (below), so a
-        # file of new learners costs no look-up. In ID order, so that concurrent imports wait
-        # on each other without deadlock.
-        ordered = [good[number] for number in sorted(good)]
-        params = {c: array_literal([clean[c] for _, clean in ordered])
-                  for c in ("id_kind", "id_number", "prefix", "first_name", "last_name", "sex",
-                            "birth_date", "nationality", "grade")}
-        inserted = uow.execute(_INSERT_BATCH, dict(
-            params, import_row=array_literal([row_number for row_number, _ in ordered]), import_id=import_id,
-            round_id=round_id, institution_id=unit.id, institution_path=unit.path,
-            user_id=actor.user_id or None)).all()
-        for row in inserted:
-            good.pop(row.id_number)
-        # held already (here, elsewhere, by an earlier row of this file) or by a concurrent change
-        unchanged += _settle(uow.session, round_id, unit, good, rejected, import_id, refused)
+    unchanged = _settle(uow.session, round_id, unit, held, rejected, import_id, refused)
     rejected += _refused_rows(uow, ports, unit, round_id, refused)
     if inserted:
         emit_learners_added(uow, round_id, unit, round_.census_date, inserted)
         uow.audit("import", "learners", None, {
-            "round_id": round_id, "institution_id": unit.id, "rows": len(rows),
-            "accepted": len(inserted), "first_row": rows[0][0], "last_row": rows[-1][0],
+            "round_id": round_id, "institution_id": unit.id, "rows": batch.rows,
+            "accepted": len(inserted), "first_row": batch.first, "last_row": batch.last,
             "learner_ids": sorted(r.id for r in inserted)})
     uow.commit()
     rejected.sort(key=lambda r: r["row"])
     return {"accepted": len(inserted), "unchanged": unchanged, "rejected": rejected,
-            "rows": len(rows)}
+            "rows": batch.rows}
 
 
 def emit_learners_added(uow, round_id, unit, census_date, rows):

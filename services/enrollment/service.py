@@ -11,6 +11,7 @@ from services.common import settings
 from services.common.base import HealthMixin, rpc
 from services.common.calendar_events import RoundCalendarEvents, process_calendar
 from services.common.db import Database
+from services.common.errors import LecError
 from services.common.inbox import EventRetryMixin, handles
 from services.common.rpc import ServiceRpc
 from services.common.validation import as_id
@@ -174,12 +175,15 @@ class EnrollmentService(HealthMixin, EventRetryMixin, RoundCalendarEvents):
             return imports.check(uow, self.ports, as_id(round_id, "round"), institution_id)
 
     @rpc
-    def import_rows(self, round_id, institution_id, columns, rows, import_id=None):
-        """One batch of an import: ``rows`` are ``[row_number, value, ...]`` in ``columns`` order;
-        ``import_id`` (a UUID) is the same for every batch of one file."""
+    def import_rows(self, round_id, institution_id, columns, rows, import_id=None, data=None):
+        """One batch of an import: ``rows`` are ``[row_number, value, ...]`` in ``columns`` order,
+        ``data`` more of them as COPY text (services.common.copytext); ``import_id`` (a UUID)
+        is the same for every batch of one file."""
+        if data is not None and type(data) is not str:
+            raise LecError("validation_error", "data is text", {"errors": {"data": ["not text"]}})
         with self.db.uow() as uow:
             return imports.import_rows(uow, self.ports, as_id(round_id, "round"), institution_id,
-                                       columns, rows, import_id)
+                                       columns, rows, import_id, data=data)
 
     @rpc
     def export_page(self, round_id, institution_id, after_id=0, limit=5000, status="active"):

@@ -3,6 +3,7 @@ checked against its header, and sent to enrollment in batches by the shared
 sender threads; the answer adds the batches' results up. The staff import
 shares it, one batch in flight at a time. Templates and the export."""
 import codecs
+import csv
 import datetime as dt
 import io
 import threading
@@ -39,6 +40,7 @@ class Enrollment:
         self.fail_on = fail_on or {}
         self.delay = delay
         self.batches = []
+        self.texts = []
         self.in_flight = 0
         self.most_in_flight = 0
         self._lock = threading.Lock()
@@ -47,7 +49,13 @@ class Enrollment:
         rpc.answer("enrollment", "import_rows", self.rows)
         rpc.answer("enrollment", "import_staff_rows", self.rows)
 
-    def rows(self, round_id, iid, columns, batch, import_id=None):
+    def rows(self, round_id, iid, columns, batch, import_id=None, data=None):
+        if data is not None:
+            # the rows sent as COPY text, read back (an empty cell is no value) among the others
+            self.texts.append(data)
+            copied = [[int(r[0]), *(v if v != "" else None for v in r[1:])]
+                      for r in csv.reader(io.StringIO(data))]
+            batch = sorted(copied + list(batch), key=lambda r: r[0])
         with self._lock:
             self.batches.append((round_id, iid, columns, batch, import_id))
             number = len(self.batches)
@@ -83,13 +91,28 @@ def test_a_csv_goes_to_enrollment_in_the_import_columns_as_the_institution(gw, r
     (check,) = rpc.calls_to("enrollment", "import_check")
     assert check.args == (1, 4) and check.actor.user_id == 104
     (call,) = rpc.calls_to("enrollment", "import_rows")
-    round_id, iid, columns, batch, import_id = call.args + (call.kwargs["import_id"],)
+    round_id, iid, columns, values, import_id = call.args + (call.kwargs["import_id"],)
     assert (round_id, iid, columns) == (1, 4, list(fileformat.COLUMNS))
+    # plain rows travel as COPY text, read back here by the fake
+    assert values == [] and call.kwargs["data"].splitlines()[0] == "2,1100000000000,,,First0,Last0,M,2018-01-31,p1,"
+    batch = enrollment.batches[0][3]
     assert batch[0] == [2, "1100000000000", None, None, "First0", "Last0", "M", "2018-01-31", "p1", None]
     assert [row[0] for row in batch] == [2, 3, 4]
     assert call.actor.user_id == 104 and call.actor.role == "institution"
     assert len(import_id) == 36
     assert rpc.calls.index(check) < rpc.calls.index(call)
+
+
+def test_rows_copy_text_cannot_carry_go_as_values_in_the_same_batch(gw, rpc, enrollment):
+    rows = learner_rows(4)
+    rows[1][1] = '"First\tTab"'
+    rows[2][1] = '"Line\nBreak, ""quoted"""'
+    assert upload(gw, csv_file(rows)).json["rows"] == 4
+    (call,) = rpc.calls_to("enrollment", "import_rows")
+    assert [row[0] for row in call.args[3]] == [3, 4]
+    assert call.args[3][1][4] == 'Line\nBreak, "quoted"'
+    assert [line.split(",")[0] for line in call.kwargs["data"].splitlines()] == ["2", "5"]
+    assert [row[0] for row in enrollment.batches[0][3]] == [2, 3, 4, 5]
 
 
 def test_a_thai_file_with_a_bom_is_read_into_the_apis_forms(gw, enrollment):

@@ -1,6 +1,7 @@
 """One file with every kind of bad row, imported on the real enrollment database
-through the import's fast path and through the full per-row rules (the
-reference), each into a round of its own set up alike: the answers (accepted,
+through the import's staged path (COPY into the stage, the plainly valid rows
+recognised there) and through the full per-row rules (the reference), each into
+a round of its own set up alike: the answers (accepted,
 unchanged, every rejected row with its code, message and holder) and the
 learners stored are the same."""
 import datetime as dt
@@ -69,6 +70,7 @@ def file_rows(school, kept, changed, elsewhere, fresh):
         values(elsewhere),                                                   # held at another school
         values(dict(p[15], first_name="José", last_name="O'Brien")),
         values(dict(p[16], grade="m6", birth_date="2011-12-31")),
+        values(p[2]),                                # plain, naming the learner of a suspect row (4)
     ]
     return [[n, *r] for n, r in enumerate(rows, start=2)]
 
@@ -93,11 +95,12 @@ def test_fast_path_answers_and_stores_exactly_as_the_full_rules(db_for, engines)
     assert answers[0] == answers[1]
     assert tables[0] == tables[1]
     fast_answer = answers[0]
-    assert fast_answer["rows"] == 31 and fast_answer["unchanged"] == 1
+    assert fast_answer["rows"] == 32 and fast_answer["unchanged"] == 1
     assert fast_answer["accepted"] == 6, fast_answer
     rejected = {r["row"]: r for r in fast_answer["rejected"]}
-    assert len(rejected) == 31 - 6 - 1
+    assert len(rejected) == 32 - 6 - 1
     assert rejected[26]["message"] == "the same learner is on row 2 of this file"
+    assert rejected[33]["message"] == "the same learner is on row 4 of this file"
     assert "held_in" in rejected[30] and "held_by" not in rejected[30]  # a school it cannot read
     assert "other details" in rejected[29]["message"]
     codes = {r["code"] for r in fast_answer["rejected"]}

@@ -148,21 +148,24 @@ def test_import_batches_are_bounded_by_rows_and_by_bytes():
     name = "ก" * 100  # 600 bytes as JSON (\u escapes)
     rows = [(n, ["3100600445635", None, None, name, name, "M", "2017-01-01", "p1", None])
             for n in range(2, 2002)]
+    rows[7][1][3] = "ก\tข" * 50  # one row as values, the others as COPY text
     batches = list(importer(batch=500, batch_bytes=64 << 10)._batches(iter(rows)))
-    sizes = [len(json.dumps(b)) for b, _ in batches]
-    assert sum(len(b) for b, _ in batches) == 2000 and max(sizes) <= 64 << 10
-    assert all(len(b) < 500 for b, _ in batches)  # the bytes, not the rows, closed each batch
-    assert [len(b) for b, _ in importer(batch=500)._batches(iter(rows))] == [500] * 4
+    sizes = [len(json.dumps([b, "".join(t)])) for b, t, _ in batches]
+    assert sum(len(b) + len(t) for b, t, _ in batches) == 2000 and max(sizes) <= 64 << 10
+    assert sum(len(b) for b, _, _ in batches) == 1
+    assert all(len(b) + len(t) < 500 for b, t, _ in batches)  # the bytes, not the rows, closed each batch
+    assert [len(b) + len(t) for b, t, _ in importer(batch=500)._batches(iter(rows))] == [500] * 4
 
 
 def test_rows_the_reader_refused_travel_beside_their_batch():
     bad = fileformat.BadRow("the row holds bytes that are not valid UTF-8")
     rows = [(2, ["a"] * 9), (3, bad), (4, ["b"] * 9), (5, ["c"] * 9), (6, bad)]
     batches = list(importer(batch=2)._batches(iter(rows)))
-    assert [[r[0] for r in b] for b, _ in batches] == [[2, 4], [5]]
-    assert [[r["row"] for r in refused] for _, refused in batches] == [[3], [6]]
+    assert [[int(line.split(",")[0]) for line in t] for _, t, _ in batches] == [[2, 4], [5]]
+    assert [[r["row"] for r in refused] for _, _, refused in batches] == [[3], [6]]
     only_bad = list(importer(batch=2)._batches(iter([(n, bad) for n in range(2, 7)])))
-    assert [(b, [r["row"] for r in refused]) for b, refused in only_bad] == [([], [2, 3]), ([], [4, 5]), ([], [6])]
+    assert [(b + t, [r["row"] for r in refused]) for b, t, refused in only_bad] == [
+        ([], [2, 3]), ([], [4, 5]), ([], [6])]
 
 
 def test_a_row_larger_than_a_batch_is_refused():
