@@ -2,6 +2,7 @@
 work per use case, audit rows and outbox events written in the same
 transaction as the change they describe.
 """
+import datetime as dt
 import logging
 import re
 import time
@@ -350,3 +351,17 @@ class Database(DependencyProvider):
         timers and event handlers its system actor (``worker_actor``)."""
         actor = worker_actor(worker_ctx)
         return DbHandle(self, actor, (worker_ctx.data or {}).get(REQUEST_ID_KEY))
+
+
+def array_literal(values):
+    """A PostgreSQL array literal (``{"a",NULL,"b"}``) of texts, dates or integers: one
+    parameter that the server reads as a whole, where a list would be sent as an
+    ``ARRAY[...]`` expression of one constant per element to parse and plan."""
+    return "{" + ",".join("NULL" if v is None else _array_element(v) for v in values) + "}"
+
+
+def _array_element(value):
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    if "\\" in text or '"' in text:
+        text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'

@@ -7,7 +7,6 @@ statement queues its events, one audit row records it.
 Bulk changes announce their learners in ``learners_added`` events of at most
 ``LEARNERS_PER_EVENT`` learners each (a consumer applies a thousand learners in
 one transaction instead of a thousand); single changes keep ``learner_added``."""
-import datetime as dt
 import uuid
 
 from sqlalchemy import Text, any_, bindparam, cast, literal, select, text
@@ -17,10 +16,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.common.errors import LecError, conflict, not_found
 from services.common.context import require_actor
 from services.common.copytext import CopyText
+from services.common.db import array_literal
 from services.common.validation import load
 from services.enrollment import domain, staging
 from services.enrollment.duplicates import Holder, provinces, refuse
-from services.enrollment.handlers import check_edit, edit_context, learner_event
+from services.enrollment.handlers import check_edit, edit_context
 from services.enrollment.models import learners
 from services.enrollment.schemas import LearnerCreate
 from services.enrollment.sealing import lock_for_edit, seal_state
@@ -56,20 +56,6 @@ _INSERT_BATCH = text(f"""
            r.last_name, r.sex, r.birth_date, r.nationality, r.grade
     FROM ranked r WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.import_row = r.row)
 """)
-
-
-def array_literal(values):
-    """A PostgreSQL array literal (``{"a",NULL,"b"}``) of texts, dates or integers: one
-    parameter that the server reads as a whole, where a list would be sent as an
-    ``ARRAY[...]`` expression of one constant per element to parse and plan."""
-    return "{" + ",".join("NULL" if v is None else _array_element(v) for v in values) + "}"
-
-
-def _array_element(value):
-    text = value.isoformat() if isinstance(value, dt.date) else str(value)
-    if "\\" in text or '"' in text:
-        text = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
 
 
 def import_key(value):
@@ -269,10 +255,7 @@ def emit_learners_added(uow, round_id, unit, census_date, rows):
     """Queue ``learners_added`` events for learners one bulk change added to an
     institution: in id order, at most ``LEARNERS_PER_EVENT`` to an event, each
     learner exactly as ``learner_added`` carries it."""
-    # each row as a plain dict first: a Row's mapping answers ``in`` slowly, and a
-    # learner's fact asks it of every field (the names are the same for every row)
-    fields = rows[0]._fields if rows else ()
-    facts = [learner_event(dict(zip(fields, r)), unit, census_date) for r in sorted(rows, key=lambda r: r.id)]
+    facts = domain.Learner.facts(sorted(rows, key=lambda r: r.id), unit, census_date)
     institution = unit.ref()
     return uow.emit_many("learners_added", [
         {"round_id": round_id, "institution": institution, "learners": facts[i:i + LEARNERS_PER_EVENT]}

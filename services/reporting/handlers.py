@@ -13,6 +13,7 @@ import logging
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from services.common.db import array_literal
 from services.common.jsonutil import plain
 from services.common.validation import load
 from services.reporting import domain
@@ -258,9 +259,9 @@ def signed_fact_arrays(round_id, signed):
     """The parameters of ``SUMMED_LEARNER_DELTAS``: ``signed`` is ``[(fact, +1 | -1)]``
     (a learner who is not active counts nowhere)."""
     signed = [(f, n) for f, n in signed if f["active"]]
-    return {"round_id": round_id, "d_path": [f["institution_path"] for f, _ in signed],
-            **{f"d_{k}": [f[k] for f, _ in signed] for k in ("grade", "sex", "id_kind", "age")},
-            "d_n": [n for _, n in signed]}
+    return {"round_id": round_id, "d_path": array_literal([f["institution_path"] for f, _ in signed]),
+            **{f"d_{k}": array_literal([f[k] for f, _ in signed]) for k in ("grade", "sex", "id_kind", "age")},
+            "d_n": array_literal([n for _, n in signed])}
 
 
 def apply_learners_added(uow, event):
@@ -275,7 +276,8 @@ def apply_learners_added(uow, event):
 
 
 def _arrays(facts):
-    return {c: [f[c] for f in facts] for c, _ in BATCH_COLUMNS}
+    """The facts' columns, each one array literal (read whole by the server)."""
+    return {c: array_literal([f[c] for f in facts]) for c, _ in BATCH_COLUMNS}
 
 
 def _held(uow, round_id, facts):

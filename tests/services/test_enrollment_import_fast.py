@@ -9,6 +9,7 @@ import uuid
 
 from sqlalchemy import text
 
+from services.common.db import array_literal
 from services.enrollment import imports
 from tests.services import enrollment_fixtures as fx
 
@@ -126,7 +127,8 @@ def test_cdc_ages_at_the_census_date_on_both_paths(db_for, engines):
 def test_array_literals_carry_any_text(engines):
     texts = ["a", None, "NULL", "", " x ", 'qu"ote', "back\\slash", "{,}", "ณ เชียงใหม่", "\\\"", "a\nb"]
     with engines["enrollment"].connect() as conn:
-        row = conn.execute(text("SELECT CAST(:t AS text[]), CAST(:d AS date[]), CAST(:i AS integer[])"), {
-            "t": imports.array_literal(texts), "d": imports.array_literal([dt.date(2019, 3, 1), None]),
-            "i": imports.array_literal([2, 30])}).one()
-    assert tuple(row) == (texts, [dt.date(2019, 3, 1), None], [2, 30])
+        row = conn.execute(text("SELECT CAST(:t AS text[]), CAST(:d AS date[]), CAST(:i AS integer[]), "
+                                "CAST(:b AS boolean[])"), {
+            "t": array_literal(texts), "d": array_literal([dt.date(2019, 3, 1), None]),
+            "i": array_literal([2, 30]), "b": array_literal([True, False, None])}).one()
+    assert tuple(row) == (texts, [dt.date(2019, 3, 1), None], [2, 30], [True, False, None])

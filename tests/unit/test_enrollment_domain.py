@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from services.common.errors import LecError
-from services.common.values import Round
+from services.common.values import Round, Unit
 from services.enrollment import domain
 
 D = dt.date
@@ -96,3 +96,19 @@ def test_prefix_and_nationality_are_exportable_text():
     for field, bad in (("prefix", "ด.ช.\x07"), ("nationality", "=cmd()")):
         err = code_of(domain.check_learner, dict(base, **{field: bad}), "school", round_)
         assert err.code == "validation_error" and field in err.extra["errors"]
+
+
+def test_the_facts_of_many_rows_are_each_rows_fact():
+    unit = Unit(id=9, type="school", path="/1/2/3/9/")
+    census = dt.date(2026, 6, 10)
+    learners = [domain.Learner(id=i, version=1 + i % 3, id_kind="national_id", grade="p1", sex="MF"[i % 2],
+                               birth_date=dt.date(2016 + i % 4, 6, 9 + i % 3), status="active" if i % 5 else "removed",
+                               removal_reason=None if i % 5 else "moved")
+                for i in range(1, 13)]
+    facts = domain.Learner.facts(learners, unit, census)
+    assert facts == [{"id": x.id, "version": x.version, "institution": {"id": 9, "type": "school", "path": "/1/2/3/9/"},
+                      "grade": "p1", "sex": x.sex, "id_kind": "national_id",
+                      "age_years": domain.age_at(x.birth_date, census), "status": x.status,
+                      "removal_reason": x.removal_reason} for x in learners]
+    assert [x.fact(unit, census) for x in learners] == facts
+    assert {f["age_years"] for f in facts} == {6, 7, 8, 9, 10}
