@@ -43,11 +43,13 @@ def _where(path):
     return ".".join(printable(str(p)) for p in path) or "_schema"
 
 
-def check_input(data, max_depth=None):
+def check_input(data, max_depth=None, checked=None):
     """Refuse ``data`` (parsed JSON, a form, RPC arguments) holding unsafe text,
     an integer beyond bigint or, with ``max_depth``, containers nested deeper
     than that: ``validation_error`` naming where (``field.sub.0``).
 
+    ``checked``: a set of the ids of containers checked already, skipped (the ids
+    of those walked now are added; the caller keeps them alive meanwhile).
     Walks without recursion, so a deep structure cannot exhaust the stack."""
     problem = _problem(data)
     if problem:
@@ -57,6 +59,10 @@ def check_input(data, max_depth=None):
         container, path, depth = stack.pop()
         if not isinstance(container, (dict, list, tuple)):
             continue
+        if checked is not None:
+            if id(container) in checked:
+                continue
+            checked.add(id(container))
         if max_depth is not None and depth > max_depth:
             raise validation_error({_where(path): [f"is nested deeper than {max_depth} levels"]},
                                    "the JSON body is nested too deeply")
@@ -84,13 +90,16 @@ def _problem(value):
 def load(schema, data, partial=False):
     if not isinstance(data, dict):
         raise validation_error({"_schema": ["expected a JSON object"]})
-    check_input(data)
+    checked: set = set()
+    check_input(data, checked=checked)
     try:
         loaded = schema.load(data, partial=partial)
     except ma.ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise validation_error(messages)
-    check_input(loaded)  # numbers a field converted (1e300 as an Integer) must fit too
+    # numbers a field converted (1e300 as an Integer) must fit too; what a field passed on
+    # as it came (a list of raw values) was checked above
+    check_input(loaded, checked=checked)
     return loaded
 
 

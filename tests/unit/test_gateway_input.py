@@ -172,3 +172,23 @@ def test_a_row_larger_than_a_batch_is_refused():
     with pytest.raises(LecError) as err:
         list(importer(batch_bytes=1000)._batches(iter([(2, ["x" * 2000] + [None] * 8)])))
     assert err.value.code == "payload_too_large"
+
+
+def test_a_load_checks_what_a_field_passed_on_once_and_what_it_converted_again():
+    class Schema(ma.Schema):
+        rows = ma.fields.List(ma.fields.Raw())
+        size = ma.fields.Integer()
+
+    rows = [{"a": "x"}, {"b": ["y"]}]
+    checked = set()
+    check_input({"rows": rows}, checked=checked)
+    assert {id(rows[0]), id(rows[1]), id(rows[1]["b"])} <= checked
+    rows[0]["a"] = "\x00"  # changed after its check: skipped by a walk given the same ids
+    check_input({"again": rows}, checked=checked)
+    with pytest.raises(LecError):
+        check_input({"again": rows})
+    for data in ({"rows": [{"a": "\ud800"}]}, {"size": 1e300}, {"rows": [[1 << 70]]}):
+        with pytest.raises(LecError) as err:
+            load(Schema(), data)
+        assert err.value.code == "validation_error"
+    assert load(Schema(), {"rows": [{"a": "ก"}], "size": 3}) == {"rows": [{"a": "ก"}], "size": 3}
