@@ -142,9 +142,14 @@ def make_event(event_type, body, actor=None, occurred_at=None, body_is_plain=Fal
 # goes with the insert's (sub)transaction: delivered at its commit, dropped with its rollback
 OUTBOX_CHANNEL = "lec_outbox"
 
+# the ids a notification names at most (beyond, it names none: "look"; a payload holds
+# 8,000 bytes)
+NOTIFY_IDS = 100
+
 # the audit rows and events of a unit of work, written by one statement when it commits
 # (or before anything else touches its session): ``:audits`` and ``:events`` are JSON
-# arrays, inserted in the order they were given; the notification goes only with events
+# arrays, inserted in the order they were given; the notification goes only with events,
+# naming their outbox ids (a relay that took them already need not look again)
 _WRITE_PENDING = text(
     f"WITH audited AS (INSERT INTO {COMMON.audit_log.name} "
     "(actor_id, actor_username, actor_unit_id, action, entity, entity_id, details, request_id) "
@@ -153,8 +158,10 @@ _WRITE_PENDING = text(
     "FROM jsonb_array_elements(CAST(:audits AS jsonb)) WITH ORDINALITY AS t(a, n) ORDER BY n), "
     f"emitted AS (INSERT INTO {COMMON.outbox.name} (event_id, event_type, payload, trace) "
     "SELECT CAST(e->'event'->>'event_id' AS uuid), e->'event'->>'type', e->'event', e->>'trace' "
-    "FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY n) "
-    f"SELECT pg_notify('{OUTBOX_CHANNEL}', '') WHERE jsonb_array_length(CAST(:events AS jsonb)) > 0")
+    "FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY n "
+    "RETURNING id) "
+    f"SELECT pg_notify('{OUTBOX_CHANNEL}', CASE WHEN count(*) <= {NOTIFY_IDS} "
+    "THEN string_agg(CAST(id AS text), ',') ELSE '' END) FROM emitted HAVING count(*) > 0")
 
 
 class UnitOfWork:

@@ -17,6 +17,7 @@ process also wakes it directly, a moment sooner (``UnitOfWork.commit``). The pol
 (``LEC_OUTBOX_POLL``) remains the fallback: rows written while the listening
 connection was down, or by anything that does not notify, leave at the next one.
 """
+import collections
 import itertools
 import logging
 import select as fd_select
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 outbox = COMMON.outbox
 STREAM_ROWS = 50   # event bodies read from the database at a time while publishing
+TAKEN_KEPT = 4096   # ids of the rows a relay took lately, kept to recognise notifications of them
 LISTEN_CHECK = 10.0   # seconds without a notification after which the listening connection is tested
 
 
@@ -136,6 +138,11 @@ class OutboxRelay:
         self._conn = None
         self.published = 0
         self.passes = 0                     # times the relay has looked for events
+        self.notified = 0                   # notifications heard
+        # ids of the rows this relay took lately: a notification naming only those is
+        # news of a commit the relay has acted on already (its process woke it)
+        self._taken: collections.deque = collections.deque(maxlen=TAKEN_KEPT)
+        self._taken_set: set = set()
         self.listening = threading.Event()  # set while ``listen`` has its LISTEN in place
 
     def wake(self):
@@ -186,8 +193,11 @@ class OutboxRelay:
                             cursor.execute("SELECT 1")
                     conn.poll()
                     if conn.notifies:
+                        news = [n.payload for n in conn.notifies]
                         conn.notifies.clear()
-                        self.wake()
+                        self.notified += len(news)
+                        if not all(self._known(payload) for payload in news):
+                            self.wake()
             except Exception:  # database away: the poll carries on meanwhile
                 if self._stopped:
                     break
@@ -198,6 +208,23 @@ class OutboxRelay:
             finally:
                 self.listening.clear()
                 _close_quietly(conn)
+
+    def _known(self, payload):
+        """Does a notification name only rows this relay has taken already?"""
+        if not payload:
+            return False
+        try:
+            return all(int(i) in self._taken_set for i in payload.split(","))
+        except ValueError:
+            return False
+
+    def _took(self, ids):
+        taken, known = self._taken, self._taken_set
+        for i in ids:
+            if len(taken) == taken.maxlen:
+                known.discard(taken[0])
+            taken.append(i)
+            known.add(i)
 
     def _listening_connection(self):
         """A DBAPI connection outside the pool, in autocommit, listening."""
@@ -246,6 +273,7 @@ class OutboxRelay:
                     .limit(self.batch_size - head)
                     .with_for_update(skip_locked=True)
                 ).scalars().all()
+            self._took(ids)
             if self._channel is None:
                 self._channel = ConfirmingChannel(self.amqp_uri, self.exchange)
             rest = None

@@ -8,7 +8,7 @@ from sqlalchemy import MetaData, make_url, select, text
 from sqlalchemy import event as sqlalchemy_event
 
 from services.common import settings
-from services.common.db import COMMON, DbHandle, make_engine
+from services.common.db import COMMON, OUTBOX_CHANNEL, DbHandle, make_engine
 from services.common.inbox import process_event
 from services.common.outbox import OutboxRelay
 from services.common.tables import add_common_tables
@@ -184,6 +184,24 @@ def test_a_commit_in_another_process_wakes_the_relay_before_its_poll(
             uow.emit("thing_done", {"marker": rolled_back})
         collector.drain(1)
         assert relay.passes == passes
+
+        # a notification naming only rows this relay took (as when its own process woke it
+        # for them first) starts no pass; one naming another row, or none, starts one
+        with outbox_engine.connect() as conn:
+            ids = conn.execute(text("SELECT id FROM outbox WHERE payload->>'marker' = :m ORDER BY id"),
+                               {"m": marker}).scalars().all()
+        assert len(ids) == 3
+        for payload, more in ((",".join(map(str, ids)), 0), (str(ids[0]), 0), (f"{ids[0]},{ids[-1] + 10**6}", 1),
+                              ("", 1), ("x", 1)):
+            passes, heard = relay.passes, relay.notified
+            with outbox_engine.begin() as conn:
+                conn.execute(text("SELECT pg_notify(:channel, :payload)"),
+                             {"channel": OUTBOX_CHANNEL, "payload": payload})
+            deadline = time.monotonic() + 5
+            while relay.notified == heard and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.3)
+            assert relay.notified == heard + 1 and relay.passes == passes + more, payload
     finally:
         relay.stop()
         collector.close()
