@@ -109,6 +109,16 @@ class ConfirmingChannel:
         _close_quietly(self.conn)
 
 
+def _ids(payload):
+    """The outbox ids a notification names, or None (it names none: look)."""
+    if not payload:
+        return None
+    try:
+        return [int(i) for i in payload.split(",")]
+    except ValueError:
+        return None
+
+
 def event_headers(row):
     """The AMQP headers of a published event: its id, and the trace of the change
     that emitted it as nameko context data (``nameko.<key>`` headers reach the
@@ -143,6 +153,10 @@ class OutboxRelay:
         # news of a commit the relay has acted on already (its process woke it)
         self._taken: collections.deque = collections.deque(maxlen=TAKEN_KEPT)
         self._taken_set: set = set()
+        self._news_lock = threading.Lock()
+        self._news: set = set()      # ids notified since the last look
+        self._unknown_news = False   # a notification that named no ids
+        self._in_pass = False
         self.listening = threading.Event()  # set while ``listen`` has its LISTEN in place
 
     def wake(self):
@@ -157,7 +171,10 @@ class OutboxRelay:
         failures = 0
         while not self._stopped:
             self._wake.wait(self.poll_interval)
-            self._wake.clear()
+            with self._news_lock:
+                self._wake.clear()
+                # what was heard until now, this pass sees (committed before its first look)
+                self._in_pass, self._news, self._unknown_news = True, set(), False
             if self._stopped:
                 break
             try:
@@ -172,6 +189,35 @@ class OutboxRelay:
                 log.warning("outbox relay of %s failed (attempt %d); retrying",
                             self.service_name, failures, exc_info=failures == 1)
                 time.sleep(min(10.0, 0.25 * 2 ** min(failures, 6)))
+            finally:
+                # news heard during the pass of rows it did not take: look again
+                with self._news_lock:
+                    self._in_pass = False
+                    again = self._unrequited()
+                if again:
+                    self.wake()
+
+    def heard(self, payloads):
+        """Notifications of commits (each naming the outbox ids it wrote, or nothing):
+        the relay is woken unless it took all those rows already. During a pass they
+        wait for its end: the pass may be taking them as they arrive."""
+        with self._news_lock:
+            self.notified += len(payloads)
+            for payload in payloads:
+                ids = _ids(payload)
+                if ids is None:
+                    self._unknown_news = True
+                else:
+                    self._news.update(ids)
+            wake = not self._in_pass and self._unrequited()
+        if wake:
+            self.wake()
+
+    def _unrequited(self):
+        """Was anything heard that this relay has not taken? (Forgets what was heard.)"""
+        again = self._unknown_news or any(i not in self._taken_set for i in self._news)
+        self._news, self._unknown_news = set(), False
+        return again
 
     def listen(self):
         """Wake the relay at every ``NOTIFY`` on ``OUTBOX_CHANNEL`` (a commit of
@@ -195,9 +241,7 @@ class OutboxRelay:
                     if conn.notifies:
                         news = [n.payload for n in conn.notifies]
                         conn.notifies.clear()
-                        self.notified += len(news)
-                        if not all(self._known(payload) for payload in news):
-                            self.wake()
+                        self.heard(news)
             except Exception:  # database away: the poll carries on meanwhile
                 if self._stopped:
                     break
@@ -208,15 +252,6 @@ class OutboxRelay:
             finally:
                 self.listening.clear()
                 _close_quietly(conn)
-
-    def _known(self, payload):
-        """Does a notification name only rows this relay has taken already?"""
-        if not payload:
-            return False
-        try:
-            return all(int(i) in self._taken_set for i in payload.split(","))
-        except ValueError:
-            return False
 
     def _took(self, ids):
         taken, known = self._taken, self._taken_set
