@@ -136,6 +136,17 @@ def _raw_insert(engine, marker):
             payload={"event_id": str(uuid.uuid4()), "type": "thing_done", "marker": marker}))
 
 
+def start_listening(relay):
+    """Run the relay and its listener in threads; back after the pass that listening
+    starts with (for what was committed while nobody listened)."""
+    for target in (relay.listen, relay.run):
+        threading.Thread(target=target, daemon=True).start()
+    assert relay.listening.wait(10)
+    deadline = time.monotonic() + 10
+    while relay.passes < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_a_commit_in_another_process_wakes_the_relay_before_its_poll(
         outbox_engine, lec_env, relay_name):
     """Events committed on another connection, by a unit of work whose in-process
@@ -146,15 +157,8 @@ def test_a_commit_in_another_process_wakes_the_relay_before_its_poll(
     other_engine = make_engine(outbox_engine.url.render_as_string(hide_password=False), pool_size=1)
     elsewhere = LocalProvider(other_engine)   # its wake_relay only counts
     collector = EventCollector(lec_env["AMQP_URI"], relay_name, ["thing_done"])
-    threads = [threading.Thread(target=relay.listen, daemon=True),
-               threading.Thread(target=relay.run, daemon=True)]
     try:
-        for thread in threads:
-            thread.start()
-        assert relay.listening.wait(10)
-        deadline = time.monotonic() + 10   # the pass that listening starts with (what was missed)
-        while relay.passes < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        start_listening(relay)
         assert relay.passes == 1
 
         silent = uuid.uuid4().hex
@@ -219,15 +223,8 @@ def test_a_commit_that_wakes_its_own_relay_costs_it_one_pass(outbox_engine, lec_
 
     here = Here(outbox_engine)
     collector = EventCollector(lec_env["AMQP_URI"], relay_name, ["thing_done"])
-    threads = [threading.Thread(target=relay.listen, daemon=True),
-               threading.Thread(target=relay.run, daemon=True)]
     try:
-        for thread in threads:
-            thread.start()
-        assert relay.listening.wait(10)
-        deadline = time.monotonic() + 10
-        while relay.passes < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        start_listening(relay)
         marker = uuid.uuid4().hex
         passes, heard = relay.passes, relay.notified
         for n in range(10):
