@@ -25,8 +25,7 @@ from services.enrollment.models import learners
 from services.enrollment.schemas import LearnerCreate
 from services.enrollment.sealing import lock_for_edit, seal_state
 
-IMPORT_COLUMNS = ("national_id", "g_code", "prefix", "first_name", "last_name", "sex", "birth_date",
-                  "grade", "nationality")
+IMPORT_COLUMNS = staging.STAGE_COLUMNS  # a file's columns, as the stage holds them
 COMPARED = ("id_kind", "prefix", "first_name", "last_name", "sex", "birth_date", "nationality", "grade")
 RETURNED = "id, id_number, version, grade, sex, id_kind, birth_date, status, removal_reason"
 LEARNERS_PER_EVENT = 1000
@@ -169,7 +168,7 @@ def stage_batch(uow, columns, rows, data, unit, round_, fast=True):
     if staged and data:
         count, first, last, suspects = staging.take_suspects(uow, staging.Rules(unit, round_))
         batch.count(count, first, last)
-        picks = [1 + staging.STAGE_COLUMNS.index(c) for c in columns]
+        picks = [1 + IMPORT_COLUMNS.index(c) for c in columns]
         batch.judge(columns, [[s[0], *(s[i] for i in picks)] for s in suspects], unit, round_)
     numbers = [_row_number(entry[0]) for entry in own]
     batch.count(len(own), min(numbers, default=None), max(numbers, default=None))
