@@ -149,7 +149,8 @@ NOTIFY_IDS = 100
 # the audit rows and events of a unit of work, written by one statement when it commits
 # (or before anything else touches its session): ``:audits`` and ``:events`` are JSON
 # arrays, inserted in the order they were given; the notification goes only with events,
-# naming their outbox ids (a relay that took them already need not look again)
+# naming their outbox ids (a relay that took them already need not look again). The
+# statement returns what it notified: the commit tells its own process's relay the same.
 _WRITE_PENDING = text(
     f"WITH audited AS (INSERT INTO {COMMON.audit_log.name} "
     "(actor_id, actor_username, actor_unit_id, action, entity, entity_id, details, request_id) "
@@ -160,8 +161,8 @@ _WRITE_PENDING = text(
     "SELECT CAST(e->'event'->>'event_id' AS uuid), e->'event'->>'type', e->'event', e->>'trace' "
     "FROM jsonb_array_elements(CAST(:events AS jsonb)) WITH ORDINALITY AS t(e, n) ORDER BY n "
     "RETURNING id) "
-    f"SELECT pg_notify('{OUTBOX_CHANNEL}', CASE WHEN count(*) <= {NOTIFY_IDS} "
-    "THEN string_agg(CAST(id AS text), ',') ELSE '' END) FROM emitted HAVING count(*) > 0")
+    f"SELECT pg_notify('{OUTBOX_CHANNEL}', news), news FROM (SELECT CASE WHEN count(*) <= {NOTIFY_IDS} "
+    "THEN string_agg(CAST(id AS text), ',') ELSE '' END AS news FROM emitted HAVING count(*) > 0) AS n")
 
 
 class UnitOfWork:
@@ -183,6 +184,7 @@ class UnitOfWork:
         self._on_events = on_events
         self._sessions = sessions
         self._emitted = False
+        self._news = []       # what this transaction's writes notified (outbox ids)
         self._audits = []     # audit rows not written yet
         self._pending = []    # {"event", "trace"} not written yet
         self.events = []
@@ -210,7 +212,10 @@ class UnitOfWork:
             return
         audits, pending = self._audits, self._pending
         self._audits, self._pending = [], []
-        self._session.execute(_WRITE_PENDING, {"audits": dumps(audits), "events": dumps(pending)})
+        news = self._session.execute(
+            _WRITE_PENDING, {"audits": dumps(audits), "events": dumps(pending)}).first()
+        if news is not None:
+            self._news.append(news[1])
 
     def execute(self, statement, params=None):
         return self.session.execute(statement, params)
@@ -255,14 +260,15 @@ class UnitOfWork:
     def commit(self):
         self.flush()
         self._session.commit()
+        news, self._news = self._news, []
         if self._emitted and self._on_events is not None:
-            self._on_events()
+            self._on_events(news)
         self._emitted = False
 
     def rollback(self):
         """Undo what the current transaction did (its events too); the next
         statement starts the next transaction."""
-        self._audits, self._pending = [], []
+        self._audits, self._pending, self._news = [], [], []
         self._session.rollback()
         self._emitted = False
 
@@ -347,11 +353,12 @@ class Database(DependencyProvider):
     def kill(self):
         self.stop()
 
-    def wake_relay(self):
-        """A commit of events in this process: wake the relay at once (the commit's
-        notification, which wakes every process's relay, comes a moment later)."""
+    def wake_relay(self, news=()):
+        """A commit of events in this process, with what it notified: the relay is
+        told at once (the notification, which reaches every process's relay, comes
+        a moment later and then finds those rows taken)."""
         if self.relay is not None:
-            self.relay.wake()
+            self.relay.committed(news)
 
     def get_dependency(self, worker_ctx):
         """``self.db.actor``: the caller's acting user, or for the service's own

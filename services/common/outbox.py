@@ -171,10 +171,7 @@ class OutboxRelay:
         failures = 0
         while not self._stopped:
             self._wake.wait(self.poll_interval)
-            with self._news_lock:
-                self._wake.clear()
-                # what was heard until now, this pass sees (committed before its first look)
-                self._in_pass, self._news, self._unknown_news = True, set(), False
+            self._begin_pass()
             if self._stopped:
                 break
             try:
@@ -190,12 +187,20 @@ class OutboxRelay:
                             self.service_name, failures, exc_info=failures == 1)
                 time.sleep(min(10.0, 0.25 * 2 ** min(failures, 6)))
             finally:
-                # news heard during the pass of rows it did not take: look again
-                with self._news_lock:
-                    self._in_pass = False
-                    again = self._unrequited()
-                if again:
-                    self.wake()
+                self._end_pass()
+
+    def _begin_pass(self):
+        with self._news_lock:
+            self._wake.clear()
+            # what was heard until now, this pass sees (committed before its first look)
+            self._in_pass, self._news, self._unknown_news = True, set(), False
+
+    def _end_pass(self):
+        # news heard during the pass of rows it did not take: look again
+        with self._news_lock:
+            self._in_pass = False
+            if self._unrequited():
+                self.wake()
 
     def heard(self, payloads):
         """Notifications of commits (each naming the outbox ids it wrote, or nothing):
@@ -203,14 +208,24 @@ class OutboxRelay:
         wait for its end: the pass may be taking them as they arrive."""
         with self._news_lock:
             self.notified += len(payloads)
-            for payload in payloads:
-                ids = _ids(payload)
-                if ids is None:
-                    self._unknown_news = True
-                else:
-                    self._news.update(ids)
-            wake = not self._in_pass and self._unrequited()
-        if wake:
+            self._weigh(payloads)
+
+    def committed(self, payloads=()):
+        """A commit in this process, with what it notified: weighed as its notification
+        will be, whichever of the two comes first (the other then finds the rows taken,
+        or waits for the pass taking them). Given nothing, the relay looks."""
+        with self._news_lock:
+            self._weigh(payloads or [""])
+
+    def _weigh(self, payloads):
+        for payload in payloads:
+            ids = _ids(payload)
+            if ids is None:
+                self._unknown_news = True
+            else:
+                self._news.update(ids)
+        # woken under the lock: a pass starting now clears the wake with the news
+        if not self._in_pass and self._unrequited():
             self.wake()
 
     def _unrequited(self):

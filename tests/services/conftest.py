@@ -17,7 +17,7 @@ class LocalProvider:
         self.Session = sessionmaker(engine, expire_on_commit=False)
         self.wakes = 0
 
-    def wake_relay(self):
+    def wake_relay(self, news=()):
         self.wakes += 1
 
 
