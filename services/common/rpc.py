@@ -103,13 +103,21 @@ class TimedReply:
 
 
 class TimedServiceProxy:
-    def __init__(self, proxy, target, timeout, context_data=None):
-        self._proxy = proxy
+    """A service proxy whose calls give up after ``timeout``; ``make_proxy`` makes nameko's
+    proxy at the first call (most workers call nobody: an event handler, a read)."""
+
+    def __init__(self, make_proxy, target, timeout, context_data=None):
+        self._make_proxy = make_proxy
+        self._proxy = None
         self._target = target
         self._timeout = timeout
         self._data = context_data
 
     def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._proxy is None:
+            self._proxy = self._make_proxy()
         return TimedMethod(getattr(self._proxy, name), self._target, name, self._timeout, self._data)
 
 
@@ -151,6 +159,6 @@ class ServiceRpc(RpcProxy):
         self.timeout = timeout
 
     def get_dependency(self, worker_ctx):
-        proxy = super().get_dependency(worker_ctx)
-        return TimedServiceProxy(proxy, self.target_service, self.timeout or settings.rpc_timeout(),
+        return TimedServiceProxy(lambda: super(ServiceRpc, self).get_dependency(worker_ctx),
+                                 self.target_service, self.timeout or settings.rpc_timeout(),
                                  worker_ctx.data)

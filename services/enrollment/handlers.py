@@ -6,7 +6,7 @@ the round and its window from the rounds service), checks authority, applies
 the rules of ``domain`` and commits the change with its audit rows and events.
 Reads take the unit of work too and never commit.
 """
-from sqlalchemy import and_, func, literal, select, update
+from sqlalchemy import and_, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.common.context import require_actor
@@ -102,15 +102,19 @@ def learner_context(uow, ports, learner_id):
 
 # -- reads ---------------------------------------------------------------------------------
 
+# the statements every edit runs, built once
+_LEARNER = select(learners).where(learners.c.id == bindparam("learner_id"))
+_LEARNER_LOCKED = _LEARNER.with_for_update()
+_PLACE = select(learners.c.round_id, learners.c.institution_id, learners.c.institution_path).where(
+    learners.c.id == bindparam("learner_id"))
+
+
 def learner_row(uow, learner_id, lock=False):
     try:
         learner_id = int(learner_id)
     except (TypeError, ValueError):
         raise not_found("learner") from None
-    stmt = select(learners).where(learners.c.id == learner_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = uow.execute(stmt).first()
+    row = uow.execute(_LEARNER_LOCKED if lock else _LEARNER, {"learner_id": learner_id}).first()
     if row is None:
         raise not_found("learner")
     return row
@@ -122,8 +126,7 @@ def learner_place(uow, learner_id):
         learner_id = int(learner_id)
     except (TypeError, ValueError):
         return None
-    row = uow.execute(select(learners.c.round_id, learners.c.institution_id, learners.c.institution_path)
-                      .where(learners.c.id == learner_id)).first()
+    row = uow.execute(_PLACE, {"learner_id": learner_id}).first()
     return tuple(row) if row else None
 
 

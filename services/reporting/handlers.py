@@ -10,7 +10,7 @@ every unit above it.
 import datetime as dt
 import logging
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.common.db import array_literal
@@ -280,14 +280,18 @@ def _arrays(facts):
     return {c: array_literal([f[c] for f in facts]) for c, _ in BATCH_COLUMNS}
 
 
+# built once (every learner's change runs it)
+_HELD = (select(learners).where(learners.c.round_id == bindparam("round_id"),
+                                learners.c.learner_id.in_(bindparam("ids", expanding=True)))
+         .order_by(learners.c.learner_id).with_for_update())
+
+
 def _held(uow, round_id, facts):
     """The rows held for ``facts``' learners, locked in id order."""
     if not facts:
         return {}
     return {r.learner_id: r for r in uow.execute(
-        select(learners).where(learners.c.round_id == round_id,
-                               learners.c.learner_id.in_([f["learner_id"] for f in facts]))
-        .order_by(learners.c.learner_id).with_for_update())}
+        _HELD, {"round_id": round_id, "ids": [f["learner_id"] for f in facts]})}
 
 
 def apply_learner_batch(uow, round_id, facts, held_likely=False):

@@ -46,3 +46,29 @@ def test_the_service_decorator_uses_the_tolerant_entrypoint():
     entrypoints = getattr(method, "nameko_entrypoints")
     assert {type(e) for e in entrypoints} == {TolerantRpc}
     assert all(e.expected_exceptions == LecError for e in entrypoints)
+
+
+def test_a_worker_that_calls_nobody_makes_no_service_proxy():
+    """``ServiceRpc`` hands a worker a proxy made at its first call, once."""
+    from services.common.rpc import TimedServiceProxy
+
+    made = []
+
+    class Method:
+        def call_async(self, *args, **kwargs):
+            raise RuntimeError("not called here")
+
+    class Proxy:
+        def __getattr__(self, name):
+            return Method()
+
+    def make():
+        made.append(1)
+        return Proxy()
+
+    proxy = TimedServiceProxy(make, "registry", 5.0, {})
+    assert made == []
+    assert not hasattr(proxy, "_hidden") and made == []   # no proxy for private names
+    first, second = proxy.get_units, proxy.subtree
+    assert made == [1]
+    assert first._name == "get_units" and second._name == "subtree" and first._timeout == 5.0
