@@ -183,7 +183,6 @@ class UnitOfWork:
         self.request_id = request_id
         self._on_events = on_events
         self._sessions = sessions
-        self._emitted = False
         self._news = []       # what this transaction's writes notified (outbox ids)
         self._audits = []     # audit rows not written yet
         self._pending = []    # {"event", "trace"} not written yet
@@ -212,10 +211,10 @@ class UnitOfWork:
             return
         audits, pending = self._audits, self._pending
         self._audits, self._pending = [], []
-        news = self._session.execute(
+        written = self._session.execute(
             _WRITE_PENDING, {"audits": dumps(audits), "events": dumps(pending)}).first()
-        if news is not None:
-            self._news.append(news[1])
+        if written is not None:   # events were written (audit rows alone notify nobody)
+            self._news.append(written.news)
 
     def execute(self, statement, params=None):
         return self.session.execute(statement, params)
@@ -226,7 +225,6 @@ class UnitOfWork:
         of the service, in whichever process)."""
         event = make_event(event_type, body, self.actor if include_actor else None)
         self._pending.append({"event": event, "trace": tracing.traceparent()})
-        self._emitted = True
         self.events.append(event)
         return event
 
@@ -240,7 +238,6 @@ class UnitOfWork:
         if events:
             trace = tracing.traceparent()
             self._pending.extend({"event": event, "trace": trace} for event in events)
-            self._emitted = True
             self.events.extend(events)
         return events
 
@@ -261,16 +258,14 @@ class UnitOfWork:
         self.flush()
         self._session.commit()
         news, self._news = self._news, []
-        if self._emitted and self._on_events is not None:
+        if news and self._on_events is not None:   # events were written: tell the relay
             self._on_events(news)
-        self._emitted = False
 
     def rollback(self):
         """Undo what the current transaction did (its events too); the next
         statement starts the next transaction."""
         self._audits, self._pending, self._news = [], [], []
         self._session.rollback()
-        self._emitted = False
 
     def fork(self):
         """A second unit of work of the same caller, on a connection of its own:
