@@ -1,4 +1,5 @@
-"""Tables every service database has: outbox, inbox, failed events, audit log.
+"""Tables every service database has: outbox, inbox, failed events, audit log;
+and the one shape of a service's copy of the registry's units (:func:`add_unit_table`).
 
 Each service adds them to its own ``MetaData`` with :func:`add_common_tables`,
 and its first migration creates them with :func:`create_common_tables`.
@@ -7,7 +8,7 @@ A later change to these tables needs a migration in every service.
 from types import SimpleNamespace
 
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Index, Integer, MetaData, Table, Text, UniqueConstraint,
+    BigInteger, Column, Date, DateTime, Index, Integer, MetaData, Table, Text, UniqueConstraint,
     func, text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -60,6 +61,26 @@ def add_common_tables(metadata):
         Index("ix_audit_log_entity", "entity", "entity_id"),
     )
     return SimpleNamespace(outbox=outbox, inbox=inbox, failed_events=failed_events, audit_log=audit_log)
+
+
+def add_unit_table(metadata):
+    """The registry's units as a service last saw them (fetched, then ``unit_changed``
+    events), for a service whose queries join on units or list a unit's children."""
+    return Table(
+        "units", metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=False),
+        Column("code", Text, nullable=False),
+        Column("name", Text, nullable=False),
+        Column("type", Text, nullable=False),
+        Column("parent_id", BigInteger),
+        Column("path", Text, nullable=False),
+        Column("status", Text, nullable=False),
+        Column("affiliation", Text),
+        Column("closed_on", Date),
+        Column("version", Integer, nullable=False),
+        Column("synced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_units_parent_type", "parent_id", "type"),
+    )
 
 
 def add_outbox_trace(op):

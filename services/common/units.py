@@ -12,13 +12,23 @@ The directory is bounded: the least recently used entries leave first.
 Where the entries live is the store's business: in memory (:class:`MemoryStore`,
 the gateway, confirmation, rounds) or in a service's own table when its queries
 join on units (enrollment's ``units`` table).
+
+A service that lists a unit's children without asking the registry keeps the
+units in such a table (:class:`UnitTable`, the shape of
+:func:`services.common.tables.add_unit_table`): the registry's ``unit_changed``
+events, handled reliably, keep every row current, and one full read from the
+registry (:meth:`UnitTable.fill`), begun after the service's queue exists,
+makes the table complete. Until then, children come from the registry.
 """
 from __future__ import annotations
 
 import collections
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Sequence, Tuple
+
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.common.errors import not_found
 from services.common.values import Unit
@@ -180,3 +190,82 @@ class UnitDirectory:
 
     def clear(self) -> None:
         self.store.clear()
+
+
+class UnitTable:
+    """A service's copy of the registry's units in its own ``units`` table (see the
+    module's notes): statements built once, run in the caller's session."""
+
+    COMPLETE = "units"  # the ``sync`` table's row written when :meth:`fill` completes
+
+    def __init__(self, table: Any, sync: Any = None):
+        self.table = table
+        self.sync = sync  # the one-row table that says when a full read completed (optional)
+        self._stored = select(table, func.extract("epoch", func.now() - table.c.synced_at).label("age")) \
+            .where(table.c.id.in_(bindparam("ids", expanding=True)))
+        if sync is not None:  # the children, with one row of NULLs for none, none at all unless complete
+            self._children = select(table, sync.c.completed_at).select_from(sync.outerjoin(table, and_(
+                table.c.parent_id == bindparam("parent_id"),
+                table.c.type.in_(bindparam("types", expanding=True))))) \
+                .where(sync.c.name == self.COMPLETE).order_by(table.c.code, table.c.id)
+
+    def save(self, session: Any, records: Iterable[Unit]) -> None:
+        """Upsert the units (in the caller's transaction), in id order (two writers of the
+        same rows take their locks in one order; of one unit given twice, its newest version);
+        an older version never overwrites a newer one."""
+        rows = sorted(({k: getattr(u, k) for k in Unit.FIELDS} for u in records),
+                      key=lambda r: (r["id"], r["version"]))
+        rows = [r for i, r in enumerate(rows) if i + 1 == len(rows) or rows[i + 1]["id"] != r["id"]]
+        if not rows:
+            return
+        stmt = pg_insert(self.table).values(rows)
+        changed: Dict[str, Any] = {k: stmt.excluded[k] for k in Unit.FIELDS if k != "id"}
+        changed["synced_at"] = func.now()
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=[self.table.c.id], set_=changed, where=self.table.c.version <= stmt.excluded.version))
+
+    def stored(self, session: Any, ids: Iterable[int], max_age: Optional[float] = None) -> Dict[int, Unit]:
+        """id -> unit held in the table, leaving out rows older than ``max_age`` seconds."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return {}
+        found = {}
+        for row in session.execute(self._stored, {"ids": wanted}):
+            if max_age is not None and row.age > max_age:
+                continue
+            found[row.id] = Unit.from_record(row._mapping)
+        return found
+
+    def children(self, session: Any, parent_id: int, types: Sequence[str]) -> Optional[List[Unit]]:
+        """The units of these types directly under ``parent_id``, by code; None while the
+        table is not complete (only with a ``sync`` table). One statement."""
+        rows = session.execute(self._children, {"parent_id": int(parent_id), "types": list(types)}).all()
+        if not rows:
+            return None
+        return [Unit.from_record(r._mapping) for r in rows if r.id is not None]
+
+    # -- completeness (only with a ``sync`` table)
+    def complete(self, session: Any) -> bool:
+        """Whether a full read from the registry completed (events keep it so since)."""
+        return session.execute(select(self.sync.c.completed_at).where(
+            self.sync.c.name == self.COMPLETE)).first() is not None
+
+    def fill(self, engine: Any, page: Callable[[int, int], List[Mapping[str, Any]]], size: int = 1000) -> int:
+        """Read every unit from the registry, page by page (``page(after_id, size)``, in id
+        order), each page saved in a transaction of its own; then mark the table complete.
+        Call it only once the service's ``unit_changed`` queue exists: a unit created
+        during the read is then in the read or in the queue. Returns how many were read."""
+        after, read = 0, 0
+        while True:
+            records = page(after, size)
+            if records:
+                with engine.begin() as conn:
+                    self.save(conn, [Unit.from_record(r) for r in records])
+                read += len(records)
+                after = max(int(r["id"]) for r in records)
+            if len(records) < size:
+                break
+        with engine.begin() as conn:
+            stmt = pg_insert(self.sync).values(name=self.COMPLETE, completed_at=func.now())
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=[self.sync.c.name]))
+        return read

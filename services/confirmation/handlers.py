@@ -316,7 +316,7 @@ def status(uow, ports, round_id, unit_id):
     round_id, unit_id = as_id(round_id, "round"), as_id(unit_id, "org unit")
     unit = readable_unit(ports, uow.actor, unit_id)
     ports.round_ref(round_id)  # the round exists
-    children = ports.children(unit)
+    children = ports.children(unit, uow.session)
     rows = confirmations_of(uow, round_id, [unit_id] + [c.id for c in children])
     row = rows.pop(unit_id, None)
     live = None
@@ -393,7 +393,7 @@ def confirm(uow, ports, round_id, unit_id, idempotency_key=None, data=None, unit
     domain.only_an_active_unit_confirms(unit)
     domain.each_level_confirms_inside_its_own_window(unit.type, ports.window(round_id, unit))
     round_ref = ports.round_ref(round_id)
-    children, other_schools = ports.children_and_other_schools(unit)
+    children, other_schools = ports.children_and_other_schools(unit, uow.session)
     ensure_rows(uow, round_id, _parent_of(unit) + [unit] + children, commit=False)
 
     if not unit.is_sealed_by_enrollment:
@@ -484,7 +484,7 @@ def revoke(uow, ports, round_id, unit_id, data, idempotency_key=None):
         return replay
     domain.revocation_only_from_above(actor, unit)
     round_ref = ports.round_ref(round_id)
-    children = ports.children(unit)
+    children = ports.children(unit, uow.session)
     if not confirmations_of(uow, round_id, [unit.id]):
         raise LecError("not_confirmed", "the unit is not confirmed")
 

@@ -1,15 +1,25 @@
-"""Confirmation tables: one state per (round, org unit), and the idempotency keys
-of confirm/revoke requests."""
+"""Confirmation tables: one state per (round, org unit), the idempotency keys
+of confirm/revoke requests, and the service's copy of the registry's units
+(the children a unit waits for are read here, not asked of the registry)."""
 from sqlalchemy import (
     BigInteger, CheckConstraint, Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint,
     Table, Text, func, text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from services.common.tables import add_common_tables
+from services.common.tables import add_common_tables, add_unit_table
 
 metadata = MetaData()
 common = add_common_tables(metadata)
+
+# The registry's units: filled once from the registry (``unit_sync`` says when that read
+# completed), kept current by its ``unit_changed`` events (services.common.units.UnitTable).
+units = add_unit_table(metadata)
+unit_sync = Table(
+    "unit_sync", metadata,
+    Column("name", Text, primary_key=True),
+    Column("completed_at", DateTime(timezone=True), nullable=False),
+)
 
 # ``state``: the state machine of services.confirmation.domain.Confirmation (open, sealing,
 # confirmed, unsealing). A saga in flight has its id, the process that runs it and when it started.

@@ -1,7 +1,13 @@
 """The other services, as the confirmation use cases see them: the only place
 that calls them. Answers come back as typed values (:class:`Unit`,
 :class:`Window`); units are read through the process's one unit directory,
-kept fresh by the registry's ``unit_changed`` event."""
+kept fresh by the registry's ``unit_changed`` event.
+
+The children a unit waits for (and an LAO's other-affiliation schools) come from
+the service's own ``units`` table (:data:`UNITS`) once it is complete: filled
+once from the registry (:func:`fill_units`), kept by the registry's events
+(``service.keep_unit``). A confirmation then calls only enrollment. Until the
+table is complete, they are asked of the registry."""
 from __future__ import annotations
 
 import os
@@ -12,9 +18,12 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from services.common import settings
 from services.common.rounds_calendar import RoundCalendar
-from services.common.units import MemoryStore, UnitDirectory
+from services.common.units import MemoryStore, UnitDirectory, UnitTable
 from services.common.values import Unit, Window
 from services.confirmation import domain
+from services.confirmation.models import unit_sync, units
+
+UNITS = UnitTable(units, unit_sync)
 
 OTHER_SCHOOL_STATUSES = ("active", "closed")  # the other-affiliation schools an LAO's seal counts
 
@@ -46,6 +55,28 @@ def unit_changed(body: Any) -> None:
         _directory.on_unit_changed(body)
 
 
+def keep_unit(uow, event: Any) -> None:
+    """The registry's ``unit_changed`` (handled reliably): the unit's record replaces the
+    one kept, newest version wins."""
+    UNITS.save(uow.session, [Unit.from_record(event["unit"])])
+
+
+_filled: set = set()  # the databases (urls) this process has seen complete
+
+
+def fill_units(engine, registry, size: int = 1000) -> int:
+    """Fill the table from the registry once (nothing when it is complete already); how
+    many units were read."""
+    key = str(engine.url)
+    if key in _filled:
+        return 0
+    with engine.connect() as conn:
+        complete = UNITS.complete(conn)
+    read = 0 if complete else UNITS.fill(engine, lambda after, n: registry.units_page(after, n), size)
+    _filled.add(key)
+    return read
+
+
 def this_instance() -> domain.Instance:
     """The running process, as the owner of the sagas it runs (a new token at each start)."""
     global _instance
@@ -74,21 +105,25 @@ class Ports:
     def unit(self, unit_id: int, fresh: bool = False) -> Optional[Unit]:
         return self.units([unit_id], fresh).get(unit_id)
 
-    def children(self, unit: Unit) -> List[Unit]:
-        """The children whose confirmations ``unit`` waits for (read fresh)."""
-        return self.children_and_other_schools(unit)[0]
+    def children(self, unit: Unit, session: Any = None) -> List[Unit]:
+        """The children whose confirmations ``unit`` waits for."""
+        return self.children_and_other_schools(unit, session)[0]
 
-    def children_and_other_schools(self, unit: Unit) -> Tuple[List[Unit], List[Dict[str, Any]]]:
+    def children_and_other_schools(self, unit: Unit, session: Any = None,
+                                   ) -> Tuple[List[Unit], List[Dict[str, Any]]]:
         """The children whose confirmations ``unit`` waits for and, for an LAO, the records of
-        its other-affiliation schools (active or closed), which its seal counts: both read
-        fresh, in one call."""
+        its other-affiliation schools (active or closed), which its seal counts. From the
+        ``units`` table in ``session`` once it is complete (one statement), else from the
+        registry (one call)."""
         types = domain.CHILD_TYPES.get(unit.type, ())
         if not types:
             return [], []
-        items = self.registry.list_children(unit.id, unpaged=True)["items"]
-        others = [Unit.from_record(c).as_dict() for c in items
-                  if c["type"] == "other_school" and c.get("status") in OTHER_SCHOOL_STATUSES]
-        return [Unit.from_record(c) for c in items if c["type"] in types], others
+        wanted = list(types) + (["other_school"] if unit.type == "lao" else [])
+        kept = UNITS.children(session, unit.id, wanted) if session is not None else None
+        if kept is None:
+            kept = [Unit.from_record(c) for c in self.registry.list_children(unit.id, unpaged=True)["items"]]
+        others = [c.as_dict() for c in kept if c.type == "other_school" and c.status in OTHER_SCHOOL_STATUSES]
+        return [c for c in kept if c.type in types], others
 
     def round_ref(self, round_id: int) -> Dict[str, int]:
         """``{id, academic_year, number}`` of the round (``not_found`` for none), from the calendar."""

@@ -1,5 +1,7 @@
 """Confirmation service: the hierarchical confirm/revoke chain, sealed counts,
 and the confirmed-count events for agencies (see handlers.py for the saga)."""
+import logging
+
 from nameko.events import BROADCAST, event_handler
 from nameko.timer import timer
 
@@ -7,12 +9,16 @@ from services.common import settings
 from services.common.base import HealthMixin, rpc
 from services.common.calendar_events import RoundCalendarEvents, process_calendar
 from services.common.db import Database
+from services.common.errors import LecError
+from services.common.inbox import EventRetryMixin, handles
 from services.common.rpc import ServiceRpc
-from services.confirmation import feed, handlers, requests
+from services.confirmation import feed, handlers, ports, requests
 from services.confirmation.ports import Ports, unit_changed
 
+log = logging.getLogger(__name__)
 
-class ConfirmationService(HealthMixin, RoundCalendarEvents):
+
+class ConfirmationService(HealthMixin, EventRetryMixin, RoundCalendarEvents):
     name = "confirmation"
     db = Database("confirmation")
     registry = ServiceRpc("registry")
@@ -118,6 +124,23 @@ class ConfirmationService(HealthMixin, RoundCalendarEvents):
     def on_unit_changed(self, body):
         """Every process keeps its unit directory fresh with the registry's changes."""
         unit_changed(body)
+
+    @handles("registry", "unit_changed")
+    def keep_unit(self, uow, event):
+        """The service's copy of the units (the children a unit waits for) follows the registry."""
+        ports.keep_unit(uow, event)
+
+    @timer(interval=settings.current().confirm_reconcile_interval)
+    def fill_units(self):
+        """Until the copy of the units is complete, fill it from the registry (once; the
+        timer's first tick comes after the service's queues exist)."""
+        try:
+            read = ports.fill_units(self.db.engine, self.registry)
+        except LecError as exc:  # the registry away: the next tick tries again
+            log.warning("the copy of the units is not filled yet (%s); children are asked of the registry", exc)
+            return
+        if read:
+            log.info("the copy of the units is complete: %d units read from the registry", read)
 
     @timer(interval=settings.current().confirm_reconcile_interval)
     def reconcile(self):

@@ -6,27 +6,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from services.common.tables import add_common_tables
+from services.common.tables import add_common_tables, add_unit_table
 
 metadata = MetaData()
 common = add_common_tables(metadata)
 
 # The registry's units as last seen (get_units, then unit_changed events).
-units = Table(
-    "units", metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("code", Text, nullable=False),
-    Column("name", Text, nullable=False),
-    Column("type", Text, nullable=False),
-    Column("parent_id", BigInteger),
-    Column("path", Text, nullable=False),
-    Column("status", Text, nullable=False),
-    Column("affiliation", Text),
-    Column("closed_on", Date),
-    Column("version", Integer, nullable=False),
-    Column("synced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Index("ix_units_parent_type", "parent_id", "type"),
-)
+units = add_unit_table(metadata)
 
 # One row per (round, unit) that has been edited or sealed: the lock.
 # Every change of a unit's learners (or an LAO's headcounts) takes it FOR SHARE

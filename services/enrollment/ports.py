@@ -23,48 +23,28 @@ import datetime as dt
 import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import update
 
 from services.common import settings
 from services.common.rounds_calendar import RoundCalendar
-from services.common.units import UnitDirectory
+from services.common.units import UnitDirectory, UnitTable
 from services.common.values import Round, Unit, Window
 from services.enrollment.models import units
 
 _STALE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-_COLUMNS = Unit.FIELDS
+# built once: every edit reads its unit (building the statement cost three times its run)
+UNITS = UnitTable(units)
 
 
 def save_units(session, records: Iterable[Unit]) -> None:
     """Upsert units into the table (in the caller's transaction); an older
     version never overwrites a newer one."""
-    rows = [{k: getattr(u, k) for k in _COLUMNS} for u in records]
-    if not rows:
-        return
-    stmt = pg_insert(units).values(rows)
-    changed = {k: stmt.excluded[k] for k in _COLUMNS if k != "id"}
-    changed["synced_at"] = func.now()
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=[units.c.id], set_=changed, where=units.c.version <= stmt.excluded.version))
-
-
-# built once: every edit reads its unit (building the statement cost three times its run)
-_STORED = select(units, func.extract("epoch", func.now() - units.c.synced_at).label("age")).where(
-    units.c.id.in_(bindparam("ids", expanding=True)))
+    UNITS.save(session, records)
 
 
 def stored_units(session, ids: Iterable[int], max_age: Optional[float] = None) -> Dict[int, Unit]:
     """id -> unit held in the table, leaving out rows older than ``max_age`` seconds."""
-    ids = sorted({int(i) for i in ids})
-    if not ids:
-        return {}
-    found = {}
-    for row in session.execute(_STORED, {"ids": ids}):
-        if max_age is not None and row.age > max_age:
-            continue
-        found[row.id] = Unit.from_record(row._mapping)
-    return found
+    return UNITS.stored(session, ids, max_age)
 
 
 class TableStore:

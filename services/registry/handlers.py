@@ -69,6 +69,23 @@ def get_units(uow, ids):
     return [unit_dict(r) for r in rows]
 
 
+UNITS_PAGE_MAX = 5000
+
+
+def units_page(uow, after_id=0, limit=1000):
+    """Every unit, by id, ``limit`` (at most ``UNITS_PAGE_MAX``) after ``after_id``: how a
+    service fills its copy of the units once. A rejected unit comes as ``pending``, as in
+    the ``unit_changed`` event."""
+    after, size = as_id(after_id or 0, "after_id"), max(1, min(as_id(limit or 1000, "limit"), UNITS_PAGE_MAX))
+    rows = uow.execute(select(org_units).where(org_units.c.id > after).order_by(org_units.c.id)
+                       .limit(size)).all()
+    units = [unit_dict(r) for r in rows]
+    for unit in units:
+        if unit["status"] == "rejected":
+            unit["status"] = "pending"
+    return units
+
+
 CONTACT_BATCH = 5000
 
 

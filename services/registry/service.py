@@ -177,6 +177,12 @@ class RegistryService(HealthMixin):
             return handlers.get_units(uow, ids)
 
     @rpc
+    def units_page(self, after_id=0, limit=1000):
+        """Every unit by id, a page after ``after_id`` (a service filling its copy of the units)."""
+        with self.db.uow() as uow:
+            return handlers.units_page(uow, after_id, limit)
+
+    @rpc
     def list_children(self, unit_id, type=None, status=None, limit=None, offset=None, unpaged=False,
                       q=None, affiliation=None):
         with self.db.uow() as uow:
