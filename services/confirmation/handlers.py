@@ -33,7 +33,7 @@ import os
 import uuid
 from typing import Dict, List, Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 
@@ -129,13 +129,28 @@ def _lock(uow, round_id, ids, share=False, skip_locked=False) -> Dict[int, Confi
     return {r.unit_id: Confirmation.from_row(r) for r in uow.execute(stmt)}
 
 
+def _locking(name, unit_ids, share):
+    rows = select(confirmations).where(C.round_id == bindparam("round_id"), unit_ids)
+    return select(literal(name).label("role"), rows.order_by(C.unit_id).with_for_update(read=share)
+                  .subquery(name))
+
+
+# Parent (share), unit (update), children (share), in this order, in one round trip: the
+# branches of a UNION ALL run one after the other, each locking its rows as it reads them.
+_LOCKED_ROWS = union_all(
+    _locking("parent", C.unit_id == bindparam("parent_id"), True),
+    _locking("unit", C.unit_id == bindparam("unit_id"), False),
+    _locking("children", C.unit_id.in_(bindparam("children", expanding=True)), True))
+
+
 def _locked_rows(uow, round_id, unit: Unit, children):
-    """Parent (share), unit (update), children (share): in this order."""
-    parent_id = unit.parent_id
-    parent = _lock(uow, round_id, [parent_id], share=True).get(parent_id) if parent_id else None
-    row = _lock(uow, round_id, [unit.id])[unit.id]
-    kids = _lock(uow, round_id, [c.id for c in children], share=True)
-    return parent, row, kids
+    """Parent (share), unit (update), children (share): in this order, one statement."""
+    found: Dict[str, Dict[int, Confirmation]] = {"parent": {}, "unit": {}, "children": {}}
+    for r in uow.execute(_LOCKED_ROWS, {"round_id": round_id, "parent_id": unit.parent_id, "unit_id": unit.id,
+                                        "children": [c.id for c in children]}):
+        found[r.role][r.unit_id] = Confirmation.from_row(r)
+    parent = found["parent"].get(unit.parent_id) if unit.parent_id else None
+    return parent, found["unit"][unit.id], found["children"]
 
 
 def confirmations_of(uow, round_id, ids) -> Dict[int, Confirmation]:

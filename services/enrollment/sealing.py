@@ -9,7 +9,7 @@ then counts and records the seal in the same transaction. So an edit either
 lands before the seal (and is in its count) or is refused after it; no edit
 can land between the count and the seal.
 """
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
 
@@ -228,7 +228,7 @@ def seal_data(uow, round_id, unit, other_schools=(), rules=None):
         counts = learner_counts(uow.session, round_id, [unit.id])[unit.id]
         learners_hex = domain.learners_digest(snapshot)
     digest = domain.seal_digest(round_id, unit.id, counts, learners_hex)
-    now = uow.execute(select(func.clock_timestamp())).scalar_one()
+    now = func.statement_timestamp()  # when the sealing statement ran (one value in it)
     row = uow.execute(
         update(seals).where(seals.c.round_id == round_id, seals.c.unit_id == unit.id)
         .values(sealed=True, sealed_at=now, counts=counts, schools=schools,
@@ -246,14 +246,30 @@ def seal_data(uow, round_id, unit, other_schools=(), rules=None):
     return _sealed_result(round_id, unit, row)
 
 
+# The seal row FOR UPDATE, the transaction's lock_timeout set in the same round trip: the row
+# is locked as the join hands it up, after the subquery that sets the timeout has run.
+_SEAL_FOR_UPDATE = select(seals).select_from(seals).join(
+    select(func.set_config("lock_timeout", bindparam("lock_timeout"), True).label("set")).subquery("t"),
+    literal(True)).where(seals.c.round_id == bindparam("round_id"), seals.c.unit_id == bindparam("unit_id")) \
+    .with_for_update(of=seals)
+_LOCK_TIMEOUT = select(func.set_config("lock_timeout", bindparam("lock_timeout"), True))
+_NEW_SEAL = pg_insert(seals).values(round_id=bindparam("round_id"), unit_id=bindparam("unit_id")) \
+    .on_conflict_do_nothing().returning(*seals.c)
+
+
 def _lock_within(uow, round_id, unit):
     """The seal row FOR UPDATE, waiting at most ``LEC_SEAL_LOCK_TIMEOUT`` seconds
-    for the changes in flight (a bulk import holds the lock batch after batch)."""
-    seconds = settings.current().seal_lock_timeout
-    uow.execute(select(func.set_config("lock_timeout", f"{int(seconds * 1000)}ms", True)))
+    for the changes in flight (a bulk import holds the lock batch after batch).
+    One round trip when the row exists; a row inserted here is this transaction's
+    until it commits."""
+    params = {"round_id": int(round_id), "unit_id": unit.id,
+              "lock_timeout": f"{int(settings.current().seal_lock_timeout * 1000)}ms"}
     try:
-        with uow.session.begin_nested():
-            return lock(uow, round_id, unit.id, exclusive=True)
+        row = uow.execute(_SEAL_FOR_UPDATE, params).first()
+        if row is None:  # the unit's first seal or change of the round (the timeout not set yet)
+            uow.execute(_LOCK_TIMEOUT, params)
+            row = uow.execute(_NEW_SEAL, params).first() or uow.execute(_SEAL_FOR_UPDATE, params).one()
+        return row
     except OperationalError as exc:
         if getattr(getattr(exc, "orig", None), "pgcode", None) != LOCK_NOT_AVAILABLE:
             raise

@@ -1,6 +1,7 @@
 """The seal, in-process on the real enrollment database: counts, idempotence,
 edits refused while sealed, and no edit landing after a seal took its count."""
 import random
+import time
 
 import eventlet
 import eventlet.event
@@ -250,4 +251,24 @@ def test_a_seal_waits_for_changes_in_flight_only_so_long(db_for, place, monkeypa
     with db.session() as s:
         assert sealing.seal_state(s, round_["id"], [school["id"]])[str(school["id"])]["sealed"] is False
     with db.uow() as uow:  # once the change is over, the seal goes through
+        assert sealing.seal_data(acting(uow, SYSTEM), round_["id"], U(school))["counts"]["total"] == 0
+
+
+def test_a_seal_row_already_there_is_waited_for_only_so_long_too(db_for, place, monkeypatch):
+    """The seal row exists (a change committed before): the statement that locks it sets the
+    timeout itself, and an edit in flight holding it makes the seal give up in time."""
+    school, round_, window = place
+    monkeypatch.setenv("LEC_SEAL_LOCK_TIMEOUT", "0.3")
+    editor = db_for("enrollment", fx.actor_of(school))
+    with editor.uow() as first:
+        sealing.lock_for_edit(first, round_["id"], U(school))
+        first.commit()
+    db = db_for("enrollment")
+    with editor.uow() as busy:
+        sealing.lock_for_edit(busy, round_["id"], U(school))  # the row held shared, not committed
+        started = time.monotonic()
+        with db.uow() as uow, pytest.raises(LecError) as err:
+            sealing.seal_data(acting(uow, SYSTEM), round_["id"], U(school))
+        assert err.value.code == "conflict" and time.monotonic() - started < 5
+    with db.uow() as uow:
         assert sealing.seal_data(acting(uow, SYSTEM), round_["id"], U(school))["counts"]["total"] == 0
