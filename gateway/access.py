@@ -96,9 +96,10 @@ class TokenStates:
     every gateway at once (the TTL bounds a missed event). The request acts as
     the account is here, with its role and unit: a token's claims decide nothing."""
 
-    def __init__(self, rpc, ttl=60.0, size=100_000):
+    def __init__(self, rpc, ttl=60.0, size=100_000, units=None):
         self.rpc = rpc
         self._cache = TtlCache(ttl, size)
+        self.units = units  # the unit directory, given the account's unit with its state
 
     def get(self, user_id):
         now = time.monotonic()
@@ -111,6 +112,9 @@ class TokenStates:
             if entry is None:
                 raise  # no word of the account at all: refuse (503)
             return entry[1]  # the registry is away: what it said last (an event would have dropped it)
+        if state is not None and isinstance(state.get("unit"), dict) and self.units is not None:
+            # the unit most of the account's requests are about: no get_units call for it next
+            self.units.remember([state.pop("unit")])
         self._cache.store([(user_id, state)], now)
         return state
 

@@ -11,7 +11,7 @@ class AppContext:
         self.units = units or UnitDirectory(
             fetch=lambda ids: self.rpc.call("registry", "get_units", ids, actor=GATEWAY),
             ttl=config.unit_cache_ttl, store=MemoryStore(config.unit_cache_size))
-        self.tokens = TokenStates(self.rpc, config.token_state_ttl)
+        self.tokens = TokenStates(self.rpc, config.token_state_ttl, units=self.units)
         self.record_paths = {}  # a record's id -> its institution's path, per kind (RecordPaths.of)
 
     def call(self, req, service, method, *args, timeout=None, **kwargs):

@@ -9,6 +9,8 @@ then counts and records the seal in the same transaction. So an edit either
 lands before the seal (and is in its count) or is refused after it; no edit
 can land between the count and the seal.
 """
+import collections
+
 from sqlalchemy import bindparam, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
@@ -225,7 +227,7 @@ def seal_data(uow, round_id, unit, other_schools=(), rules=None):
         learners_hex = domain.schools_digest(schools)
     else:
         schools = []
-        counts = learner_counts(uow.session, round_id, [unit.id])[unit.id]
+        counts = domain.counts(collections.Counter(r.grade for r in snapshot))  # what the snapshot holds
         learners_hex = domain.learners_digest(snapshot)
     digest = domain.seal_digest(round_id, unit.id, counts, learners_hex)
     now = func.statement_timestamp()  # when the sealing statement ran (one value in it)

@@ -520,20 +520,22 @@ MAX_TOKEN_STATES = 1000
 
 
 def token_states(uow, user_ids):
-    """user id -> ``{active, token_version, username, role, org_unit_id, path}``:
+    """user id -> ``{active, token_version, username, role, org_unit_id, path, unit}``:
     what the gateways act on for a token's account (its role and unit come from
-    here, never from the token)."""
+    here, never from the token). ``unit`` is the account's unit's record, as
+    ``get_units`` gives it: the unit most of the account's requests are about."""
     if not isinstance(user_ids, (list, tuple)) or len(user_ids) > MAX_TOKEN_STATES:
         raise validation_error({"user_ids": [f"a list of at most {MAX_TOKEN_STATES} ids"]})
     ids = sorted({i for i in user_ids if isinstance(i, int) and not isinstance(i, bool)
                   and 0 < i < 2 ** 63})
     rows = uow.execute(
-        select(users.c.id, users.c.username, users.c.active, users.c.token_version, users.c.role,
-               users.c.org_unit_id, org_units.c.path)
+        select(users.c.id.label("user_id"), users.c.username, users.c.active, users.c.token_version,
+               users.c.role, users.c.org_unit_id, *org_units.c)
         .join(org_units, org_units.c.id == users.c.org_unit_id)
         .where(users.c.id.in_(ids))) if ids else []
-    return {str(r.id): {"active": r.active, "token_version": r.token_version, "username": r.username,
-                        "role": r.role, "org_unit_id": r.org_unit_id, "path": r.path} for r in rows}
+    return {str(r.user_id): {"active": r.active, "token_version": r.token_version, "username": r.username,
+                             "role": r.role, "org_unit_id": r.org_unit_id, "path": r.path,
+                             "unit": unit_dict(r)} for r in rows}
 
 
 def prune_login_throttle(uow):

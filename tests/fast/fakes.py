@@ -135,7 +135,8 @@ class World:
         return [copy.deepcopy(self.units[i]) for i in ids if i in self.units]
 
     def token_states(self, ids):
-        return {str(i): dict(self.states[i]) for i in ids if i in self.states}
+        return {str(i): dict(self.states[i], unit=copy.deepcopy(self.units[self.states[i]["org_unit_id"]]))
+                for i in ids if i in self.states}
 
     def agency_token_states(self, ids):
         return {str(i): dict(self.agency_states[i]) for i in ids if i in self.agency_states}

@@ -283,3 +283,15 @@ def test_long_operations_wait_longer_than_ordinary_calls(gw, rpc):
     (call,) = rpc.calls_to("enrollment", "carry_over")
     assert call.args == (2, 4) and call.kwargs == {"dry_run": True}
     assert call.timeout >= gw.config.rpc_timeout and call.timeout > 5
+
+
+def test_an_account_s_first_request_about_its_own_unit_asks_the_registry_once(gw, rpc):
+    rpc.answer("confirmation", "status", lambda round_id, unit_id: {"unit_id": unit_id, "state": "open"})
+    assert gw.get("/rounds/1/confirmations/4", "school").status_code == 200
+    # the account's state brought its unit's record: no get_units for it
+    assert [c.method for c in rpc.calls_to("registry")] == ["token_states"]
+    # a unit other than its own is still looked up
+    assert gw.get("/rounds/1/confirmations/4", "lao").status_code == 200
+    assert [c.method for c in rpc.calls_to("registry")] == ["token_states", "token_states"]
+    error(gw.get("/rounds/1/confirmations/8", "school"), 404, "not_found")
+    assert rpc.calls_to("registry", "get_units")[0].args == ([8],)

@@ -50,7 +50,8 @@ def test_a_service_that_does_not_answer_is_503(gw, rpc):
 def test_the_unit_directory_unavailable_is_503_not_404(gw, rpc):
     rpc.answer("registry", "get_units", LecError("service_unavailable", "registry is not running"))
     rpc.answer("registry", "get_unit", UNITS[4])
-    error(gw.get("/org-units/4", "school"), 503, "service_unavailable")
+    # a unit below the LAO's own (the account's own unit comes with its state)
+    error(gw.get("/org-units/4", "lao"), 503, "service_unavailable")
 
 
 def test_an_unexpected_failure_is_a_500_that_tells_nothing_but_the_request_id(gw, rpc):
