@@ -24,6 +24,7 @@ a timer, and a unit's own request or confirmation refreshes that unit first,
 so what blocks a confirmation is always computed from the data being sealed.
 """
 from datetime import timedelta
+from typing import Any, Dict
 
 from sqlalchemy import (
     Integer, Text, and_, column, delete, func, insert, literal, or_, select, tuple_, values,
@@ -193,13 +194,22 @@ def _age_findings(session, rules, institution_ids, found):
 
 
 def _institution_totals(session, round_id, institution_ids):
-    if round_id is None or not institution_ids:
+    return _totals_by_round(session, [round_id], institution_ids).get(round_id, {})
+
+
+def _totals_by_round(session, round_ids, institution_ids):
+    """round id -> institution id -> its active learners, for these rounds in one statement."""
+    rounds = [r for r in round_ids if r is not None]
+    if not rounds or not institution_ids:
         return {}
-    return dict(session.execute(
-        select(learners.c.institution_id, func.count())
-        .where(learners.c.round_id == round_id, learners.c.institution_id.in_(institution_ids),
-               learners.c.status == "active")
-        .group_by(learners.c.institution_id)).all())
+    found: Dict[Any, Dict[Any, int]] = {r: {} for r in rounds}
+    for round_id, institution_id, n in session.execute(
+            select(learners.c.round_id, learners.c.institution_id, func.count())
+            .where(learners.c.round_id.in_(rounds), learners.c.institution_id.in_(institution_ids),
+                   learners.c.status == "active")
+            .group_by(learners.c.round_id, learners.c.institution_id)):
+        found[round_id][institution_id] = n
+    return found
 
 
 def _lao_totals(session, round_id, laos):
@@ -307,12 +317,14 @@ def compute(session, rules, batch):
     schools = [i for i in inst if batch[i].type == "school"]
     laos = [u for u in batch.values() if u.type == "lao" and u.active]
     _age_findings(session, rules, schools, found)
-    now = _institution_totals(session, rules.id, inst)
+    total_rule = rules.rule("total_changed")
+    previous = rules.previous_id if total_rule else None
+    totals = _totals_by_round(session, [rules.id, previous], inst)  # this round and the one before
+    now = totals.get(rules.id, {})
     if rules.rule("no_active_learners"):
         found.extend((i, "no_active_learners", 0, 0, {}) for i in inst if not now.get(i))
-    total_rule = rules.rule("total_changed")
     if total_rule and rules.previous_id is not None:
-        _total_findings(found, total_rule, now, _institution_totals(session, rules.previous_id, inst), inst)
+        _total_findings(found, total_rule, now, totals.get(rules.previous_id, {}), inst)
         lao_ids = [u.id for u in laos]
         _total_findings(found, total_rule, _lao_totals(session, rules.id, laos),
                         _lao_totals(session, rules.previous_id, laos), lao_ids)
@@ -326,10 +338,11 @@ def refresh(session, rules, batch, queue_ids=None):
     """Recompute and store the findings of ``batch`` (``{id: unit}``); delete the
     queue rows seen (``queue_ids``, or those of the batch visible now: a change
     committed later keeps its row). Units whose likely duplicates changed are
-    queued in turn. The caller commits."""
+    queued in turn. The caller commits. Returns each unit's tally ``{unit_id: {errors,
+    queries, unexplained}}`` as stored (a unit without findings has none)."""
     ids = sorted(batch)
     if not ids:
-        return
+        return {}
     # one refresh of a unit at a time (the timer's and a request's), taken in id order
     for unit_id in ids:
         session.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, unit_id)))
@@ -338,14 +351,13 @@ def refresh(session, rules, batch, queue_ids=None):
             select(check_dirty.c.id).where(check_dirty.c.round_id == rules.id, check_dirty.c.unit_id.in_(ids))
             .with_for_update(skip_locked=True)).scalars())
     found = compute(session, rules, batch)
-    old_pairs = set(session.execute(
-        select(check_findings.c.unit_id, check_findings.c.facts["other_institution_id"].astext)
-        .where(check_findings.c.round_id == rules.id, check_findings.c.unit_id.in_(ids),
-               check_findings.c.code == "likely_duplicate")).all())
+    # the findings go; the likely duplicates among them tell which other units to queue
+    old_pairs = {(unit_id, other) for unit_id, code, other in session.execute(
+        delete(check_findings).where(check_findings.c.round_id == rules.id, check_findings.c.unit_id.in_(ids))
+        .returning(check_findings.c.unit_id, check_findings.c.code,
+                   check_findings.c.facts["other_institution_id"].astext)) if code == "likely_duplicate"}
     new_pairs = {(f[0], str(f[4]["other_institution_id"])) for f in found if f[1] == "likely_duplicate"}
     others = {int(other) for unit_id, other in old_pairs ^ new_pairs if other and int(other) not in batch}
-    session.execute(delete(check_findings).where(check_findings.c.round_id == rules.id,
-                                                 check_findings.c.unit_id.in_(ids)))
     severities = {code: rule["severity"] for code, rule in rules.checks["rules"].items()}
     rows = {}
     for unit_id, code, learner_id, subject_id, facts in found:
@@ -366,6 +378,7 @@ def refresh(session, rules, batch, queue_ids=None):
     if queue_ids:
         session.execute(delete(check_dirty).where(check_dirty.c.id.in_(list(queue_ids))))
     mark(session, rules.id, others)
+    return tally
 
 
 def _explained():

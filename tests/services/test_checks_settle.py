@@ -1,7 +1,7 @@
 """The checks timer waits for a unit's data to be quiet before refreshing it."""
 import datetime as dt
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from services.enrollment import checks
 from services.enrollment.models import check_dirty
@@ -35,4 +35,42 @@ def test_a_busy_unit_waits_until_quiet_or_until_it_has_waited_too_long(db_for):
     finally:
         with db.uow() as uow:
             uow.execute(delete(check_dirty).where(check_dirty.c.round_id == round_id))
+            uow.commit()
+
+
+def test_a_likely_duplicate_found_or_gone_queues_the_other_unit(db_for):
+    """A refresh of one unit that finds a likely duplicate in another institution, or no
+    longer finds it, queues that other unit (its own findings name the pair too)."""
+    from services.common.values import Round, Unit
+    from services.enrollment import handlers
+    lao = fx.lao()
+    a, b = fx.unit("school", parent=lao), fx.unit("school", parent=lao)
+    round_ = fx.round_()
+    rules = checks.RoundRules(Round.from_record(round_))
+    twin = fx.learner()
+    added = {}
+    for school, number in ((a, twin["national_id"]), (b, fx.national_id())):
+        with db_for("enrollment", fx.actor_of(school)).uow() as uow:
+            added[school["id"]] = handlers.add_learner(uow, fx.ports(school, round_), round_["id"], school["id"],
+                                                       dict(twin, national_id=number))["id"]
+    db = db_for("enrollment")
+
+    def refresh_b_and_queued():
+        with db.uow() as uow:
+            uow.execute(delete(check_dirty).where(check_dirty.c.round_id == round_["id"]))
+            checks.refresh(uow.session, rules, {b["id"]: Unit.from_record(b)}, queue_ids=[])
+            queued = set(uow.execute(select(check_dirty.c.unit_id).where(
+                check_dirty.c.round_id == round_["id"])).scalars())
+            uow.commit()
+            return queued
+
+    try:
+        assert refresh_b_and_queued() == {a["id"]}  # found: a is told
+        assert refresh_b_and_queued() == set()  # nothing changed: nobody queued
+        with db_for("enrollment", fx.actor_of(b)).uow() as uow:
+            handlers.remove_learner(uow, fx.ports(b, round_), added[b["id"]], {"reason": "duplicate"})
+        assert refresh_b_and_queued() == {a["id"]}  # gone: a is told again
+    finally:
+        with db.uow() as uow:
+            uow.execute(delete(check_dirty).where(check_dirty.c.round_id == round_["id"]))
             uow.commit()
