@@ -3,7 +3,7 @@ the acting user, checks authority with the rules of ``services.common.hierarchy`
 and returns plain JSON-ready dicts."""
 import logging
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common import hierarchy, settings
@@ -519,6 +519,12 @@ def _user_id(value):
 MAX_TOKEN_STATES = 1000
 
 
+# built once: every gateway's first request of an account asks it
+_TOKEN_STATES = select(users.c.id.label("user_id"), users.c.username, users.c.active, users.c.token_version,
+                       users.c.role, users.c.org_unit_id, *org_units.c) \
+    .join(org_units, org_units.c.id == users.c.org_unit_id).where(users.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def token_states(uow, user_ids):
     """user id -> ``{active, token_version, username, role, org_unit_id, path, unit}``:
     what the gateways act on for a token's account (its role and unit come from
@@ -528,11 +534,7 @@ def token_states(uow, user_ids):
         raise validation_error({"user_ids": [f"a list of at most {MAX_TOKEN_STATES} ids"]})
     ids = sorted({i for i in user_ids if isinstance(i, int) and not isinstance(i, bool)
                   and 0 < i < 2 ** 63})
-    rows = uow.execute(
-        select(users.c.id.label("user_id"), users.c.username, users.c.active, users.c.token_version,
-               users.c.role, users.c.org_unit_id, *org_units.c)
-        .join(org_units, org_units.c.id == users.c.org_unit_id)
-        .where(users.c.id.in_(ids))) if ids else []
+    rows = uow.execute(_TOKEN_STATES, {"ids": ids}) if ids else []
     return {str(r.user_id): {"active": r.active, "token_version": r.token_version, "username": r.username,
                              "role": r.role, "org_unit_id": r.org_unit_id, "path": r.path,
                              "unit": unit_dict(r)} for r in rows}
