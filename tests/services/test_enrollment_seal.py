@@ -6,7 +6,7 @@ import time
 import eventlet
 import eventlet.event
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from services.common.context import Actor
 from services.common.db import COMMON
@@ -268,6 +268,9 @@ def test_a_seal_row_already_there_is_waited_for_only_so_long_too(db_for, place, 
         sealing.lock_for_edit(busy, round_["id"], U(school))  # the row held shared, not committed
         started = time.monotonic()
         with db.uow() as uow, pytest.raises(LecError) as err:
+            # a guard: were the timeout not set before the row lock, the seal would wait on this
+            # very thread's open edit for ever; it fails on the statement timeout instead
+            uow.execute(text("SET LOCAL statement_timeout = '5s'"))
             sealing.seal_data(acting(uow, SYSTEM), round_["id"], U(school))
         assert err.value.code == "conflict" and time.monotonic() - started < 5
     with db.uow() as uow:
