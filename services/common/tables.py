@@ -83,6 +83,16 @@ def add_unit_table(metadata):
     )
 
 
+def add_unit_sync_table(metadata):
+    """When a service's copy of the units was first read whole from the registry (one row,
+    ``services.common.units.UnitTable.COMPLETE``): until then the copy is not complete."""
+    return Table(
+        "unit_sync", metadata,
+        Column("name", Text, primary_key=True),
+        Column("completed_at", DateTime(timezone=True), nullable=False),
+    )
+
+
 def add_outbox_trace(op):
     """The outbox's ``trace`` column, for databases made before it existed."""
     op.execute("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS trace text")

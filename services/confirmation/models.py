@@ -7,7 +7,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from services.common.tables import add_common_tables, add_unit_table
+from services.common.tables import add_common_tables, add_unit_sync_table, add_unit_table
 
 metadata = MetaData()
 common = add_common_tables(metadata)
@@ -15,11 +15,7 @@ common = add_common_tables(metadata)
 # The registry's units: filled once from the registry (``unit_sync`` says when that read
 # completed), kept current by its ``unit_changed`` events (services.common.units.UnitTable).
 units = add_unit_table(metadata)
-unit_sync = Table(
-    "unit_sync", metadata,
-    Column("name", Text, primary_key=True),
-    Column("completed_at", DateTime(timezone=True), nullable=False),
-)
+unit_sync = add_unit_sync_table(metadata)
 
 # ``state``: the state machine of services.confirmation.domain.Confirmation (open, sealing,
 # confirmed, unsealing). A saga in flight has its id, the process that runs it and when it started.

@@ -7,11 +7,11 @@ that the running system's copy is left alone."""
 import uuid
 
 import pytest
-from sqlalchemy import Column, DateTime, MetaData, Table, Text, text
+from sqlalchemy import MetaData, text
 
 from services.common import settings
 from services.common.db import make_engine
-from services.common.tables import add_unit_table
+from services.common.tables import add_unit_sync_table, add_unit_table
 from services.common.units import UnitTable
 from services.common.values import Unit
 from services.confirmation import ports
@@ -34,8 +34,7 @@ def table(lec_env):
     engine = make_engine(url, pool_size=2, connect_args={"options": f"-csearch_path={schema}"})
     metadata = MetaData()
     units = add_unit_table(metadata)
-    sync = Table("unit_sync", metadata, Column("name", Text, primary_key=True),
-                 Column("completed_at", DateTime(timezone=True), nullable=False))
+    sync = add_unit_sync_table(metadata)
     metadata.create_all(engine)
     try:
         yield UnitTable(units, sync), engine
